@@ -1,0 +1,257 @@
+"""Aggregates and their events. Every change is an immutable event; nothing is
+updated or deleted. A mistake is fixed by a new event.
+
+Consistency boundaries (what the store checks with optimistic concurrency):
+
+- ``Enterprise``: one stream per enterprise holding its registration, its
+  applications, their decisions and payments, and the awards it got under other
+  policies. The one-time rule, 就高不重复 and the per-payer payment limit all
+  concern one enterprise, so two writers deciding on the same enterprise collide
+  on this stream's version and one of them is retried.
+- ``ApplicationRef`` / ``VoucherRef``: index aggregates whose ids are uuid5 of the
+  natural key (filing number; treasury and voucher number). Saved in the same
+  transaction as the event they index, they make the key unique in the store.
+- ``TaskQuota``: one per (measure, year), for the annual quota of clause 16 that
+  spans enterprises.
+- ``PolicyBook``: the adopted policy versions.
+
+Every event carries ``by`` (who did it) and ``date`` (the day it takes effect);
+the library stamps ``timestamp`` (when it was recorded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://grants-ledger.shiyan/ids")
+
+SUBMITTED = "submitted"
+APPROVED = "approved"
+REJECTED = "rejected"
+
+
+def enterprise_id(uscc: str) -> UUID:
+    return uuid5(NAMESPACE, f"enterprise:{uscc}")
+
+
+def application_ref_id(ref: str) -> UUID:
+    return uuid5(NAMESPACE, f"application:{ref}")
+
+
+def voucher_ref_id(treasury: str, voucher: str) -> UUID:
+    return uuid5(NAMESPACE, f"voucher:{treasury}:{voucher}")
+
+
+def task_quota_id(measure: str, year: int) -> UUID:
+    return uuid5(NAMESPACE, f"quota:{measure}:{year}")
+
+
+POLICY_BOOK_ID = uuid5(NAMESPACE, "policy-book")
+
+
+@dataclass
+class Payment:
+    payer: str
+    amount_fen: int
+    voucher: str
+    date: date
+    by: str
+
+
+@dataclass
+class ApplicationState:
+    ref: str
+    measure: str
+    project: str
+    facts: dict[str, Any]
+    applied_on: date
+    policy_version: str
+    by: str
+    status: str = SUBMITTED
+    decided_on: date | None = None
+    decided_by: str | None = None
+    entitlement_fen: int = 0
+    awarded_fen: int = 0
+    city_share_fen: int = 0
+    county_share_fen: int = 0
+    basis: str | None = None
+    reason: str | None = None
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+    def paid_fen(self, payer: str) -> int:
+        return sum(p.amount_fen for p in self.payments if p.payer == payer)
+
+    def share_fen(self, payer: str) -> int:
+        return self.city_share_fen if payer == "city" else self.county_share_fen
+
+
+@dataclass(frozen=True)
+class ExternalAward:
+    project: str
+    policy: str
+    amount_fen: int
+    date: date
+    by: str
+
+
+class Enterprise(Aggregate):
+    """An enterprise and everything the ledger holds about its awards."""
+
+    TOPIC = "grants:Enterprise"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:Enterprise.Created"
+
+    @staticmethod
+    def create_id(uscc: str, **_: Any) -> UUID:
+        return enterprise_id(uscc)
+
+    @event("Registered", topic="grants:Enterprise.Registered")
+    def __init__(self, uscc: str, name: str, area: str, date: date | None, by: str) -> None:
+        self.uscc = uscc
+        self.name = name
+        self.area = area
+        self.registered_on = date
+        self.applications: dict[str, ApplicationState] = {}
+        self.external_awards: list[ExternalAward] = []
+
+    @event("ApplicationSubmitted", topic="grants:Enterprise.ApplicationSubmitted")
+    def submit(self, ref: str, measure: str, project: str, facts: dict[str, Any], date: date,
+               policy_version: str, by: str) -> None:
+        self.applications[ref] = ApplicationState(
+            ref=ref, measure=measure, project=project, facts=dict(facts), applied_on=date,
+            policy_version=policy_version, by=by,
+        )
+
+    @event("ApplicationApproved", topic="grants:Enterprise.ApplicationApproved")
+    def approve(self, ref: str, date: date, by: str, policy_version: str, entitlement_fen: int, awarded_fen: int,
+                city_share_fen: int, county_share_fen: int, basis: str | None, trace: list[dict[str, Any]]) -> None:
+        app = self.applications[ref]
+        app.status = APPROVED
+        app.decided_on, app.decided_by = date, by
+        app.entitlement_fen, app.awarded_fen = entitlement_fen, awarded_fen
+        app.city_share_fen, app.county_share_fen = city_share_fen, county_share_fen
+        app.basis, app.trace = basis, list(trace)
+
+    @event("ApplicationRejected", topic="grants:Enterprise.ApplicationRejected")
+    def reject(self, ref: str, date: date, by: str, reason: str) -> None:
+        app = self.applications[ref]
+        app.status = REJECTED
+        app.decided_on, app.decided_by, app.reason = date, by, reason
+
+    @event("PaymentRecorded", topic="grants:Enterprise.PaymentRecorded")
+    def record_payment(self, ref: str, payer: str, treasury: str, amount_fen: int, voucher: str, date: date,
+                       by: str) -> None:
+        self.applications[ref].payments.append(Payment(payer, amount_fen, voucher, date, by))
+
+    @event("ExternalAwardRecorded", topic="grants:Enterprise.ExternalAwardRecorded")
+    def record_external_award(self, project: str, policy: str, amount_fen: int, date: date, by: str) -> None:
+        self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by))
+
+    def approved(self) -> list[ApplicationState]:
+        """Approved applications, in the order they were approved."""
+        apps = [a for a in self.applications.values() if a.status == APPROVED]
+        return apps
+
+
+class ApplicationRef(Aggregate):
+    """Index: a filing number (ref) belongs to one application of one enterprise."""
+
+    TOPIC = "grants:ApplicationRef"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:ApplicationRef.Created"
+
+    @staticmethod
+    def create_id(ref: str, **_: Any) -> UUID:
+        return application_ref_id(ref)
+
+    @event("Filed", topic="grants:ApplicationRef.Filed")
+    def __init__(self, ref: str, uscc: str) -> None:
+        self.ref = ref
+        self.uscc = uscc
+
+
+class VoucherRef(Aggregate):
+    """Index: a voucher number is used once per treasury."""
+
+    TOPIC = "grants:VoucherRef"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:VoucherRef.Created"
+
+    @staticmethod
+    def create_id(treasury: str, voucher: str, **_: Any) -> UUID:
+        return voucher_ref_id(treasury, voucher)
+
+    @event("Used", topic="grants:VoucherRef.Used")
+    def __init__(self, treasury: str, voucher: str, ref: str, payer: str, amount_fen: int) -> None:
+        self.treasury, self.voucher, self.ref = treasury, voucher, ref
+        self.payer, self.amount_fen = payer, amount_fen
+
+
+class TaskQuota(Aggregate):
+    """The distinct items awarded under a measure with a yearly quota (clause 16)."""
+
+    TOPIC = "grants:TaskQuota"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:TaskQuota.Created"
+
+    @staticmethod
+    def create_id(measure: str, year: int, **_: Any) -> UUID:
+        return task_quota_id(measure, year)
+
+    @event("Opened", topic="grants:TaskQuota.Opened")
+    def __init__(self, measure: str, year: int, limit: int) -> None:
+        self.measure, self.year, self.limit = measure, year, limit
+        self.awarded: dict[str, str] = {}
+
+    @event("ItemAwarded", topic="grants:TaskQuota.ItemAwarded")
+    def award(self, item: str, ref: str) -> None:
+        self.awarded[item] = ref
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    version: str
+    catalogue: str
+    effective: date
+    ends: date  # first day outside the window
+    adopted_on: date
+    by: str
+
+    def covers(self, day: date) -> bool:
+        return self.effective <= day < self.ends
+
+
+class PolicyBook(Aggregate):
+    """The policy versions adopted, each with its catalogue and validity window."""
+
+    TOPIC = "grants:PolicyBook"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:PolicyBook.Created"
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return POLICY_BOOK_ID
+
+    @event("Opened", topic="grants:PolicyBook.Opened")
+    def __init__(self) -> None:
+        self.versions: dict[str, PolicyVersion] = {}
+
+    @event("PolicyAdopted", topic="grants:PolicyBook.PolicyAdopted")
+    def adopt(self, version: str, catalogue: str, effective: date, ends: date, date: date, by: str) -> None:
+        self.versions[version] = PolicyVersion(version, catalogue, effective, ends, date, by)
+
+    def version_for(self, day: date) -> PolicyVersion | None:
+        """The version in force on ``day``: of those whose window holds it, the latest to take effect."""
+        candidates = [v for v in self.versions.values() if v.covers(day)]
+        return max(candidates, key=lambda v: (v.effective, v.adopted_on), default=None)

@@ -1,0 +1,109 @@
+"""Money is integer fen inside the ledger.
+
+Yuan are parsed only at the edges (import lines, CLI options, application facts).
+Floats are refused everywhere: an accounting system never rounds by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+FEN_PER_YUAN = 100
+WAN = 10_000
+YI = 100_000_000
+
+_UNITS = {"": 1, "元": 1, "万": WAN, "万元": WAN, "亿": YI, "亿元": YI}
+_YUAN_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|亿元|万|亿|元)?\s*$")
+
+
+class MoneyError(ValueError):
+    """A value that is not an exact amount of money; the message says why."""
+
+
+def yuan(amount: int) -> int:
+    """Whole yuan to fen, for amounts written in the catalogue."""
+    return amount * FEN_PER_YUAN
+
+
+def wan(amount: int) -> int:
+    """万元 to fen, for amounts written in the catalogue (200万 -> wan(200))."""
+    return amount * WAN * FEN_PER_YUAN
+
+
+def yi(amount: int) -> int:
+    """亿元 to fen."""
+    return amount * YI * FEN_PER_YUAN
+
+
+def parse_yuan(value: object) -> int:
+    """Parse an amount of yuan into integer fen.
+
+    Accepts an int (yuan), or a string such as ``"1234.56"``, ``"200万"``,
+    ``"1.5亿"``, ``"1,000,000"``. The result must be a whole number of fen:
+    more than two decimals of yuan is refused, and so is a float.
+    """
+    if isinstance(value, bool):
+        raise MoneyError("a yes/no value is not an amount of money")
+    if isinstance(value, float):
+        raise MoneyError("floats are not accepted for money; write the amount as a string such as \"1234.56\"")
+    if isinstance(value, int):
+        if value < 0:
+            raise MoneyError("amount must not be negative")
+        return value * FEN_PER_YUAN
+    if not isinstance(value, str):
+        raise MoneyError("expected an amount of yuan such as 1234.56, \"200万\" or \"1.5亿\"")
+    match = _YUAN_RE.match(value)
+    if not match:
+        raise MoneyError(
+            f"{value!r} is not an amount of yuan; write digits with at most two decimals, "
+            "optionally followed by 万 or 亿 (for example 1234.56, 200万, 1.5亿)"
+        )
+    number, unit = match.group(1).replace(",", ""), match.group(2) or ""
+    try:
+        amount = Decimal(number) * _UNITS[unit] * FEN_PER_YUAN
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+        raise MoneyError(f"{value!r} is not a number") from exc
+    if amount != amount.to_integral_value():
+        raise MoneyError(f"{value!r} has fractions of a fen; at most two decimals of yuan are allowed")
+    return int(amount)
+
+
+def parse_fen(value: object) -> int:
+    """Parse a ledger amount given as integer fen (the machine contract's ``amount_fen``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MoneyError("amount_fen must be a whole number of fen (an integer), not " + type(value).__name__)
+    if value <= 0:
+        raise MoneyError("amount_fen must be more than 0")
+    return value
+
+
+def format_fen(fen: int) -> str:
+    """Format fen as yuan with two decimals and thousands separators: 200,000.00."""
+    sign = "-" if fen < 0 else ""
+    whole, part = divmod(abs(fen), FEN_PER_YUAN)
+    return f"{sign}{whole:,}.{part:02d}"
+
+
+def format_fen_cn(fen: int) -> str:
+    """Format fen the way the policy writes amounts: 200万元, 1,000元, 12.34元."""
+    if fen % (WAN * FEN_PER_YUAN) == 0 and fen != 0:
+        return f"{fen // (WAN * FEN_PER_YUAN):,}万元"
+    return format_fen(fen) + "元"
+
+
+def split_shares(award_fen: int) -> tuple[int, int]:
+    """Split an award into (city share, county share), 50% each.
+
+    Rule for an odd fen: the county share is the award halved and rounded down,
+    and the city treasury takes the odd fen. The two always add up to the award.
+    """
+    if award_fen < 0:
+        raise MoneyError("an award cannot be negative")
+    county = award_fen // 2
+    return award_fen - county, county
+
+
+def percent_of(amount_fen: int, percent: int) -> int:
+    """``percent``% of an amount, rounded down to the fen (a cap never rounds up)."""
+    return amount_fen * percent // 100

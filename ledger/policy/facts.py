@@ -1,0 +1,151 @@
+"""The facts an application carries, and how they are read.
+
+Facts arrive as JSON values (or as strings from the command line). Each measure
+declares its facts; they are checked, then kept in a canonical form (integers,
+decimal strings, ISO dates, booleans, text) so that the recorded event is
+reproducible byte for byte. Rules read them back as typed values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledger.errors import invalid
+from ledger.money import MoneyError, format_fen, parse_yuan
+
+INT = "integer"
+DECIMAL = "decimal"
+YUAN = "yuan"
+DATE = "date"
+BOOL = "boolean"
+CHOICE = "choice"
+TEXT = "text"
+YEAR = "year"
+
+_DECIMAL_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact a measure needs: its name, type, and words in both languages."""
+
+    name: str
+    kind: str
+    zh: str
+    en: str
+    choices: tuple[str, ...] = ()
+    required: bool = True
+
+    def describe(self) -> str:
+        allowed = {
+            INT: "a whole number, 0 or more",
+            DECIMAL: 'a decimal number written as a string, e.g. "0.02"',
+            YUAN: 'an amount of yuan: an integer or a string such as "1234.56", "500万", "1.5亿"',
+            DATE: "a date YYYY-MM-DD",
+            BOOL: "true or false",
+            CHOICE: "one of " + ", ".join(self.choices),
+            TEXT: "non-empty text",
+            YEAR: "a year such as 2023",
+        }[self.kind]
+        return allowed
+
+
+def _field(fact: Fact) -> str:
+    return f"facts.{fact.name}"
+
+
+def normalize_fact(fact: Fact, value: Any) -> Any:
+    """Check one raw value and return its canonical form (raises invalid-input)."""
+    field = _field(fact)
+    if isinstance(value, float):
+        raise invalid(field, f"floats are not accepted; expected {fact.describe()}")
+    if fact.kind in (INT, YEAR):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        if fact.kind == YEAR and not 1900 <= value <= 2999:
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        return value
+    if fact.kind == DECIMAL:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not _DECIMAL_RE.match(value.strip()):
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
+            raise invalid(field, f"{value!r} is not a number") from exc
+        return str(number)
+    if fact.kind == YUAN:
+        try:
+            fen = parse_yuan(value)
+        except MoneyError as exc:
+            raise invalid(field, str(exc)) from None
+        return format_fen(fen).replace(",", "")
+    if fact.kind == DATE:
+        try:
+            return parse_date(value).isoformat()
+        except ValueError:
+            raise invalid(field, f"{value!r} is not {fact.describe()}") from None
+    if fact.kind == BOOL:
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+            return value.strip().lower() in ("true", "yes")
+        if not isinstance(value, bool):
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        return value
+    if fact.kind == CHOICE:
+        if value not in fact.choices:
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        return value
+    if fact.kind == TEXT:
+        if not isinstance(value, str) or not value.strip():
+            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        return value.strip()
+    raise AssertionError(f"unknown fact kind {fact.kind}")  # pragma: no cover
+
+
+def normalize_facts(facts: tuple[Fact, ...], raw: Any, measure_id: str) -> dict[str, Any]:
+    """Check a whole fact set against a measure's declared facts."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise invalid("facts", "must be an object of the measure's facts")
+    known = {f.name: f for f in facts}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise invalid(f"facts.{unknown[0]}", f"is not a fact of {measure_id}; its facts are: {allowed}")
+    out: dict[str, Any] = {}
+    for fact in facts:
+        if fact.name not in raw or raw[fact.name] is None:
+            if fact.required:
+                raise invalid(_field(fact), f"is required for {measure_id} ({fact.zh}); expected {fact.describe()}")
+            continue
+        out[fact.name] = normalize_fact(fact, raw[fact.name])
+    return out
+
+
+def parse_date(value: Any) -> date:
+    """Parse a YYYY-MM-DD date (raises ValueError)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+    return date.fromisoformat(value.strip())
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later; 29 February becomes 1 March.
+
+    Used for windows such as 有效期为3年: [start, add_years(start, 3)) holds every
+    day of the three years, and the day it returns is the first day outside.
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)

@@ -1,0 +1,251 @@
+"""The general rules of the policy, as pure functions of state and command.
+
+No clock, no I/O: the write side calls them before recording a decision, and an
+auditor's replay can call the very same functions over the recorded history.
+Each returns what is to be recorded, or raises ``Refused`` with a stable code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import intake
+from ledger.areas import CITY
+from ledger.domain import APPROVED, SUBMITTED, Enterprise, PolicyBook, PolicyVersion, TaskQuota
+from ledger.errors import (
+    ALREADY_AWARDED,
+    DUPLICATE_AWARD,
+    DUPLICATE_REF,
+    OUTSIDE_VALIDITY,
+    OVER_PAYMENT,
+    QUOTA_EXHAUSTED,
+    WRONG_STATE,
+    Refused,
+    invalid,
+)
+from ledger.money import format_fen, split_shares
+from ledger.policy import CURRENT_CATALOGUE, catalogue
+from ledger.policy.assess import Assessment
+from ledger.policy.facts import add_years
+from ledger.policy.measures import ONCE_PER_ENTERPRISE, Measure
+
+SPLIT_RULE_EN = "50% city treasury, 50% county treasury; the county half is rounded down and the city takes an odd fen"
+SPLIT_RULE_ZH = "市级财政和各级地方财政各50%;县级份额向下取整到分,奇数分由市级财政承担"
+
+
+# --- policy versions ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Adoption:
+    version: str
+    catalogue: str
+    effective: Any
+    ends: Any
+
+
+def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoption:
+    cat = catalogue(cmd.catalogue or CURRENT_CATALOGUE)
+    version = cmd.version or f"{cat.id}@{cmd.effective.isoformat()}"
+    if book is not None and version in book.versions:
+        raise Refused(DUPLICATE_REF, f"policy version {version!r} was already adopted", field="version")
+    return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years))
+
+
+def version_in_force(book: PolicyBook | None, day: Any, field: str = "date") -> PolicyVersion:
+    version = book.version_for(day) if book else None
+    if version is None:
+        if book is None or not book.versions:
+            raise Refused(OUTSIDE_VALIDITY, f"{field}: no policy version has been adopted; adopt one first "
+                          "(adopt-policy with its effective date)", field=field)
+        windows = "; ".join(f"{v.version}: {v.effective} to {v.ends} (exclusive)" for v in book.versions.values())
+        raise Refused(OUTSIDE_VALIDITY, f"{field}: {day} is outside the validity window of every adopted policy "
+                      f"version ({windows}); 有效期为3年", field=field)
+    return version
+
+
+# --- applications -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Submission:
+    version: PolicyVersion
+    measure: Measure
+    facts: dict[str, Any]
+    assessment: Assessment
+
+
+def decide_submission(book: PolicyBook | None, cmd: intake.Apply) -> Submission:
+    """An application is refused when its measure is unknown or pays no cash, when it is
+    dated outside the window of every adopted version, or when its facts miss a threshold."""
+    in_force = book.version_for(cmd.date) if book else None
+    cat = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE)
+    measure = cat.measure(cmd.measure)
+    measure.refuse_if_not_grantable()
+    version = version_in_force(book, cmd.date)
+    facts = measure.normalize(cmd.facts)
+    assessment = measure.assess(facts, cmd.date, version.version)
+    return Submission(version, measure, facts, assessment)
+
+
+def _application(enterprise: Enterprise, ref: str):  # noqa: ANN202 - internal helper
+    return enterprise.applications[ref]
+
+
+# --- approvals ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Approval:
+    ref: str
+    entitlement_fen: int
+    awarded_fen: int
+    city_share_fen: int
+    county_share_fen: int
+    basis: str | None
+    trace: list[dict[str, Any]]
+    quota_item: tuple[str, int, str] | None  # (measure, year, item) when a yearly quota counts it
+
+
+def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: PolicyVersion,
+                    quota: TaskQuota | None) -> Approval:
+    app = _application(enterprise, cmd.ref)
+    if app.status != SUBMITTED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be approved",
+                      field="ref")
+    if cmd.date < app.applied_on:
+        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+    measure = catalogue(version.catalogue).measure(app.measure)
+    assessment = measure.assess(app.facts, app.applied_on, app.policy_version)
+    steps = assessment.steps
+
+    if measure.case_by_case:
+        if cmd.amount_fen is None:
+            raise invalid("amount_fen", f"{measure.id} is decided case by case (一事一议): the approval must give "
+                          "amount_fen and basis (the meeting or document that decided it)")
+        if not cmd.basis:
+            raise invalid("basis", f"{measure.id} is decided case by case (一事一议): the approval must name its "
+                          "basis (the meeting or document that decided it)")
+        entitlement = cmd.amount_fen
+        steps.append({"step": "amount", "formula": "decided case by case", "fen": entitlement, "basis": cmd.basis,
+                      "en": f"amount decided case by case: {format_fen(entitlement)} yuan, basis: {cmd.basis}",
+                      "zh": f"一事一议确定金额:{format_fen(entitlement)}元,依据:{cmd.basis}"})
+    else:
+        entitlement = assessment.entitlement_fen or 0
+        if cmd.amount_fen is not None and cmd.amount_fen != entitlement:
+            raise invalid("amount_fen", f"the amount of {measure.id} is set by clause {measure.clause}: "
+                          f"{entitlement} fen ({format_fen(entitlement)} yuan); omit amount_fen")
+
+    _check_one_time(enterprise, app, measure, entitlement)
+    quota_item = _check_quota(app, measure, quota, cmd.ref)
+    awarded, deduction_steps = _highest_not_duplicated(enterprise, app, entitlement)
+    steps.extend(deduction_steps)
+    city, county = split_shares(awarded)
+    steps.append({"step": "split", "awarded_fen": awarded, "city_fen": city, "county_fen": county,
+                  "area": enterprise.area, "rule": SPLIT_RULE_EN,
+                  "en": f"split: city treasury {format_fen(city)} + {enterprise.area} treasury {format_fen(county)} "
+                        f"= {format_fen(awarded)} ({SPLIT_RULE_EN})",
+                  "zh": f"分担:市级财政{format_fen(city)}元 + {enterprise.area}财政{format_fen(county)}元 = "
+                        f"{format_fen(awarded)}元({SPLIT_RULE_ZH})"})
+    return Approval(cmd.ref, entitlement, awarded, city, county, cmd.basis, steps, quota_item)
+
+
+def _check_one_time(enterprise: Enterprise, app: Any, measure: Measure, entitlement: int) -> None:
+    """一次性奖励: at most once per enterprise (or per project), except a tier upgrade on the same project."""
+    if not measure.once:
+        return
+    for prior in enterprise.approved():
+        if prior.ref == app.ref or prior.measure != measure.id:
+            continue
+        if measure.once != ONCE_PER_ENTERPRISE and prior.project != app.project:
+            continue
+        upgrade = bool(measure.tiers) and prior.project == app.project and entitlement > prior.entitlement_fen
+        if upgrade:
+            continue
+        scope = "enterprise" if measure.once == ONCE_PER_ENTERPRISE else f"project {app.project}"
+        hint = ""
+        if measure.tiers and prior.project != app.project:
+            hint = f"; a higher tier is topped up only on the same project ({prior.project})"
+        raise Refused(ALREADY_AWARDED,
+                      f"{measure.id} is a one-time award (一次性) per {scope} and {enterprise.uscc} already has it: "
+                      f"{prior.ref} approved {prior.decided_on}, {format_fen(prior.entitlement_fen)} yuan{hint}",
+                      field="ref")
+
+
+def _check_quota(app: Any, measure: Measure, quota: TaskQuota | None, ref: str) -> tuple[str, int, str] | None:
+    if measure.quota is None:
+        return None
+    year = app.facts[measure.quota.year_fact]
+    item = app.facts[measure.quota.item_fact]
+    awarded = quota.awarded if quota else {}
+    if item in awarded:
+        raise Refused(ALREADY_AWARDED, f"{measure.id}: {item} of {year} was already awarded ({awarded[item]}); "
+                      "each task is awarded once", field=f"facts.{measure.quota.item_fact}")
+    if len(awarded) >= measure.quota.limit:
+        raise Refused(QUOTA_EXHAUSTED, f"{measure.id}: {len(awarded)} of {measure.quota.limit} tasks of {year} are "
+                      f"already awarded ({', '.join(sorted(awarded))}); 每年发布{measure.quota.limit}个重点创新任务",
+                      field=f"facts.{measure.quota.year_fact}")
+    return (measure.id, year, item)
+
+
+def _highest_not_duplicated(enterprise: Enterprise, app: Any, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
+    """就高不重复: what one enterprise collects for one project never exceeds its highest single award.
+
+    A later higher award pays only the difference over what was already awarded
+    (补差); an equal or lower one is refused.
+    """
+    earlier: list[dict[str, Any]] = []
+    for prior in enterprise.approved():
+        if prior.project == app.project and prior.ref != app.ref:
+            earlier.append({"source": prior.ref, "measure": prior.measure, "entitlement_fen": prior.entitlement_fen,
+                            "awarded_fen": prior.awarded_fen, "date": prior.decided_on.isoformat()})
+    for ext in enterprise.external_awards:
+        if ext.project == app.project:
+            earlier.append({"source": f"external: {ext.policy}", "measure": None, "entitlement_fen": ext.amount_fen,
+                            "awarded_fen": ext.amount_fen, "date": ext.date.isoformat()})
+    if not earlier:
+        return entitlement, []
+    highest = max(e["entitlement_fen"] for e in earlier)
+    already = sum(e["awarded_fen"] for e in earlier)
+    listing = ", ".join(f"{e['source']} {format_fen(e['entitlement_fen'])}" for e in earlier)
+    if entitlement <= highest or entitlement - already <= 0:
+        raise Refused(DUPLICATE_AWARD,
+                      f"就高不重复: project {app.project} of {enterprise.uscc} already has an award of "
+                      f"{format_fen(highest)} yuan ({listing}); this award of {format_fen(entitlement)} is not higher, "
+                      "so nothing more is due", field="project")
+    awarded = entitlement - already
+    step = {"step": "deduction", "earlier": earlier, "already_fen": already, "fen": awarded,
+            "en": f"就高不重复 on project {app.project}: earlier awards {listing}; pays the difference "
+                  f"{format_fen(entitlement)} - {format_fen(already)} = {format_fen(awarded)} yuan (就高补差)",
+            "zh": f"同一企业同一项目就高不重复:已获{format_fen(already)}元,补差{format_fen(awarded)}元"}
+    return awarded, [step]
+
+
+# --- rejections and payments ----------------------------------------------------
+
+def decide_rejection(enterprise: Enterprise, cmd: intake.Reject) -> None:
+    app = _application(enterprise, cmd.ref)
+    if app.status != SUBMITTED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be rejected",
+                      field="ref")
+    if cmd.date < app.applied_on:
+        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+
+
+def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
+    """A payment is recorded only on an approved application and never beyond what its payer owes.
+
+    Returns the treasury that pays: the city's, or the enterprise's county-level area's.
+    """
+    app = _application(enterprise, cmd.ref)
+    if app.status != APPROVED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; payments are recorded only on approved applications",
+                      field="ref")
+    if cmd.date < app.decided_on:
+        raise invalid("date", f"the payment date {cmd.date} is before the approval date {app.decided_on}")
+    owed = app.share_fen(cmd.payer)
+    paid = app.paid_fen(cmd.payer)
+    if paid + cmd.amount_fen > owed:
+        raise Refused(OVER_PAYMENT,
+                      f"amount_fen: the {cmd.payer} share of {cmd.ref} is {owed} fen ({format_fen(owed)} yuan), "
+                      f"{paid} fen already paid; at most {owed - paid} fen more may be paid, not {cmd.amount_fen}",
+                      field="amount_fen")
+    return CITY if cmd.payer == CITY else enterprise.area

@@ -1,0 +1,308 @@
+"""The application service: load aggregates, ask the rules, save the events.
+
+Every command is all-or-nothing: the events it records (on the enterprise and on
+any index or quota aggregate it touches) are written in one transaction. When
+another writer got to the same aggregate first, the store refuses the write
+(optimistic concurrency) and the command is re-run against the new state,
+where the rules see what the other writer did.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError, Transcoding
+
+from ledger import intake, rules
+from ledger.domain import (
+    APPROVED,
+    SUBMITTED,
+    ApplicationRef,
+    Enterprise,
+    PolicyBook,
+    TaskQuota,
+    VoucherRef,
+    application_ref_id,
+    enterprise_id,
+    task_quota_id,
+    voucher_ref_id,
+    POLICY_BOOK_ID,
+)
+from ledger.errors import DUPLICATE_REF, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.money import format_fen
+from ledger.policy import CURRENT_CATALOGUE, catalogue
+from ledger.storage import Store
+
+log = structlog.get_logger("grants")
+
+MAX_ATTEMPTS = 30
+
+
+class DateAsISO(Transcoding):
+    """Dates travel in events as ISO strings (YYYY-MM-DD)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Busy(Exception):
+    """The store stayed contended for every retry; nothing was written."""
+
+
+class GrantsLedger(Application):
+    """The grants ledger. Commands take the parsed commands of ``ledger.intake``."""
+
+    name = "Grants"
+
+    def __init__(self, store: Store, *, create_tables: bool = True) -> None:
+        env = dict(store.event_store_env)
+        env["CREATE_TABLE"] = "y" if create_tables else "n"
+        self.store = store
+        super().__init__(env=env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- plumbing -----------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def _retrying(self, attempt: Any) -> Any:
+        for n in range(MAX_ATTEMPTS):
+            try:
+                return attempt()
+            except (RecordConflictError, OperationalError) as exc:
+                log.debug("write conflict, retrying", attempt=n + 1, error=type(exc).__name__)
+                time.sleep(random.uniform(0.001, 0.01 * (n + 1)))  # noqa: S311 - jitter, not security
+        raise Busy(f"the ledger stayed busy for {MAX_ATTEMPTS} attempts; nothing was written, try again")
+
+    def _enterprise(self, uscc: str) -> Enterprise:
+        enterprise = self._get(enterprise_id(uscc))
+        if enterprise is None:
+            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered; register the enterprise first",
+                          field="uscc")
+        return enterprise
+
+    def _enterprise_of(self, ref: str) -> Enterprise:
+        index = self._get(application_ref_id(ref))
+        if index is None:
+            raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+        return self._enterprise(index.uscc)
+
+    def policy_book(self) -> PolicyBook | None:
+        return self._get(POLICY_BOOK_ID)
+
+    # --- commands -------------------------------------------------------------
+
+    def execute(self, command: intake.Command) -> dict[str, Any]:
+        handler = {
+            intake.AdoptPolicy: self.adopt_policy,
+            intake.Register: self.register,
+            intake.Apply: self.apply,
+            intake.Approve: self.approve,
+            intake.Reject: self.reject,
+            intake.Pay: self.pay,
+            intake.ExternalAward: self.record_external_award,
+        }[type(command)]
+        return handler(command)  # type: ignore[operator]
+
+    def adopt_policy(self, cmd: intake.AdoptPolicy) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            book = self.policy_book() or PolicyBook()
+            adoption = rules.decide_adoption(book, cmd)
+            book.adopt(version=adoption.version, catalogue=adoption.catalogue, effective=adoption.effective,
+                       ends=adoption.ends, date=cmd.date, by=cmd.by)
+            self.save(book)
+            return {"op": "adopt-policy", "version": adoption.version, "catalogue": adoption.catalogue,
+                    "effective": adoption.effective.isoformat(), "ends": adoption.ends.isoformat()}
+        return self._retrying(attempt)
+
+    def register(self, cmd: intake.Register) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            if self._get(enterprise_id(cmd.uscc)) is not None:
+                raise Refused(DUPLICATE_REF, f"uscc: {cmd.uscc} is already registered", field="uscc")
+            enterprise = Enterprise(uscc=cmd.uscc, name=cmd.name, area=cmd.area, date=cmd.date, by=cmd.by)
+            self.save(enterprise)
+            return {"op": "register", "uscc": cmd.uscc, "name": cmd.name, "area": cmd.area}
+        return self._retrying(attempt)
+
+    def apply(self, cmd: intake.Apply) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise(cmd.uscc)
+            if self._get(application_ref_id(cmd.ref)) is not None:
+                raise Refused(DUPLICATE_REF, f"ref: an application with filing number {cmd.ref!r} already exists",
+                              field="ref")
+            submission = rules.decide_submission(self.policy_book(), cmd)
+            enterprise.submit(ref=cmd.ref, measure=cmd.measure, project=cmd.project, facts=submission.facts,
+                              date=cmd.date, policy_version=submission.version.version, by=cmd.by)
+            self.save(enterprise, ApplicationRef(ref=cmd.ref, uscc=cmd.uscc))
+            return {"op": "apply", "ref": cmd.ref, "status": SUBMITTED, "measure": cmd.measure,
+                    "policy_version": submission.version.version,
+                    "entitlement_fen": submission.assessment.entitlement_fen}
+        return self._retrying(attempt)
+
+    def approve(self, cmd: intake.Approve) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            app = enterprise.applications[cmd.ref]
+            book = self.policy_book()
+            assert book is not None  # an application exists only under an adopted version
+            version = book.versions[app.policy_version]
+            measure = catalogue(version.catalogue).measure(app.measure)
+            quota = None
+            if measure.quota is not None:
+                quota = self._get(task_quota_id(measure.id, app.facts[measure.quota.year_fact]))
+            decision = rules.decide_approval(enterprise, cmd, version, quota)
+            enterprise.approve(ref=cmd.ref, date=cmd.date, by=cmd.by, policy_version=app.policy_version,
+                               entitlement_fen=decision.entitlement_fen, awarded_fen=decision.awarded_fen,
+                               city_share_fen=decision.city_share_fen, county_share_fen=decision.county_share_fen,
+                               basis=decision.basis, trace=decision.trace)
+            touched: list[Any] = [enterprise]
+            if decision.quota_item is not None:
+                measure_id, year, item = decision.quota_item
+                if quota is None:
+                    quota = TaskQuota(measure=measure_id, year=year, limit=measure.quota.limit)  # type: ignore[union-attr]
+                quota.award(item=item, ref=cmd.ref)
+                touched.append(quota)
+            self.save(*touched)
+            return {"op": "approve", "ref": cmd.ref, "status": APPROVED, "entitlement_fen": decision.entitlement_fen,
+                    "awarded_fen": decision.awarded_fen, "city_share_fen": decision.city_share_fen,
+                    "county_share_fen": decision.county_share_fen}
+        return self._retrying(attempt)
+
+    def reject(self, cmd: intake.Reject) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            rules.decide_rejection(enterprise, cmd)
+            enterprise.reject(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason)
+            self.save(enterprise)
+            return {"op": "reject", "ref": cmd.ref, "status": "rejected"}
+        return self._retrying(attempt)
+
+    def pay(self, cmd: intake.Pay) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            treasury = rules.decide_payment(enterprise, cmd)
+            used = self._get(voucher_ref_id(treasury, cmd.voucher))
+            if used is not None:
+                raise Refused(DUPLICATE_REF, f"voucher: {cmd.voucher!r} of the {treasury} treasury was already used "
+                              f"for {used.ref} ({format_fen(used.amount_fen)} yuan)", field="voucher")
+            enterprise.record_payment(ref=cmd.ref, payer=cmd.payer, treasury=treasury, amount_fen=cmd.amount_fen,
+                                      voucher=cmd.voucher, date=cmd.date, by=cmd.by)
+            index = VoucherRef(treasury=treasury, voucher=cmd.voucher, ref=cmd.ref, payer=cmd.payer,
+                               amount_fen=cmd.amount_fen)
+            self.save(enterprise, index)
+            return {"op": "pay", "ref": cmd.ref, "payer": cmd.payer, "treasury": treasury,
+                    "amount_fen": cmd.amount_fen, "voucher": cmd.voucher}
+        return self._retrying(attempt)
+
+    def record_external_award(self, cmd: intake.ExternalAward) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise(cmd.uscc)
+            for ext in enterprise.external_awards:
+                if (ext.project, ext.policy, ext.amount_fen, ext.date) == (cmd.project, cmd.policy, cmd.amount_fen,
+                                                                            cmd.date):
+                    raise Refused(DUPLICATE_REF, f"policy: this award under {cmd.policy!r} for project "
+                                  f"{cmd.project} on {cmd.date} is already recorded", field="policy")
+            enterprise.record_external_award(project=cmd.project, policy=cmd.policy, amount_fen=cmd.amount_fen,
+                                             date=cmd.date, by=cmd.by)
+            self.save(enterprise)
+            return {"op": "external-award", "uscc": cmd.uscc, "project": cmd.project, "policy": cmd.policy,
+                    "amount_fen": cmd.amount_fen}
+        return self._retrying(attempt)
+
+    # --- queries ----------------------------------------------------------------
+
+    def show(self, ref: str, as_of: date | None = None) -> dict[str, Any]:
+        """One application as plain data, as of a date when one is given."""
+        enterprise = self._enterprise_of(ref)
+        app = enterprise.applications[ref]
+        if as_of is not None and app.applied_on > as_of:
+            raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was filed on {app.applied_on}, after {as_of}",
+                          field="ref")
+        decided = app.decided_on is not None and (as_of is None or app.decided_on <= as_of)
+        status = app.status if decided else SUBMITTED
+        payments = [p for p in app.payments if as_of is None or p.date <= as_of]
+        approved = status == APPROVED
+        if approved:
+            entitlement, trace, preview = app.entitlement_fen, app.trace, False
+        else:
+            entitlement, trace, preview = self._preview(app)
+        city_paid = sum(p.amount_fen for p in payments if p.payer == "city")
+        county_paid = sum(p.amount_fen for p in payments if p.payer == "county")
+        data: dict[str, Any] = {
+            "ref": ref,
+            "status": status,
+            "measure": app.measure,
+            "project": app.project,
+            "uscc": enterprise.uscc,
+            "name": enterprise.name,
+            "area": enterprise.area,
+            "applied_on": app.applied_on.isoformat(),
+            "policy_version": app.policy_version,
+            "facts": app.facts,
+            "entitlement_fen": entitlement,
+            "awarded_fen": app.awarded_fen if approved else 0,
+            "city_share_fen": app.city_share_fen if approved else 0,
+            "county_share_fen": app.county_share_fen if approved else 0,
+            "city_paid_fen": city_paid,
+            "county_paid_fen": county_paid,
+            "city_outstanding_fen": (app.city_share_fen - city_paid) if approved else 0,
+            "county_outstanding_fen": (app.county_share_fen - county_paid) if approved else 0,
+            "decided_on": app.decided_on.isoformat() if decided and app.decided_on else None,
+            "decided_by": app.decided_by if decided else None,
+            "basis": app.basis if approved else None,
+            "reason": app.reason if decided and status == "rejected" else None,
+            "payments": [{**asdict(p), "date": p.date.isoformat()} for p in payments],
+            "trace_is_preview": preview,
+            "trace": trace,
+            "as_of": as_of.isoformat() if as_of else None,
+        }
+        return data
+
+    def _preview(self, app: Any) -> tuple[int | None, list[dict[str, Any]], bool]:
+        """What the clause gives for a pending or rejected application's facts (nothing is recorded)."""
+        book = self.policy_book()
+        version = book.versions[app.policy_version] if book else None
+        cat = catalogue(version.catalogue if version else CURRENT_CATALOGUE)
+        try:
+            assessment = cat.measure(app.measure).assess(app.facts, app.applied_on, app.policy_version)
+        except Refused as refusal:
+            return None, [{"step": "refusal", "code": refusal.code, "en": refusal.message, "zh": refusal.message}], True
+        return assessment.entitlement_fen, assessment.steps, True
+
+    def check(self, measure_id: str, raw_facts: dict[str, Any], applied_on: date) -> dict[str, Any]:
+        """What an application with these facts would get, and why; nothing is recorded."""
+        book = self.policy_book()
+        in_force = book.version_for(applied_on) if book else None
+        version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
+        cat = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE)
+        measure = cat.measure(measure_id)
+        measure.refuse_if_not_grantable()
+        facts = measure.normalize(raw_facts)
+        assessment = measure.assess(facts, applied_on, version_id)
+        notes = []
+        if in_force is None:
+            notes.append("no adopted policy version covers this date; an application dated so would be refused "
+                         "(outside-validity)")
+        return {"measure": measure.id, "clause": measure.clause, "policy_version": version_id,
+                "facts": facts, "entitlement_fen": assessment.entitlement_fen,
+                "case_by_case": assessment.case_by_case, "trace": assessment.steps, "notes": notes}
