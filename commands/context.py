@@ -1,0 +1,92 @@
+"""What every command needs: the store, the ledger, the read-model engine, the operator.
+
+Opened lazily and once per process; `grants init` creates the tables, and any
+command that writes creates them too if they are missing (CREATE ... IF NOT
+EXISTS), so a first `grants import` on an empty database just works. Commands
+that only read refuse a SQLite file that does not exist rather than create one.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.service import GrantsLedger
+from ledger.storage import SQLITE, Store, parse_store
+from projections import runner
+
+
+class NoLedger(Exception):
+    """There is no ledger at the given database (or it cannot be reached)."""
+
+
+def default_operator() -> str:
+    explicit = os.environ.get("GRANTS_USER")
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "unknown"
+
+
+@dataclass
+class Context:
+    db: str | None = None
+    by: str | None = None
+    _store: Store | None = None
+    _ledger: GrantsLedger | None = None
+    _engine: Any = None
+    _views_ready: bool = field(default=False)
+
+    @property
+    def operator(self) -> str:
+        return self.by or default_operator()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = parse_store(self.db)
+        return self._store
+
+    def ledger(self, *, create: bool = True) -> GrantsLedger:
+        if self._ledger is None:
+            store = self.store
+            if not create and store.kind == SQLITE and not Path(store.sqlite_path or "").exists():
+                raise NoLedger(f"no ledger at {store.shown}: the file does not exist. Run `grants init` to create "
+                               "one, or point --db / GRANTS_DB at the ledger")
+            try:
+                self._ledger = GrantsLedger(store, create_tables=True)
+            except Exception as exc:  # the driver's own errors differ per store
+                raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}") from exc
+        return self._ledger
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            self._engine = runner.make_engine(self.store)
+        return self._engine
+
+    def views(self) -> Any:
+        """The read-model engine, with the views created and caught up with the log."""
+        ledger = self.ledger(create=False)
+        if not self._views_ready:
+            runner.create_views(self.engine)
+            self._views_ready = True
+        runner.catch_up(ledger, self.engine)
+        return self.engine
+
+    def init(self) -> None:
+        self.ledger(create=True)
+        runner.create_views(self.engine)
+        self._views_ready = True
+        runner.catch_up(self.ledger(), self.engine)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+        if self._engine is not None:
+            self._engine.dispose()

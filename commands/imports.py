@@ -1,0 +1,121 @@
+"""`grants import FILE` (JSON Lines, one command a line) and `grants demo`."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from commands import output, report
+from commands.context import Context
+from commands.options import Json
+from commands.output import handled
+from commands.records import render_show
+from ledger.errors import Refused, invalid
+from ledger.intake import parse_command
+from ledger.service import GrantsLedger
+from projections import reports
+
+DEMO_DB = "grants-demo.db"
+
+
+def _no_float(text: str) -> Any:
+    raise invalid("line", f"{text} is a float; write money as integer amount_fen and decimals as strings (\"0.02\")")
+
+
+def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str) -> dict[str, Any]:
+    """Apply each line in order; a refused line changes nothing and the rest go on."""
+    accepted, refused = 0, []
+    for number, raw in enumerate(lines, 1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            refused.append({"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text",
+                            "field": "line"})
+            continue
+        if not text or text.startswith("#"):
+            continue
+        try:
+            try:
+                data = json.loads(text, parse_float=_no_float)
+            except ValueError as exc:
+                raise invalid("line", f"is not valid JSON ({exc})") from None
+            ledger.execute(parse_command(data, operator))
+            accepted += 1
+        except Refused as refusal:
+            refused.append({"line": number, **refusal.as_dict()})
+    return {"accepted": accepted, "refused": refused}
+
+
+def render_import(result: dict[str, Any]) -> str:
+    lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"]
+    if result["refused"]:
+        lines.append("")
+        lines.append(output.table(["line", "code", "message"],
+                                  [[r["line"], r["code"], r["message"]] for r in result["refused"]], right=(0,)))
+    return "\n".join(lines)
+
+
+def install(app: typer.Typer) -> None:
+    @app.command("import")
+    @handled
+    def import_(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md).")],
+        as_json: Json = False,
+    ) -> None:
+        """Apply a file of commands in order; refused lines change nothing and are listed."""
+        context: Context = ctx.obj
+        if not file.is_file():
+            raise invalid("file", f"{str(file)!r} is not a readable file")
+        ledger = context.ledger()
+        result = import_lines(ledger, file.read_bytes().splitlines(), context.operator)
+        context.views()
+        output.log.info("import", file=file.name, accepted=result["accepted"], refused=len(result["refused"]))
+        if as_json:
+            output.emit_json(result)
+        else:
+            output.echo(render_import(result))
+        if result["refused"]:
+            raise typer.Exit(output.EXIT_REFUSED)
+
+    @app.command()
+    @handled
+    def demo(ctx: typer.Context, as_json: Json = False) -> None:
+        """Load a realistic sample of the policy's cases into a fresh ledger and print the reports.
+
+        Without --db it writes ./grants-demo.db, replacing an earlier demo file.
+        With --db the ledger there must be empty.
+        """
+        context: Context = ctx.obj
+        if context.db is None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(DEMO_DB + suffix).unlink(missing_ok=True)
+            context.db = f"sqlite:///{DEMO_DB}"
+        ledger = context.ledger()
+        if ledger.recorder.max_notification_id():
+            raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "
+                          "(run it without --db to use ./grants-demo.db)")
+        sample = resources.files("commands").joinpath("demo.jsonl").read_bytes().splitlines()
+        result = import_lines(ledger, sample, "demo")
+        engine = context.views()
+        enterprises = reports.enterprise_report(engine)
+        shares = reports.shares_report(engine)
+        example = ledger.show("SY-2023-0001")
+        if as_json:
+            output.emit_json({"db": context.store.shown, "import": result, "enterprises": enterprises["enterprises"],
+                              "areas": shares["areas"], "example": example})
+            return
+        output.echo(f"Demo ledger written to {context.store.shown}")
+        output.echo(render_import(result))
+        output.echo("  (the refused lines are deliberate: each shows a rule of the policy at work)")
+        output.echo("\n== grants report enterprise ==")
+        output.echo(report.render_enterprises(enterprises))
+        output.echo("\n== grants report shares ==")
+        output.echo(report.render_shares(shares))
+        output.echo("\n== grants show SY-2023-0001 ==")
+        output.echo(render_show(example))
+        output.echo(f"\nExplore it: grants --db sqlite:///{DEMO_DB} show SY-2024-0003")

@@ -1,0 +1,33 @@
+"""Logging is configured once, here, at the entry point: structlog to stderr, a
+console rendering in a terminal and JSON lines otherwise. One summary line per
+command; no personal data (names are not logged, only filing numbers and codes).
+Level from GRANTS_LOG_LEVEL (default info)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+
+def configure() -> None:
+    level_name = os.environ.get("GRANTS_LOG_LEVEL", "info").upper()
+    level = getattr(logging, level_name, logging.INFO)
+    renderer: structlog.typing.Processor
+    if sys.stderr.isatty():
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

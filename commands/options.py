@@ -1,0 +1,16 @@
+"""Reusable option types, so every command spells the same thing the same way."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
+                                          help="Ignore events dated after this day.")]
+Date = Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it takes effect.")]
+By = Annotated[str | None, typer.Option("--by", help="Who does it (default: --by of grants, GRANTS_USER, or the OS user).")]
+Ref = Annotated[str, typer.Argument(help="The application's filing number (ref).")]
+AmountYuan = Annotated[str | None, typer.Option("--amount", help="Amount in yuan: 1234.56, 200万, 1.5亿.")]
+AmountFen = Annotated[int | None, typer.Option("--amount-fen", help="Amount in integer fen (1 yuan = 100 fen).")]

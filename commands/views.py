@@ -1,0 +1,42 @@
+"""`grants projections`: the read models' state, and rebuilding them from the log."""
+
+from __future__ import annotations
+
+import typer
+
+from commands import output
+from commands.context import Context
+from commands.options import Json
+from commands.output import handled
+from projections import runner
+
+projections_app = typer.Typer(help="Read models: status and rebuild from the event log.", no_args_is_help=True)
+
+
+@projections_app.command("rebuild")
+@handled
+def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
+    """Empty the read models and replay every event into them (gives the same rows)."""
+    context: Context = ctx.obj
+    ledger = context.ledger(create=False)
+    runner.create_views(context.engine)
+    applied = runner.rebuild(ledger, context.engine)
+    output.log.info("projections rebuilt", events=applied)
+    if as_json:
+        output.emit_json({"rebuilt": True, "events": applied})
+    else:
+        output.echo(f"read models rebuilt from {applied} events")
+
+
+@projections_app.command("status")
+@handled
+def status(ctx: typer.Context, as_json: Json = False) -> None:
+    """How far the read models have applied the event log."""
+    context: Context = ctx.obj
+    ledger = context.ledger(create=False)
+    runner.create_views(context.engine)
+    data = {"position": runner.position(context.engine), "log_end": ledger.recorder.max_notification_id() or 0}
+    if as_json:
+        output.emit_json(data)
+    else:
+        output.echo(f"read models at event {data['position']} of {data['log_end']}")

@@ -1,0 +1,196 @@
+"""Keeping the read models up to date from the event log.
+
+A polling catch-up: read notifications after the tracked position, apply them
+to the view tables and move the position, all in one database transaction, so
+each event is applied exactly once even if the process dies half-way or two
+processes catch up at the same time (the tracking row is locked first:
+``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL).
+
+This works the same on both stores, which the library's subscription-based
+ProjectionRunner does not (its SQLite recorder has no subscriptions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from ledger.service import GrantsLedger
+from ledger.storage import SQLITE, Store
+from projections import schema
+
+log = structlog.get_logger("grants.projections")
+
+TRACKING_NAME = "ledger-views"
+PAGE = 1000
+
+
+def make_engine(store: Store) -> Engine:
+    """A SQLAlchemy engine on the ledger's database; on SQLite, write transactions lock at BEGIN."""
+    if store.kind == SQLITE:
+        engine = create_engine(store.sqlalchemy_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(store.sqlalchemy_url, pool_pre_ping=True)
+
+
+def create_views(engine: Engine) -> None:
+    schema.metadata.create_all(engine)
+    with engine.begin() as conn:
+        if conn.execute(select(schema.tracking.c.position).where(schema.tracking.c.name == TRACKING_NAME)).first() is None:
+            conn.execute(insert(schema.tracking).values(name=TRACKING_NAME, position=0))
+
+
+def views_exist(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(engine).has_table(schema.tracking.name)
+
+
+class ViewUpdater:
+    """Applies events to the view tables inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._areas: dict[str, str] = {}
+        self._usccs: dict[str, str] = {}
+
+    def area_of(self, uscc: str) -> str:
+        if uscc not in self._areas:
+            self._areas[uscc] = self.conn.execute(
+                select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == uscc)).scalar_one()
+        return self._areas[uscc]
+
+    def uscc_of(self, ref: str) -> str:
+        return self.conn.execute(select(schema.applications.c.uscc).where(schema.applications.c.ref == ref)).scalar_one()
+
+    def apply(self, position: int, topic: str, ev: Any) -> None:
+        handler = getattr(self, "on_" + topic.rsplit(".", 1)[-1], None)
+        if handler is not None:
+            handler(position, ev)
+
+    def on_Registered(self, position: int, ev: Any) -> None:  # noqa: N802 - named after the event
+        self.conn.execute(insert(schema.enterprises).values(uscc=ev.uscc, enterprise_id=str(ev.originator_id),
+                                                           name=ev.name, area=ev.area, registered_on=ev.date))
+        self._areas[ev.uscc] = ev.area
+        self._usccs[str(ev.originator_id)] = ev.uscc
+
+    def on_ApplicationSubmitted(self, position: int, ev: Any) -> None:  # noqa: N802
+        self.conn.execute(insert(schema.applications).values(
+            ref=ev.ref, uscc=self._uscc_of_enterprise(ev), measure=ev.measure, project=ev.project,
+            applied_on=ev.date, policy_version=ev.policy_version, status="submitted", entitlement_fen=0,
+            awarded_fen=0, city_share_fen=0, county_share_fen=0))
+
+    def on_ApplicationApproved(self, position: int, ev: Any) -> None:  # noqa: N802
+        apps = schema.applications
+        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(
+            status="approved", decided_on=ev.date, entitlement_fen=ev.entitlement_fen, awarded_fen=ev.awarded_fen,
+            city_share_fen=ev.city_share_fen, county_share_fen=ev.county_share_fen))
+        uscc = self.uscc_of(ev.ref)
+        measure = self.conn.execute(select(apps.c.measure).where(apps.c.ref == ev.ref)).scalar_one()
+        self.conn.execute(insert(schema.entries).values(
+            position=position, kind="award", ref=ev.ref, uscc=uscc, area=self.area_of(uscc), measure=measure,
+            date=ev.date, amount_fen=ev.awarded_fen, city_fen=ev.city_share_fen, county_fen=ev.county_share_fen))
+
+    def on_ApplicationRejected(self, position: int, ev: Any) -> None:  # noqa: N802
+        apps = schema.applications
+        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(status="rejected", decided_on=ev.date))
+
+    def on_PaymentRecorded(self, position: int, ev: Any) -> None:  # noqa: N802
+        uscc = self.uscc_of(ev.ref)
+        self.conn.execute(insert(schema.entries).values(
+            position=position, kind="payment", ref=ev.ref, uscc=uscc, area=self.area_of(uscc), date=ev.date,
+            payer=ev.payer, amount_fen=ev.amount_fen,
+            city_fen=ev.amount_fen if ev.payer == "city" else 0,
+            county_fen=ev.amount_fen if ev.payer == "county" else 0, voucher=ev.voucher))
+
+    def on_ExternalAwardRecorded(self, position: int, ev: Any) -> None:  # noqa: N802
+        uscc = self._uscc_of_enterprise(ev)
+        self.conn.execute(insert(schema.entries).values(
+            position=position, kind="external", uscc=uscc, area=self.area_of(uscc), date=ev.date,
+            amount_fen=ev.amount_fen, policy=ev.policy))
+
+    def on_PolicyAdopted(self, position: int, ev: Any) -> None:  # noqa: N802
+        self.conn.execute(insert(schema.policy_versions).values(
+            version=ev.version, catalogue=ev.catalogue, effective=ev.effective, ends=ev.ends, adopted_on=ev.date,
+            position=position))
+
+    def _uscc_of_enterprise(self, ev: Any) -> str:
+        key = str(ev.originator_id)
+        if key not in self._usccs:
+            self._usccs[key] = self.conn.execute(
+                select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == key)).scalar_one()
+        return self._usccs[key]
+
+
+def catch_up(ledger: GrantsLedger, engine: Engine, *, page: int = PAGE) -> int:
+    """Apply every event not yet in the views; returns how many were applied."""
+    applied = 0
+    while True:
+        n = _catch_up_page(ledger, engine, page)
+        if n == 0:
+            return applied
+        applied += n
+
+
+def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
+    track = schema.tracking
+    for attempt in range(20):
+        try:
+            with engine.begin() as conn:
+                query = select(track.c.position).where(track.c.name == TRACKING_NAME)
+                if engine.dialect.name == "postgresql":
+                    query = query.with_for_update()
+                position = conn.execute(query).scalar_one()
+                notifications = ledger.recorder.select_notifications(start=position + 1, limit=page)
+                if not notifications:
+                    return 0
+                updater = ViewUpdater(conn)
+                for notification in notifications:
+                    updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
+                conn.execute(update(track).where(track.c.name == TRACKING_NAME)
+                             .values(position=notifications[-1].id))
+                log.debug("views caught up", events=len(notifications), position=notifications[-1].id)
+                return len(notifications)
+        except OperationalError:
+            if attempt == 19:
+                raise
+    return 0  # pragma: no cover
+
+
+def rebuild(ledger: GrantsLedger, engine: Engine) -> int:
+    """Empty the views and replay the whole log into them, in one transaction."""
+    with engine.begin() as conn:
+        for table in reversed(schema.VIEW_TABLES):
+            conn.execute(table.delete())
+        conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=0))
+        position, applied = 0, 0
+        updater = ViewUpdater(conn)
+        while True:
+            notifications = ledger.recorder.select_notifications(start=position + 1, limit=PAGE)
+            if not notifications:
+                break
+            for notification in notifications:
+                updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
+            position = notifications[-1].id
+            applied += len(notifications)
+        conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=position))
+    return applied
+
+
+def position(engine: Engine) -> int:
+    """The last event applied to the views."""
+    with engine.connect() as conn:
+        return conn.execute(select(schema.tracking.c.position)
+                            .where(schema.tracking.c.name == TRACKING_NAME)).scalar_one()
