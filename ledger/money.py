@@ -60,6 +60,8 @@ def parse_yuan(value: object) -> int:
             "optionally followed by 万 or 亿 (for example 1234.56, 200万, 1.5亿)"
         )
     number, unit = match.group(1).replace(",", ""), match.group(2) or ""
+    if unit in ("", "元") and "." in number and len(number.split(".")[1]) > 2:
+        raise MoneyError(f"{value!r} has more than two decimals; amounts of yuan are exact to the fen (0.01)")
     try:
         amount = Decimal(number) * _UNITS[unit] * FEN_PER_YUAN
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits

@@ -28,7 +28,7 @@ from ledger.money import format_fen, split_shares
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import add_years
-from ledger.policy.measures import ONCE_PER_ENTERPRISE, Measure
+from ledger.policy.measures import ONCE_PER_ENTERPRISE, PROPORTIONAL_CAP, Measure
 
 SPLIT_RULE_EN = "50% city treasury, 50% county treasury; the county half is rounded down and the city takes an odd fen"
 SPLIT_RULE_ZH = "市级财政和各级地方财政各50%;县级份额向下取整到分,奇数分由市级财政承担"
@@ -131,8 +131,19 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
     else:
         entitlement = assessment.entitlement_fen or 0
         if cmd.amount_fen is not None and cmd.amount_fen != entitlement:
-            raise invalid("amount_fen", f"the amount of {measure.id} is set by clause {measure.clause}: "
-                          f"{entitlement} fen ({format_fen(entitlement)} yuan); omit amount_fen")
+            if measure.kind != PROPORTIONAL_CAP or cmd.amount_fen > entitlement:
+                most = "at most" if measure.kind == PROPORTIONAL_CAP else "set by clause"
+                raise invalid("amount_fen", f"the amount of {measure.id} is {most} {entitlement} fen "
+                              f"({format_fen(entitlement)} yuan) under clause {measure.clause}; omit amount_fen")
+            if not cmd.basis:
+                raise invalid("basis", f"an award below the {format_fen(entitlement)} yuan that clause "
+                              f"{measure.clause} allows must name its basis (the review that set it)")
+            entitlement = cmd.amount_fen
+            steps.append({"step": "amount", "formula": "set lower by the review", "fen": entitlement,
+                          "basis": cmd.basis,
+                          "en": f"amount set by the review below the ceiling: {format_fen(entitlement)} yuan, "
+                                f"basis: {cmd.basis}",
+                          "zh": f"审批核定金额(低于上限):{format_fen(entitlement)}元,依据:{cmd.basis}"})
 
     _check_one_time(enterprise, app, measure, entitlement)
     quota_item = _check_quota(app, measure, quota, cmd.ref)

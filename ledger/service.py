@@ -18,7 +18,13 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, OperationalError, RecordConflictError, Transcoding
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    OperationalError,
+    PersistenceError,
+    RecordConflictError,
+    Transcoding,
+)
 
 from ledger import intake, rules
 from ledger.domain import (
@@ -71,7 +77,16 @@ class GrantsLedger(Application):
         env = dict(store.event_store_env)
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         self.store = store
-        super().__init__(env=env)
+        for attempt in range(5):
+            try:
+                super().__init__(env=env)
+                return
+            except PersistenceError:
+                # Two processes creating the tables at once on PostgreSQL can collide
+                # ("tuple concurrently updated"); the second try finds them made.
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ledger.errors import invalid
 from ledger.money import format_fen, percent_of, wan, yi, yuan
 from ledger.policy.assess import EQ, GE, GT, LE, Assessment
-from ledger.policy.facts import BOOL, CHOICE, DATE, DECIMAL, INT, TEXT, YEAR, YUAN, Fact, add_years
+from ledger.policy.facts import BOOL, CHOICE, DATE, DECIMAL, INT, TEXT, YEAR, YUAN, Fact, anniversary
 from ledger.policy.measures import (
     ANNUAL_QUOTA,
     CASE_BY_CASE,
@@ -215,7 +215,7 @@ def m12_new_software(a: Assessment, facts: Facts, applied_on: date) -> None:
            shown=format_fen(revenue), shown_limit=format_fen(yi(1)))
     a.test("revenue_year_end", year_end, GT, registered_on, "营业收入年度在注册成立之后",
            shown=year_end.isoformat(), shown_limit=registered_on.isoformat())
-    limit = add_years(registered_on, 2)
+    limit = anniversary(registered_on, 2)
     a.test("revenue_year_end", year_end, LE, limit, f"两年内 (on or before {limit.isoformat()})",
            shown=year_end.isoformat(), shown_limit=limit.isoformat())
     a.amount(wan(200), "200万 (fixed, one-time)", "200万元一次性奖励")
@@ -312,7 +312,9 @@ MEASURES: tuple[Measure, ...] = (
         ),
         rule=m03_security, once=ONCE_PER_PROJECT, amount_zh="合同额10%,最高10万元",
         readings=(("项目即合同:同一合同只奖励一次;10%按分向下取整", "the project is the contract: one award per "
-                   "contract; 10% is rounded down to the fen"), _ONCE_READING_PROJECT),
+                   "contract; 10% is rounded down to the fen"), _ONCE_READING_PROJECT,
+                  ("“不超过合同额10%”是上限:默认按10%核定,审批可给出更低金额并载明依据", "不超过合同额10% is a "
+                   "ceiling: the award is the full 10% unless the approval sets a lower amount_fen with its basis")),
         examples=(Example({"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "1234567.89"},
                           "100,000.00"),
                   Example({"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "300000"},
@@ -437,8 +439,9 @@ MEASURES: tuple[Measure, ...] = (
                Fact("revenue_year_end", DATE, "该营业收入年度截止日", "last day of the revenue year")),
         rule=m12_new_software, once=ONCE_PER_ENTERPRISE, amount_zh="200万元,一次性",
         readings=(("“突破1亿元”按超过1亿元(不含本数)", "突破1亿 is read as more than 100,000,000 yuan"),
-                  ("“两年内”:营业收入年度截止日不晚于注册成立日起两年的同日", "within two years: the revenue "
-                   "year ends on or before the same day two years after registration")),
+                  ("“两年内”:营业收入年度截止日不晚于注册成立日起两年的对应日(无对应日的为月末日)", "within two "
+                   "years: the revenue year ends on or before the same day two years after registration (28 February "
+                   "for a registration on 29 February, 民法典 第二百零二条)")),
         examples=(Example({"registered_on": "2022-03-01", "paid_in_capital_yuan": "2000万",
                            "annual_revenue_yuan": "100000000.01", "revenue_year_end": "2023-12-31"},
                           "2,000,000.00"),),

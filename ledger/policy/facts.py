@@ -139,6 +139,18 @@ def parse_date(value: Any) -> date:
     return date.fromisoformat(value.strip())
 
 
+def anniversary(day: date, years: int) -> date:
+    """The last day of a period of ``years`` years that starts on ``day`` (两年内 and the like).
+
+    The corresponding day ``years`` later; when there is none (29 February), the
+    end of that month (民法典 第二百零二条: 没有对应日的,月末日为期间的最后一日).
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 2, 28)
+
+
 def add_years(day: date, years: int) -> date:
     """The same calendar day ``years`` later; 29 February becomes 1 March.
 

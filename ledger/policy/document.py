@@ -1,0 +1,215 @@
+"""The policy catalogue as a Markdown page: ``docs/policy.md``.
+
+A pure function of the catalogue, so the page cannot drift from the rules:
+``tests/test_docs.py`` fails when the catalogue changes and the page was not
+regenerated. Regenerate with::
+
+    python -m ledger.policy.document > docs/policy.md
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from ledger.money import format_fen
+from ledger.policy import Catalogue, catalogue, catalogue_2022, text_2022
+from ledger.policy.facts import add_years
+from ledger.policy.measures import ONCE_PER_ENTERPRISE, ONCE_PER_PROJECT, Measure
+from ledger.rules import SPLIT_RULE_EN, SPLIT_RULE_ZH
+
+REGENERATE = "python -m ledger.policy.document > docs/policy.md"
+
+# The closing paragraphs of each catalogue's text, and where its original text lives (relative to docs/).
+_TEXTS: dict[str, dict[str, str]] = {
+    catalogue_2022.CATALOGUE_ID: {
+        "funding": text_2022.FUNDING,
+        "validity": text_2022.VALIDITY,
+        "source": "source/shiyan-digital-economy-2022-draft.txt",
+        "publisher": "十堰市经济和信息化局 (Shiyan Municipal Bureau of Economy and Information Technology), 2022-06-06",
+    },
+}
+
+
+def _cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _example_file(m: Measure) -> str:
+    return f"../tests/examples/clause-{m.clause:02d}.toml"
+
+
+def _amount(m: Measure) -> str:
+    return m.amount_zh or "no cash 不涉及资金"
+
+
+def _scope(m: Measure) -> str:
+    """How often one enterprise may be awarded under the item."""
+    if not m.grantable:
+        return "-"
+    if m.quota is not None:
+        return (f"each {m.quota.item_fact} once (whoever applies); at most {m.quota.limit} distinct per "
+                f"{m.quota.year_fact}")
+    if m.once == ONCE_PER_ENTERPRISE:
+        return "once per enterprise" + (" (a higher tier on the same project tops up)" if m.tiers else "")
+    if m.once == ONCE_PER_PROJECT:
+        return "once per enterprise and project"
+    return "not limited (就高不重复 per project still applies)"
+
+
+def _json(facts: Any) -> str:
+    return json.dumps(dict(facts), ensure_ascii=False)
+
+
+def _closing_rules(cat: Catalogue) -> list[str]:
+    text = _TEXTS[cat.id]
+    validity = text["validity"]
+    validity_sentence = validity[: validity.index("。") + 1]
+    highest_sentence = validity[len(validity_sentence):]
+    example_start = add_years(date(2024, 2, 29), cat.validity_years)
+    once_enterprise = [m.id for m in cat.measures.values() if m.once == ONCE_PER_ENTERPRISE]
+    once_project = [m.id for m in cat.measures.values() if m.once == ONCE_PER_PROJECT]
+    quotas = [m for m in cat.measures.values() if m.quota is not None]
+    case_by_case = [m.id for m in cat.measures.values() if m.case_by_case]
+    no_cash = [m.id for m in cat.measures.values() if not m.grantable]
+
+    out = ["## Rules that hold for every cash award", ""]
+    out += ["### 50/50 funding (各50%)", "", f"> {text['funding']}", ""]
+    out += [
+        "What the ledger does: every approved cash award is owed by two payers, the city treasury (市级财政, payer "
+        "`city`) and the treasury of the county-level area the enterprise is registered in (payer `county`). "
+        f"The split is: {SPLIT_RULE_EN} ({SPLIT_RULE_ZH}). So the two halves always add up to the award to the "
+        "fen: an award of 100,000.01 yuan is 50,000.01 city + 50,000.00 county. A payment is recorded against one "
+        "payer's half and is refused (`over-payment`) when it would take that payer past its half.",
+        "",
+        "Items the policy does not list (在本办法中未列明的) are paid under other policies, outside this ledger; "
+        "an award under another city policy is recorded with `external-award` and counts only for 就高不重复.",
+        "",
+    ]
+    out += ["### Validity (有效期为3年)", "", f"> {validity_sentence}", ""]
+    out += [
+        "What the ledger does: the start date is blank in the draft, so it is a parameter of a *policy version*: "
+        "`grants policy adopt --effective DATE` (or the import op `adopt-policy`) records the version, its "
+        f"catalogue and the window [effective, effective + {cat.validity_years} years). The end is the same "
+        f"calendar day {cat.validity_years} years later and is the first day outside; 29 February becomes 1 March "
+        f"(effective 2024-02-29 ends {example_start.isoformat()}). An application dated outside the window of "
+        "every adopted version is refused (`outside-validity`). Each application records the version it falls "
+        "under, and its approval is decided by that version's catalogue.",
+        "",
+    ]
+    out += ["### Highest, never duplicated (就高不重复)", "", f"> {highest_sentence}", ""]
+    out += [
+        "What the ledger does: for one enterprise and one project, it looks at every earlier approved award on the "
+        "same project (under any measure of this policy) and every award recorded under other city policies for "
+        "that project. A new award must be higher than the highest of them; it then pays only the difference "
+        "between its amount and what was already awarded (补差). An equal or lower award pays nothing and is "
+        "refused (`duplicate-award`), naming the earlier awards. The computation is in the trace of `grants show`.",
+        "",
+    ]
+    out += ["### One-time awards (一次性奖励)", ""]
+    out += [
+        "What the ledger does: a one-time item is approved at most once, and a second approval is refused "
+        "(`already-awarded`). The scope is per item:",
+        "",
+        f"- once per enterprise: {', '.join(once_enterprise)}. For a tiered item, a higher tier on the same project "
+        "is not a second award but a top-up (就高补差): a provincial award later upgraded to national pays the "
+        "difference.",
+        f"- once per enterprise and project: {', '.join(once_project)}. What counts as the project (a contract, a "
+        "data centre, a product project, a pilot) is in each item's default readings below; a later period needs a "
+        "new project.",
+    ]
+    for m in quotas:
+        out.append(f"- {m.id}: each {m.quota.item_fact} is awarded once whoever took it, and at most "  # type: ignore[union-attr]
+                   f"{m.quota.limit} distinct ones per {m.quota.year_fact} (`quota-exhausted`), checked across all "  # type: ignore[union-attr]
+                   "enterprises.")
+    out += [
+        "",
+        f"Case-by-case items ({', '.join(case_by_case)}) pay only the amount an approval gives (`amount_fen`) with "
+        "its `basis` (the meeting or document that decided it). Items that pay no cash "
+        f"({', '.join(no_cash)}) are refused at application (`not-grantable`).",
+        "",
+    ]
+    out += [
+        "### Threshold words",
+        "",
+        "Thresholds follow 民法典 第一千二百五十九条: 以上, 达到, 不低于 include the number (>=); 超过, 超 exclude it "
+        "(>); 不超过 is a cap (<=). 突破, which that article does not fix, is read as more than (>). Each test, "
+        "with its words, is a step of the computation trace.",
+        "",
+    ]
+    return out
+
+
+def _measure_section(m: Measure) -> list[str]:
+    out = [f'<a id="{_anchor(m)}"></a>', "", f"### {m.id}: {m.title_zh}", ""]
+    out += [f"Clause {m.clause} (第{m.clause}条), kind `{m.kind}`, amount {_amount(m)}, lead department "
+            f"{m.lead}. One-time scope: {_scope(m)}. Worked examples: "
+            f"[clause-{m.clause:02d}.toml]({_example_file(m)}).", ""]
+    out += [f"> {m.quote}", ""]
+    out += [m.summary_en, ""]
+    if m.tiers:
+        out += ["Tiers: " + ", ".join(f"`{k}` {format_fen(v)} yuan" for k, v in m.tiers.items()) + ".", ""]
+    if m.facts:
+        out += ["Facts:", ""]
+        out += _table(["name", "type", "中文", "English", "required", "allowed values"],
+                      [[f"`{f.name}`", f.kind, f.zh, f.en, "yes" if f.required else "no", f.describe()]
+                       for f in m.facts])
+        out.append("")
+    elif m.grantable:
+        out += ["Facts: none.", ""]
+    if m.readings:
+        out += ["Default readings (where the text is silent):", ""]
+        for zh, en in m.readings:
+            out += [f"- {zh}", f"  <br>{en}"]
+        out.append("")
+    if m.examples:
+        out += ["Examples:", ""]
+        out += _table(["facts", "outcome"], [[f"`{_json(e.facts)}`", e.outcome] for e in m.examples])
+        out.append("")
+    return out
+
+
+def render_policy_markdown(cat: Catalogue) -> str:
+    """The catalogue as Markdown: closing rules, a table of every measure item, then one section per item."""
+    text = _TEXTS[cat.id]
+    out = [
+        f"# The measures of {cat.title}",
+        "",
+        f"<!-- Generated from catalogue {cat.id} by `{REGENERATE}`; do not edit by hand. -->",
+        "",
+        f"Source: 《{text_2022.TITLE}》, {text['publisher']}; the original text is "
+        f"[`{text['source']}`]({text['source']}). Catalogue id: `{cat.id}`; validity {cat.validity_years} years "
+        "from the effective date of each adopted policy version.",
+        "",
+        "Every quote below is verbatim from the original text (a test checks it). Amounts are in yuan; inside the "
+        "ledger they are integer fen. `grants policy show ID` prints the same for one measure item.",
+        "",
+    ]
+    out += _closing_rules(cat)
+    out += ["## All measure items", ""]
+    out += _table(
+        ["measure", "clause", "kind", "amount", "facts", "one-time scope", "worked examples"],
+        [[f"[`{m.id}`](#{_anchor(m)})", m.clause, m.kind, _amount(m),
+          ", ".join(f"`{f.name}`" for f in m.facts) or "-", _scope(m),
+          f"[clause-{m.clause:02d}.toml]({_example_file(m)})"] for m in cat.measures.values()])
+    out += ["", "## Measure items", ""]
+    for m in cat.measures.values():
+        out += _measure_section(m)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _anchor(m: Measure) -> str:
+    """The id of a measure's section, for links from the table."""
+    return m.id.lower()
+
+
+if __name__ == "__main__":
+    print(render_policy_markdown(catalogue()), end="")

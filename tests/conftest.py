@@ -1,0 +1,65 @@
+"""Shared fixtures: ledgers on SQLite, PostgreSQL and in memory, and sample enterprises.
+
+PostgreSQL tests create their own database and drop it afterwards. When the server
+cannot be reached they are skipped locally, and fail under CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.service import GrantsLedger
+from ledger.storage import Store, parse_store
+from ledger.uscc import make_uscc
+
+PG_ADMIN = os.environ.get("GRANTS_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+PG_BASE = os.environ.get("GRANTS_TEST_PG_BASE", "postgresql://postgres@127.0.0.1:5432")
+
+# Enterprises used across the tests (valid USCC check characters).
+USCC_A = make_uscc("91420303MA4F0A1B2")
+USCC_B = make_uscc("91420302MA4F0C3D4")
+USCC_C = make_uscc("91420300MA4F0E5F6")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    name = f"grants_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_BASE}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test body on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[GrantsLedger]:
+    app = GrantsLedger(parse_store(db_url))
+    yield app
+    app.close()
+
+
+def memory_ledger() -> GrantsLedger:
+    """An in-memory ledger (eventsourcing's POPO store) for fast property tests."""
+    store = Store("memory", "memory://", {"PERSISTENCE_MODULE": "eventsourcing.popo"}, "sqlite://")
+    return GrantsLedger(store)
