@@ -87,8 +87,8 @@ def install(app: typer.Typer) -> None:
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
         """Load a realistic sample of the policy's cases into a fresh ledger and print the reports.
 
-        Without --db it writes ./grants-demo.db, replacing an earlier demo file.
-        With --db the ledger there must be empty.
+        Without --db (and without GRANTS_DB) it writes ./grants-demo.db, replacing an
+        earlier demo file. Given a database, the ledger there must be empty.
         """
         context: Context = ctx.obj
         if context.db is None:
@@ -118,4 +118,4 @@ def install(app: typer.Typer) -> None:
         output.echo(report.render_shares(shares))
         output.echo("\n== grants show SY-2023-0001 ==")
         output.echo(render_show(example))
-        output.echo(f"\nExplore it: grants --db sqlite:///{DEMO_DB} show SY-2024-0003")
+        output.echo(f"\nExplore it: grants --db {context.store.shown} show SY-2024-0003")

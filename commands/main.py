@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated, Any
 
 import typer
 
 from commands import imports, logs, output, policy, records, report
 from commands.context import Context
+from commands.options import Json
 from commands.output import handled
 from commands.views import projections_app
 
@@ -37,7 +39,7 @@ def main(
 
 @app.command()
 @handled
-def init(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the ledger's tables (event store and read models) if they do not exist."""
     context: Context = ctx.obj
     context.init()
@@ -58,4 +60,6 @@ app.add_typer(projections_app, name="projections")
 
 def run() -> Any:
     """Console-script entry point."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `grants report ... | head` ends quietly
     return app()

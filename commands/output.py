@@ -73,8 +73,8 @@ def handled(func: F) -> F:
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("GRANTS_DEBUG"):
                 traceback.print_exc()
-            message = (f"internal error ({type(exc).__name__}: {exc}); nothing more was written. "
-                       "Set GRANTS_DEBUG=1 to see the traceback, and report it.")
+            message = (f"internal error ({type(exc).__name__}: {exc}); the command did not complete and its "
+                       "own events were written all or none. Set GRANTS_DEBUG=1 to see the traceback, and report it.")
             error(message, as_json=as_json, data={"code": "internal-error", "message": message})
             raise typer.Exit(EXIT_INTERNAL) from None
 

@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from commands import output
-from commands.context import Context
+from commands.context import Context, NoLedger
 from commands.options import By, Json
 from commands.output import handled
 from commands.records import record
+from ledger import rules
 from ledger.errors import invalid
 from ledger.money import format_fen
 from ledger.policy import CURRENT_CATALOGUE, catalogue
@@ -97,7 +98,11 @@ def check(
         day = parse_date(date) if date else Date.today()
     except ValueError:
         raise invalid("date", f"{date!r} is not a date; write YYYY-MM-DD") from None
-    result = context.ledger().check(measure, facts, day)
+    try:
+        book = context.ledger(create=False).policy_book()
+    except NoLedger:
+        book = None  # no ledger here: check against the catalogue alone
+    result = rules.check_application(book, measure, facts, day)
     if as_json:
         output.emit_json(result)
         return
@@ -116,12 +121,13 @@ def adopt(
     effective: Annotated[str, typer.Option("--effective", help="Date the policy takes effect (施行).")],
     version: Annotated[str | None, typer.Option("--version", help="Version id (default catalogue@effective).")] = None,
     catalogue_id: Annotated[str | None, typer.Option("--catalogue")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="Date of the adoption decision (default --effective).")] = None,
     by: By = None,
     as_json: Json = False,
 ) -> None:
     """Adopt a policy version: its catalogue and its validity window of 3 years from --effective."""
     record(ctx, {"op": "adopt-policy", "effective": effective, "version": version, "catalogue": catalogue_id,
-                 "by": by}, as_json)
+                 "date": date, "by": by}, as_json)
 
 
 @app.command("versions")

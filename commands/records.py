@@ -48,7 +48,11 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
     command = parse_command({k: v for k, v in data.items() if v is not None}, context.operator)
     ledger = context.ledger()
     result = ledger.execute(command)
-    context.views()
+    try:
+        context.views()
+    except Exception as exc:  # noqa: BLE001 - the command itself is recorded; say so
+        output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
+                      "run `grants projections rebuild`")
     output.log.info(data["op"], **{k: v for k, v in result.items() if k in ("ref", "status", "awarded_fen", "amount_fen",
                                                                            "payer", "version")})
     if as_json:
@@ -75,8 +79,9 @@ def summary(result: dict[str, Any]) -> str:
         return (f"{result['ref']}: {result['payer']} paid {yuan(result['amount_fen'])} yuan "
                 f"(voucher {result['voucher']}, treasury {result['treasury']})")
     if op == "external-award":
-        return (f"recorded award under {result['policy']} for {result['uscc']} project {result['project']}: "
+        text = (f"recorded award under {result['policy']} for {result['uscc']} project {result['project']}: "
                 f"{yuan(result['amount_fen'])} yuan")
+        return text + (f"\nwarning: {result['warning']}" if result.get("warning") else "")
     if op == "adopt-policy":
         return f"adopted {result['version']}: valid {result['effective']} to {result['ends']} (exclusive)"
     return json.dumps(result, ensure_ascii=False)
@@ -185,13 +190,14 @@ def install(app: typer.Typer) -> None:
         date: Date,
         amount: AmountYuan = None,
         amount_fen_: AmountFen = None,
+        note: Annotated[str | None, typer.Option("--note", help="E.g. the other policy's decision number.")] = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
         """Record an award the enterprise got for a project under another city policy (for 就高不重复)."""
         fen = amount_fen(amount, amount_fen_, required=True)
         record(ctx, {"op": "external-award", "uscc": uscc, "project": project, "policy": policy, "amount_fen": fen,
-                     "date": date, "by": by}, as_json)
+                     "date": date, "by": by, "note": note}, as_json)
 
     @app.command()
     @handled

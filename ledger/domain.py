@@ -15,8 +15,11 @@ Consistency boundaries (what the store checks with optimistic concurrency):
   spans enterprises.
 - ``PolicyBook``: the adopted policy versions.
 
-Every event carries ``by`` (who did it) and ``date`` (the day it takes effect);
-the library stamps ``timestamp`` (when it was recorded).
+Every event of an enterprise and every policy adoption carries ``by`` (who did
+it) and ``date`` (the day it takes effect; optional only on a registration); the
+index and quota aggregates record what they index, in the same transaction as
+the event that carries those. The library stamps every event's ``timestamp``
+(when it was recorded).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class ExternalAward:
     amount_fen: int
     date: date
     by: str
+    note: str | None = None
 
 
 class Enterprise(Aggregate):
@@ -151,13 +155,13 @@ class Enterprise(Aggregate):
         self.applications[ref].payments.append(Payment(payer, amount_fen, voucher, date, by))
 
     @event("ExternalAwardRecorded", topic="grants:Enterprise.ExternalAwardRecorded")
-    def record_external_award(self, project: str, policy: str, amount_fen: int, date: date, by: str) -> None:
-        self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by))
+    def record_external_award(self, project: str, policy: str, amount_fen: int, date: date, by: str,
+                              note: str | None) -> None:
+        self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by, note))
 
     def approved(self) -> list[ApplicationState]:
-        """Approved applications, in the order they were approved."""
-        apps = [a for a in self.applications.values() if a.status == APPROVED]
-        return apps
+        """Approved applications (in the order they were filed)."""
+        return [a for a in self.applications.values() if a.status == APPROVED]
 
 
 class ApplicationRef(Aggregate):

@@ -73,7 +73,7 @@ def _uscc(data: dict[str, Any]) -> str:
 
 
 def _by(data: dict[str, Any], default_by: str) -> str:
-    return _text(data, "by", required=False, max_len=100) or default_by
+    return _text(data, "by", required=False, max_len=100) or _text({"by": default_by}, "by", max_len=100)  # type: ignore[return-value]
 
 
 def _only(data: dict[str, Any], op: str, allowed: set[str]) -> None:
@@ -259,6 +259,6 @@ def parse_command(data: Any, default_by: str) -> Command:
     if not isinstance(data, dict):
         raise invalid("line", "must be a JSON object with an \"op\" field")
     op = data.get("op")
-    if op not in PARSERS:
+    if not isinstance(op, str) or op not in PARSERS:
         raise invalid("op", f"{op!r} is not an operation; allowed: {', '.join(PARSERS)}")
     return PARSERS[op](data, default_by)

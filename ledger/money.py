@@ -17,6 +17,9 @@ _UNITS = {"": 1, "元": 1, "万": WAN, "万元": WAN, "亿": YI, "亿元": YI}
 _YUAN_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|亿元|万|亿|元)?\s*$")
 
 
+MAX_FACT_FEN = 10**18  # 1,000亿亿 fen: a bound on any amount read from input, so nothing overflows
+
+
 class MoneyError(ValueError):
     """A value that is not an exact amount of money; the message says why."""
 
@@ -66,9 +69,14 @@ def parse_yuan(value: object) -> int:
         amount = Decimal(number) * _UNITS[unit] * FEN_PER_YUAN
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
         raise MoneyError(f"{value!r} is not a number") from exc
+    if amount > MAX_FACT_FEN:
+        raise MoneyError(f"{value!r} is more than {MAX_FACT_FEN // (YI * FEN_PER_YUAN):,}亿元; check the amount")
     if amount != amount.to_integral_value():
         raise MoneyError(f"{value!r} has fractions of a fen; at most two decimals of yuan are allowed")
     return int(amount)
+
+
+MAX_FEN = 10**13  # 1,000亿元: far above any award, far below what a 64-bit column holds
 
 
 def parse_fen(value: object) -> int:
@@ -77,6 +85,8 @@ def parse_fen(value: object) -> int:
         raise MoneyError("amount_fen must be a whole number of fen (an integer), not " + type(value).__name__)
     if value <= 0:
         raise MoneyError("amount_fen must be more than 0")
+    if value > MAX_FEN:
+        raise MoneyError(f"amount_fen must be at most {MAX_FEN} fen (1,000亿元); {value} is not a plausible award")
     return value
 
 

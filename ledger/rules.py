@@ -120,7 +120,8 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
     if measure.case_by_case:
         if cmd.amount_fen is None:
             raise invalid("amount_fen", f"{measure.id} is decided case by case (一事一议): the approval must give "
-                          "amount_fen and basis (the meeting or document that decided it)")
+                          "the amount (amount_fen; on the command line --amount or --amount-fen) and its basis "
+                          "(the meeting or document that decided it)")
         if not cmd.basis:
             raise invalid("basis", f"{measure.id} is decided case by case (一事一议): the approval must name its "
                           "basis (the meeting or document that decided it)")
@@ -220,14 +221,50 @@ def _highest_not_duplicated(enterprise: Enterprise, app: Any, entitlement: int) 
     if entitlement <= highest or entitlement - already <= 0:
         raise Refused(DUPLICATE_AWARD,
                       f"就高不重复: project {app.project} of {enterprise.uscc} already has an award of "
-                      f"{format_fen(highest)} yuan ({listing}); this award of {format_fen(entitlement)} is not higher, "
-                      "so nothing more is due", field="project")
+                      f"{format_fen(highest)} yuan ({listing}) and {format_fen(already)} yuan already awarded on it; "
+                      f"this award of {format_fen(entitlement)} is not more than that, so nothing more is due",
+                      field="project")
     awarded = entitlement - already
     step = {"step": "deduction", "earlier": earlier, "already_fen": already, "fen": awarded,
             "en": f"就高不重复 on project {app.project}: earlier awards {listing}; pays the difference "
                   f"{format_fen(entitlement)} - {format_fen(already)} = {format_fen(awarded)} yuan (就高补差)",
             "zh": f"同一企业同一项目就高不重复:已获{format_fen(already)}元,补差{format_fen(awarded)}元"}
     return awarded, [step]
+
+
+def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
+    """After the fact: does what the project has collected exceed its highest single award?
+
+    An award under another policy is a fact the ledger records, not a decision it
+    makes; when one arrives after this policy's award on the same project, the
+    overlap is reported for review with the other policy's office (就高不重复).
+    """
+    amounts = [(a.entitlement_fen, a.awarded_fen) for a in enterprise.approved() if a.project == project]
+    amounts += [(e.amount_fen, e.amount_fen) for e in enterprise.external_awards if e.project == project]
+    highest = max((entitled for entitled, _ in amounts), default=0)
+    total = sum(awarded for _, awarded in amounts)
+    if total <= highest:
+        return None
+    return (f"就高不重复: project {project} of {enterprise.uscc} has now collected {format_fen(total)} yuan across "
+            f"policies, {format_fen(total - highest)} more than its highest single award {format_fen(highest)}; "
+            "review with the other policy's office")
+
+
+def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, day: Any) -> dict[str, Any]:
+    """What an application with these facts would get under the version in force, and why."""
+    in_force = book.version_for(day) if book else None
+    version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
+    measure = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE).measure(measure_id)
+    measure.refuse_if_not_grantable()
+    facts = measure.normalize(raw_facts)
+    assessment = measure.assess(facts, day, version_id)
+    notes = []
+    if in_force is None:
+        notes.append("no adopted policy version covers this date; an application dated so would be refused "
+                     "(outside-validity)")
+    return {"measure": measure.id, "clause": measure.clause, "policy_version": version_id, "facts": facts,
+            "entitlement_fen": assessment.entitlement_fen, "case_by_case": assessment.case_by_case,
+            "trace": assessment.steps, "notes": notes}
 
 
 # --- rejections and payments ----------------------------------------------------

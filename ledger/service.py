@@ -18,6 +18,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.utils import Environment
 from eventsourcing.persistence import (
     JSONTranscoder,
     OperationalError,
@@ -87,6 +88,14 @@ class GrantsLedger(Application):
                 if attempt == 4:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """Only the settings derived from the database URL; nothing from os.environ.
+
+        The library would otherwise let variables such as GRANTS_SQLITE_DBNAME or
+        COMPRESSOR_TOPIC silently send events somewhere the read models are not.
+        """
+        return Environment(name, dict(env or {}))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -238,10 +247,15 @@ class GrantsLedger(Application):
                     raise Refused(DUPLICATE_REF, f"policy: this award under {cmd.policy!r} for project "
                                   f"{cmd.project} on {cmd.date} is already recorded", field="policy")
             enterprise.record_external_award(project=cmd.project, policy=cmd.policy, amount_fen=cmd.amount_fen,
-                                             date=cmd.date, by=cmd.by)
+                                             date=cmd.date, by=cmd.by, note=cmd.note)
             self.save(enterprise)
-            return {"op": "external-award", "uscc": cmd.uscc, "project": cmd.project, "policy": cmd.policy,
-                    "amount_fen": cmd.amount_fen}
+            result = {"op": "external-award", "uscc": cmd.uscc, "project": cmd.project, "policy": cmd.policy,
+                      "amount_fen": cmd.amount_fen}
+            overlap = rules.overlap_on_project(enterprise, cmd.project)
+            if overlap:
+                result["warning"] = overlap
+                log.warning("external award overlaps", uscc=cmd.uscc, project=cmd.project)
+            return result
         return self._retrying(attempt)
 
     # --- queries ----------------------------------------------------------------
@@ -306,18 +320,4 @@ class GrantsLedger(Application):
 
     def check(self, measure_id: str, raw_facts: dict[str, Any], applied_on: date) -> dict[str, Any]:
         """What an application with these facts would get, and why; nothing is recorded."""
-        book = self.policy_book()
-        in_force = book.version_for(applied_on) if book else None
-        version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
-        cat = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE)
-        measure = cat.measure(measure_id)
-        measure.refuse_if_not_grantable()
-        facts = measure.normalize(raw_facts)
-        assessment = measure.assess(facts, applied_on, version_id)
-        notes = []
-        if in_force is None:
-            notes.append("no adopted policy version covers this date; an application dated so would be refused "
-                         "(outside-validity)")
-        return {"measure": measure.id, "clause": measure.clause, "policy_version": version_id,
-                "facts": facts, "entitlement_fen": assessment.entitlement_fen,
-                "case_by_case": assessment.case_by_case, "trace": assessment.steps, "notes": notes}
+        return rules.check_application(self.policy_book(), measure_id, raw_facts, applied_on)

@@ -172,6 +172,9 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
 def rebuild(ledger: GrantsLedger, engine: Engine) -> int:
     """Empty the views and replay the whole log into them, in one transaction."""
     with engine.begin() as conn:
+        lock = select(schema.tracking.c.position).where(schema.tracking.c.name == TRACKING_NAME)
+        if engine.dialect.name == "postgresql":
+            conn.execute(lock.with_for_update())  # no catch-up runs while the views are rebuilt
         for table in reversed(schema.VIEW_TABLES):
             conn.execute(table.delete())
         conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=0))

@@ -47,9 +47,12 @@ def quote(clause: int, start: str, end: str) -> str:
 
 def lead(clause: int) -> str:
     """The lead department (牵头单位) named at the end of a clause."""
-    match = re.search(r"牵头单位:([^;)]+)", CLAUSES[clause]) or re.search(r"责任单位:([^;)]+)", CLAUSES[clause])
+    match = re.search(r"牵头单位:([^;)]+)", CLAUSES[clause])
+    if match:
+        return match.group(1)
+    match = re.search(r"责任单位:([^;)]+)", CLAUSES[clause])
     assert match, clause
-    return match.group(1)
+    return f"{match.group(1)} (责任单位; the clause names no 牵头单位)"
 
 
 def whole_clause(clause: int) -> str:
@@ -74,7 +77,8 @@ def _required(facts: Facts, name: str, why: str) -> None:
 def _previous_year(a: Assessment, facts: Facts, applied_on: date) -> None:
     """上年度: the award year must be the year before the application date's year."""
     a.test("award_year", facts.int("award_year"), EQ, applied_on.year - 1,
-           f"上年度获得 (the year before the application year {applied_on.year})")
+           f"上年度获得 (the year before the application year {applied_on.year})",
+           shown=str(facts.int("award_year")), shown_limit=str(applied_on.year - 1))
 
 
 # --- clause 3 -----------------------------------------------------------------
@@ -234,7 +238,8 @@ def case_by_case(a: Assessment, facts: Facts, applied_on: date) -> None:
 
 
 def m16_task(a: Assessment, facts: Facts, applied_on: date) -> None:
-    a.test("task_year", facts.int("task_year"), LE, applied_on.year, f"任务发布年度不晚于申请年度 {applied_on.year}")
+    a.test("task_year", facts.int("task_year"), LE, applied_on.year, f"任务发布年度不晚于申请年度 {applied_on.year}",
+           shown=str(facts.int("task_year")), shown_limit=str(applied_on.year))
     a.note(f"task {facts.get('task')} of {facts.get('task_year')} judged successful after 揭榜",
            "揭榜后经考核认定实施成功", fact="task", value=facts.get("task"))
     a.amount(wan(50), "50万 per task", "每个奖励50万元")

@@ -136,7 +136,10 @@ def parse_date(value: Any) -> date:
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
-    return date.fromisoformat(value.strip())
+    day = date.fromisoformat(value.strip())
+    if not 1900 <= day.year <= 2999:
+        raise ValueError(f"{value!r} is outside the years 1900-2999")
+    return day
 
 
 def anniversary(day: date, years: int) -> date:
