@@ -12,6 +12,19 @@ import sys
 import structlog
 
 
+class _Stderr:
+    """Writes each line to whatever sys.stderr is at that moment (tests swap it)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_: object) -> _Stderr:
+    return _Stderr()
+
+
 def configure() -> None:
     level_name = os.environ.get("GRANTS_LOG_LEVEL", "info").upper()
     level = getattr(logging, level_name, logging.INFO)
@@ -28,6 +41,6 @@ def configure() -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
