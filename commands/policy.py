@@ -11,7 +11,7 @@ from commands import output
 from commands.context import Context, NoLedger
 from commands.options import By, Json
 from commands.output import handled
-from commands.records import record
+from commands.records import parse_fact_options, record
 from ledger import rules
 from ledger.errors import invalid
 from ledger.money import format_fen
@@ -88,12 +88,7 @@ def check(
 ) -> None:
     """What an application with these facts would get, and why. Records nothing."""
     context: Context = ctx.obj
-    facts: dict[str, Any] = {}
-    for item in fact or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise invalid("facts", f"--fact {item!r}: write NAME=VALUE")
-        facts[key.strip()] = value.strip()
+    facts = parse_fact_options(fact)
     try:
         day = parse_date(date) if date else Date.today()
     except ValueError:

@@ -124,11 +124,7 @@ def install(app: typer.Typer) -> None:
                 facts = json.loads(facts_json, parse_float=_no_float)
             except ValueError as exc:
                 raise invalid("facts", f"--facts-json is not valid JSON: {exc}") from None
-        for item in fact or []:
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise invalid("facts", f"--fact {item!r}: write NAME=VALUE, e.g. --fact tier=national")
-            facts[key.strip()] = value.strip()
+        facts.update(parse_fact_options(fact))
         record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
                      "facts": facts, "by": by}, as_json)
 
@@ -209,6 +205,17 @@ def install(app: typer.Typer) -> None:
             output.emit_json(data)
         else:
             output.echo(render_show(data))
+
+
+def parse_fact_options(items: list[str] | None) -> dict[str, str]:
+    """Repeated --fact NAME=VALUE options as a dict (values are read by the measure's fact types)."""
+    facts: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise invalid("facts", f"--fact {item!r}: write NAME=VALUE, e.g. --fact tier=national")
+        facts[key.strip()] = value.strip()
+    return facts
 
 
 def _no_float(text: str) -> Any:

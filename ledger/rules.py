@@ -91,6 +91,17 @@ def _application(enterprise: Enterprise, ref: str):  # noqa: ANN202 - internal h
     return enterprise.applications[ref]
 
 
+def _pending(enterprise: Enterprise, cmd: intake.Approve | intake.Reject, verb: str):  # noqa: ANN202
+    """The application a decision is about: still submitted, and decided no earlier than it was filed."""
+    app = _application(enterprise, cmd.ref)
+    if app.status != SUBMITTED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be {verb}",
+                      field="ref")
+    if cmd.date < app.applied_on:
+        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+    return app
+
+
 # --- approvals ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -107,12 +118,7 @@ class Approval:
 
 def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: PolicyVersion,
                     quota: TaskQuota | None) -> Approval:
-    app = _application(enterprise, cmd.ref)
-    if app.status != SUBMITTED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be approved",
-                      field="ref")
-    if cmd.date < app.applied_on:
-        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+    app = _pending(enterprise, cmd, "approved")
     measure = catalogue(version.catalogue).measure(app.measure)
     assessment = measure.assess(app.facts, app.applied_on, app.policy_version)
     steps = assessment.steps
@@ -270,12 +276,7 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
 # --- rejections and payments ----------------------------------------------------
 
 def decide_rejection(enterprise: Enterprise, cmd: intake.Reject) -> None:
-    app = _application(enterprise, cmd.ref)
-    if app.status != SUBMITTED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be rejected",
-                      field="ref")
-    if cmd.date < app.applied_on:
-        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+    _pending(enterprise, cmd, "rejected")
 
 
 def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
