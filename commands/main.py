@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -58,8 +59,37 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
 
 
+GLOBAL_OPTIONS = ("--db", "--by")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Let --db and --by be written after the command too (`grants import f.jsonl --db URL`).
+
+    Click only reads a group's options before the subcommand; these two are
+    moved in front, so both spellings mean the same.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in GLOBAL_OPTIONS and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 2
+            continue
+        if arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run() -> Any:
     """Console-script entry point."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `grants report ... | head` ends quietly
-    return app()
+    return app(args=hoist_global_options(sys.argv[1:]), prog_name="grants")

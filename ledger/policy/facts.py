@@ -103,6 +103,8 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
             raise invalid(field, f"{value!r} is not {fact.describe()}")
         return value
     if fact.kind == TEXT:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a task or field given as a number
         if not isinstance(value, str) or not value.strip():
             raise invalid(field, f"{value!r} is not {fact.describe()}")
         return value.strip()

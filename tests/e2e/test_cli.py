@@ -125,3 +125,16 @@ def test_the_console_script_runs_and_prints_no_traceback_for_a_bad_url(tmp_path)
                             env={**os.environ, "GRANTS_LOG_LEVEL": "warning"}, timeout=60)
     assert result.returncode == 2
     assert "db" in result.stderr and "sqlite:///" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_and_by_may_follow_the_command(tmp_path):
+    from commands.main import hoist_global_options
+
+    assert hoist_global_options(["import", "f.jsonl", "--db", "sqlite:///a.db", "--json"]) == \
+        ["--db", "sqlite:///a.db", "import", "f.jsonl", "--json"]
+    assert hoist_global_options(["approve", "A-1", "--by=li.wei", "--date", "2023-01-01"]) == \
+        ["--by=li.wei", "approve", "A-1", "--date", "2023-01-01"]
+    grants = Path(sys.executable).with_name("grants")
+    url = f"sqlite:///{tmp_path / 'after.db'}"
+    result = subprocess.run([str(grants), "init", "--db", url, "--json"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and json.loads(result.stdout)["db"] == url
