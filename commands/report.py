@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -11,6 +11,7 @@ from commands.context import Context
 from commands.options import AsOf, Json
 from commands.output import handled, yuan
 from commands.records import parse_as_of
+from ledger.errors import invalid
 from projections import reports
 
 app = typer.Typer(help="Totals per enterprise and the city/county shares per area.", no_args_is_help=True)
@@ -40,6 +41,34 @@ def render_shares(data: dict[str, Any]) -> str:
     return title + "\n" + output.table(
         ["area 区域", "city owed 市级应付", "city paid 已付", "city due 未付", "county owed 县级应付", "county paid 已付",
          "county due 未付"], rows, right=(1, 2, 3, 4, 5, 6))
+
+
+def render_applications(data: dict[str, Any]) -> str:
+    rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"], r["status"], yuan(r["awarded_fen"]),
+             yuan(r["city_outstanding_fen"]), yuan(r["county_outstanding_fen"])] for r in data["applications"]]
+    title = f"{len(rows)} applications" + (f", as of {data['as_of']}" if data["as_of"] else "")
+    return title + "\n" + output.table(
+        ["ref 编号", "uscc", "measure 措施", "filed 申请", "status 状态", "awarded 核定", "city due 市级未付",
+         "county due 县级未付"], rows, right=(5, 6, 7))
+
+
+@app.command("applications")
+@handled
+def applications(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="Only submitted, approved or rejected ones.")] = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Every application: its status, award, and what each payer still owes."""
+    if status not in (None, "submitted", "approved", "rejected"):
+        raise invalid("status", f"{status!r} is not a status; allowed: submitted, approved, rejected")
+    context: Context = ctx.obj
+    data = reports.applications_report(context.views(), parse_as_of(as_of), status)
+    if as_json:
+        output.emit_json(data)
+    else:
+        output.echo(render_applications(data))
 
 
 @app.command("enterprise")

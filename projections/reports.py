@@ -74,8 +74,38 @@ def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
     return {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals}
 
 
-def application_counts(engine: Engine) -> dict[str, int]:
-    a = schema.applications
+def applications_report(engine: Engine, as_of: date | None = None, status: str | None = None) -> dict[str, Any]:
+    """Every application with its status, award and what each payer still owes, as of a date."""
+    a, x = schema.applications, schema.entries
+    decided = True if as_of is None else a.c.decided_on <= as_of
+    paid = (select(x.c.ref,
+                   func.sum(case((x.c.payer == "city", x.c.amount_fen), else_=0)).label("city_paid_fen"),
+                   func.sum(case((x.c.payer == "county", x.c.amount_fen), else_=0)).label("county_paid_fen"))
+            .where(x.c.kind == "payment", _cut(x.c.date, as_of)).group_by(x.c.ref).subquery())
+    is_decided = and_(a.c.decided_on.is_not(None), decided)
+    approved = and_(a.c.status == "approved", is_decided)
+    query = (
+        select(a.c.ref, a.c.uscc, a.c.measure, a.c.project, a.c.applied_on,
+               case((is_decided, a.c.status), else_="submitted").label("status"),
+               case((is_decided, a.c.decided_on), else_=None).label("decided_on"),
+               case((approved, a.c.awarded_fen), else_=0).label("awarded_fen"),
+               case((approved, a.c.city_share_fen), else_=0).label("city_share_fen"),
+               case((approved, a.c.county_share_fen), else_=0).label("county_share_fen"),
+               func.coalesce(paid.c.city_paid_fen, 0).label("city_paid_fen"),
+               func.coalesce(paid.c.county_paid_fen, 0).label("county_paid_fen"))
+        .select_from(a.outerjoin(paid, paid.c.ref == a.c.ref))
+        .where(_cut(a.c.applied_on, as_of))
+        .order_by(a.c.applied_on, a.c.ref)
+    )
     with engine.connect() as conn:
-        return {row.status: int(row.n) for row in conn.execute(select(a.c.status, func.count().label("n"))
-                                                                 .group_by(a.c.status))}
+        rows = [dict(row._mapping) for row in conn.execute(query)]
+    for row in rows:
+        for key in ("awarded_fen", "city_share_fen", "county_share_fen", "city_paid_fen", "county_paid_fen"):
+            row[key] = int(row[key] or 0)
+        row["applied_on"] = row["applied_on"].isoformat()
+        row["decided_on"] = row["decided_on"].isoformat() if row["decided_on"] else None
+        row["city_outstanding_fen"] = row["city_share_fen"] - row["city_paid_fen"]
+        row["county_outstanding_fen"] = row["county_share_fen"] - row["county_paid_fen"]
+    if status is not None:
+        rows = [row for row in rows if row["status"] == status]
+    return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}

@@ -159,3 +159,15 @@ def test_rebuilt_read_models_equal_the_incrementally_updated_ones(loaded):
     assert cli_json(db_url, "projections", "rebuild")["rebuilt"] is True
     assert snapshot() == incremental
     engine.dispose()
+
+
+def test_applications_report_lists_status_and_what_each_payer_still_owes(loaded):
+    db_url, _ = loaded
+    rows = {r["ref"]: r for r in cli_json(db_url, "report", "applications")["applications"]}
+    assert rows["A-001"]["city_outstanding_fen"] == 0 and rows["A-001"]["county_outstanding_fen"] == 60000000
+    assert rows["A-004"]["status"] == "submitted"
+    earlier = {r["ref"]: r for r in cli_json(db_url, "report", "applications", "--as-of", "2023-12-31")["applications"]}
+    assert earlier["A-003"]["status"] == "submitted" and earlier["A-003"]["awarded_fen"] == 0
+    assert earlier["A-001"]["county_paid_fen"] == 0
+    pending = cli_json(db_url, "report", "applications", "--status", "submitted")["applications"]
+    assert {r["ref"] for r in pending} == {"A-004", "A-009", "A-010"}
