@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from eventsourcing.persistence import OperationalError, RecordConflictError
+
 from commands import output, report
 from commands.context import Context
 from commands.options import Json
@@ -26,27 +28,46 @@ def _no_float(text: str) -> Any:
     raise invalid("line", f"{text} is a float; write money as integer amount_fen and decimals as strings (\"0.02\")")
 
 
-def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str) -> dict[str, Any]:
-    """Apply each line in order; a refused line changes nothing and the rest go on."""
+CHUNK = 500
+
+
+def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any] | None:
+    """Apply one line: None when accepted (or blank), else its refusal."""
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return {"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text", "field": "line"}
+    if not text or text.startswith("#"):
+        return None
+    try:
+        try:
+            data = json.loads(text, parse_float=_no_float)
+        except ValueError as exc:
+            raise invalid("line", f"is not valid JSON ({exc})") from None
+        ledger.execute(parse_command(data, operator))
+    except Refused as refusal:
+        return {"line": number, **refusal.as_dict()}
+    return None
+
+
+def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK) -> dict[str, Any]:
+    """Apply each line in order; a refused line changes nothing and the rest go on.
+
+    Lines are applied in chunks whose events are written in one transaction each.
+    A chunk that meets a concurrent writer is written again line by line, so the
+    outcome is the same as applying every line on its own.
+    """
     accepted, refused = 0, []
-    for number, raw in enumerate(lines, 1):
+    numbered = [(n, raw) for n, raw in enumerate(lines, 1) if raw.strip() and not raw.lstrip().startswith(b"#")]
+    for start in range(0, len(numbered), chunk):
+        part = numbered[start:start + chunk]
         try:
-            text = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            refused.append({"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text",
-                            "field": "line"})
-            continue
-        if not text or text.startswith("#"):
-            continue
-        try:
-            try:
-                data = json.loads(text, parse_float=_no_float)
-            except ValueError as exc:
-                raise invalid("line", f"is not valid JSON ({exc})") from None
-            ledger.execute(parse_command(data, operator))
-            accepted += 1
-        except Refused as refusal:
-            refused.append({"line": number, **refusal.as_dict()})
+            with ledger.batch():
+                outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
+        except (RecordConflictError, OperationalError):
+            outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
+        refused += [o for o in outcomes if o is not None]
+        accepted += sum(1 for o in outcomes if o is None)
     return {"accepted": accepted, "refused": refused}
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -78,6 +80,7 @@ class GrantsLedger(Application):
         env = dict(store.event_store_env)
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         self.store = store
+        self._batch: dict[UUID, Any] | None = None
         for attempt in range(5):
             try:
                 super().__init__(env=env)
@@ -104,10 +107,46 @@ class GrantsLedger(Application):
     # --- plumbing -----------------------------------------------------------
 
     def _get(self, aggregate_id: UUID) -> Any:
+        if self._batch is not None and aggregate_id in self._batch:
+            return self._batch[aggregate_id]
         try:
-            return self.repository.get(aggregate_id)
+            aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        if self._batch is not None:
+            self._batch[aggregate_id] = aggregate
+        return aggregate
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Record the aggregates' new events in one transaction (or keep them for the batch's)."""
+        if self._batch is not None:
+            for aggregate in objs:
+                self._batch[aggregate.id] = aggregate
+            return []
+        return super().save(*objs, **kwargs)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run several commands and record all their events in one transaction at the end.
+
+        Each command still stands or falls alone: the rules run before a command
+        triggers any event, so a refused command leaves the batch as it was. The
+        commands see each other's effects (one copy of each aggregate is shared).
+        If the final write meets a concurrent writer, RecordConflictError is raised
+        and nothing of the batch is written: the caller runs the commands again one
+        by one.
+        """
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        self._batch = {}
+        try:
+            yield
+            aggregates = [a for a in self._batch.values() if a.pending_events]
+            self._batch = None
+            if aggregates:
+                super().save(*aggregates)
+        finally:
+            self._batch = None
 
     def _retrying(self, attempt: Any) -> Any:
         for n in range(MAX_ATTEMPTS):
