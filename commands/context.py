@@ -14,13 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import inspect
+
 from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store, parse_store
 from projections import runner
 
 
 class NoLedger(Exception):
-    """There is no ledger at the given database (or it cannot be reached)."""
+    """There is no ledger at the given database (``missing``), or it cannot be reached."""
+
+    def __init__(self, message: str, *, missing: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def default_operator() -> str:
@@ -53,15 +59,23 @@ class Context:
         return self._store
 
     def ledger(self, *, create: bool = True) -> GrantsLedger:
+        """The ledger at --db; with create=False, refuse (NoLedger) where none was made."""
         if self._ledger is None:
             store = self.store
+            missing = NoLedger(f"no ledger at {store.shown}. Run `grants init` to create one, or point --db / "
+                               "GRANTS_DB at the ledger", missing=True)
             if not create and store.kind == SQLITE and not Path(store.sqlite_path or "").exists():
-                raise NoLedger(f"no ledger at {store.shown}: the file does not exist. Run `grants init` to create "
-                               "one, or point --db / GRANTS_DB at the ledger")
+                raise missing
             try:
-                self._ledger = GrantsLedger(store, create_tables=True)
+                ledger = GrantsLedger(store, create_tables=create)
+                if not create and not inspect(self.engine).has_table(ledger.recorder.events_table_name):
+                    ledger.close()
+                    raise missing
+            except NoLedger:
+                raise
             except Exception as exc:  # the driver's own errors differ per store
-                raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}") from exc
+                raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}", missing=False) from exc
+            self._ledger = ledger
         return self._ledger
 
     @property

@@ -31,23 +31,30 @@ def _no_float(text: str) -> Any:
 CHUNK = 500
 
 
-def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any] | None:
-    """Apply one line: None when accepted (or blank), else its refusal."""
+class ImportStopped(Exception):
+    """A line failed in a way that is not a refusal (a bug): the import stops there."""
+
+
+def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
+    """Apply one line: {} when accepted, {"refused": ...} or {"warning": ...} otherwise."""
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        return {"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text", "field": "line"}
-    if not text or text.startswith("#"):
-        return None
+        return {"refused": {"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text",
+                            "field": "line"}}
     try:
         try:
             data = json.loads(text, parse_float=_no_float)
         except ValueError as exc:
             raise invalid("line", f"is not valid JSON ({exc})") from None
-        ledger.execute(parse_command(data, operator))
+        result = ledger.execute(parse_command(data, operator))
     except Refused as refusal:
-        return {"line": number, **refusal.as_dict()}
-    return None
+        return {"refused": {"line": number, **refusal.as_dict()}}
+    except (RecordConflictError, OperationalError):
+        raise
+    except Exception as exc:
+        raise ImportStopped(f"line {number}: {type(exc).__name__}: {exc}") from exc
+    return {"warning": {"line": number, "message": result["warning"]}} if result.get("warning") else {}
 
 
 def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK) -> dict[str, Any]:
@@ -57,22 +64,28 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
     A chunk that meets a concurrent writer is written again line by line, so the
     outcome is the same as applying every line on its own.
     """
-    accepted, refused = 0, []
+    accepted, refused, warnings = 0, [], []
     numbered = [(n, raw) for n, raw in enumerate(lines, 1) if raw.strip() and not raw.lstrip().startswith(b"#")]
     for start in range(0, len(numbered), chunk):
         part = numbered[start:start + chunk]
         try:
-            with ledger.batch():
+            try:
+                with ledger.batch():
+                    outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
+            except (RecordConflictError, OperationalError):
                 outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
-        except (RecordConflictError, OperationalError):
-            outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
-        refused += [o for o in outcomes if o is not None]
-        accepted += sum(1 for o in outcomes if o is None)
-    return {"accepted": accepted, "refused": refused}
+        except ImportStopped as stop:
+            raise ImportStopped(f"{stop}. The lines before line {part[0][0]} are recorded ({accepted} accepted); "
+                                f"nothing from line {part[0][0]} on is. Fix the line and import the rest.") from stop
+        refused += [o["refused"] for o in outcomes if "refused" in o]
+        warnings += [o["warning"] for o in outcomes if "warning" in o]
+        accepted += sum(1 for o in outcomes if "refused" not in o)
+    return {"accepted": accepted, "refused": refused, "warnings": warnings}
 
 
 def render_import(result: dict[str, Any]) -> str:
     lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"]
+    lines += [f"warning, line {w['line']}: {w['message']}" for w in result["warnings"]]
     if result["refused"]:
         lines.append("")
         lines.append(output.table(["line", "code", "message"],
@@ -94,7 +107,11 @@ def install(app: typer.Typer) -> None:
             raise invalid("file", f"{str(file)!r} is not a readable file")
         ledger = context.ledger()
         result = import_lines(ledger, file.read_bytes().splitlines(), context.operator)
-        context.views()
+        try:
+            context.views()
+        except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
+            output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
+                          "run `grants projections rebuild`")
         output.log.info("import", file=file.name, accepted=result["accepted"], refused=len(result["refused"]))
         if as_json:
             output.emit_json(result)

@@ -95,7 +95,9 @@ def check(
         raise invalid("date", f"{date!r} is not a date; write YYYY-MM-DD") from None
     try:
         book = context.ledger(create=False).policy_book()
-    except NoLedger:
+    except NoLedger as exc:
+        if not exc.missing:
+            raise  # a ledger that cannot be reached is not the same as none at all
         book = None  # no ledger here: check against the catalogue alone
     result = rules.check_application(book, measure, facts, day)
     if as_json:

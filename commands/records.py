@@ -124,6 +124,8 @@ def install(app: typer.Typer) -> None:
                 facts = json.loads(facts_json, parse_float=_no_float)
             except ValueError as exc:
                 raise invalid("facts", f"--facts-json is not valid JSON: {exc}") from None
+            if not isinstance(facts, dict):
+                raise invalid("facts", "--facts-json must be a JSON object, e.g. {\"tier\": \"national\"}")
         facts.update(parse_fact_options(fact))
         record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
                      "facts": facts, "by": by}, as_json)

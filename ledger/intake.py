@@ -44,8 +44,8 @@ def _date(data: dict[str, Any], name: str, *, required: bool = True) -> date | N
         return None
     try:
         return parse_date(value)
-    except ValueError:
-        raise invalid(name, f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2023-01-10") from None
+    except ValueError as exc:
+        raise invalid(name, f"{exc}; write YYYY-MM-DD, e.g. 2023-01-10") from None
 
 
 def _fen(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:

@@ -53,6 +53,8 @@ def parse_yuan(value: object) -> int:
     if isinstance(value, int):
         if value < 0:
             raise MoneyError("amount must not be negative")
+        if value * FEN_PER_YUAN > MAX_FACT_FEN:
+            raise MoneyError(f"{value} is more than {MAX_FACT_FEN // (YI * FEN_PER_YUAN):,}亿元; check the amount")
         return value * FEN_PER_YUAN
     if not isinstance(value, str):
         raise MoneyError("expected an amount of yuan such as 1234.56, \"200万\" or \"1.5亿\"")

@@ -246,6 +246,8 @@ def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
     overlap is reported for review with the other policy's office (就高不重复).
     """
     amounts = [(a.entitlement_fen, a.awarded_fen) for a in enterprise.approved() if a.project == project]
+    if not amounts:
+        return None  # only awards under other policies: theirs to reconcile, not this ledger's
     amounts += [(e.amount_fen, e.amount_fen) for e in enterprise.external_awards if e.project == project]
     highest = max((entitled for entitled, _ in amounts), default=0)
     total = sum(awarded for _, awarded in amounts)

@@ -22,9 +22,10 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.utils import Environment
 from eventsourcing.persistence import (
+    IntegrityError,
+    InternalError,
     JSONTranscoder,
     OperationalError,
-    PersistenceError,
     RecordConflictError,
     Transcoding,
 )
@@ -85,7 +86,7 @@ class GrantsLedger(Application):
             try:
                 super().__init__(env=env)
                 return
-            except PersistenceError:
+            except (InternalError, IntegrityError):
                 # Two processes creating the tables at once on PostgreSQL can collide
                 # ("tuple concurrently updated"); the second try finds them made.
                 if attempt == 4:

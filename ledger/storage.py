@@ -70,7 +70,7 @@ def parse_store(url: str | None = None) -> Store:
             "POSTGRES_PORT": str(port),
             "POSTGRES_USER": user,
             "POSTGRES_PASSWORD": password,
-            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",

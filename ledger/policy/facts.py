@@ -90,8 +90,8 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
     if fact.kind == DATE:
         try:
             return parse_date(value).isoformat()
-        except ValueError:
-            raise invalid(field, f"{value!r} is not {fact.describe()}") from None
+        except ValueError as exc:
+            raise invalid(field, f"{exc}; expected {fact.describe()}") from None
     if fact.kind == BOOL:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
@@ -138,7 +138,10 @@ def parse_date(value: Any) -> date:
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
-    day = date.fromisoformat(value.strip())
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day of the calendar") from None
     if not 1900 <= day.year <= 2999:
         raise ValueError(f"{value!r} is outside the years 1900-2999")
     return day

@@ -171,3 +171,22 @@ def test_applications_report_lists_status_and_what_each_payer_still_owes(loaded)
     assert earlier["A-001"]["county_paid_fen"] == 0
     pending = cli_json(db_url, "report", "applications", "--status", "submitted")["applications"]
     assert {r["ref"] for r in pending} == {"A-004", "A-009", "A-010"}
+
+
+def test_reading_an_empty_database_refuses_and_creates_nothing(db_url):
+    from sqlalchemy import inspect
+
+    from ledger.storage import parse_store
+    from projections import runner
+
+    result = cli(db_url, "report", "shares")
+    assert result.exit_code == 3 and "grants init" in result.stderr
+    engine = runner.make_engine(parse_store(db_url))
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+
+def test_policy_check_does_not_guess_when_the_ledger_cannot_be_reached():
+    result = cli("postgresql://postgres@127.0.0.1:1/none", "policy", "check", "--measure", "M07-base",
+                 "--fact", "tier=national", "--date", "2023-01-01")
+    assert result.exit_code == 3 and "cannot open the ledger" in result.stderr
