@@ -8,11 +8,12 @@ Each returns what is to be recorded, or raises ``Refused`` with a stable code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ledger import intake
 from ledger.areas import CITY
-from ledger.domain import APPROVED, SUBMITTED, Enterprise, PolicyBook, PolicyVersion, TaskQuota
+from ledger.domain import APPROVED, SUBMITTED, ApplicationState, Enterprise, PolicyBook, PolicyVersion, TaskQuota
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
@@ -40,8 +41,8 @@ SPLIT_RULE_ZH = "市级财政和各级地方财政各50%;县级份额向下取�
 class Adoption:
     version: str
     catalogue: str
-    effective: Any
-    ends: Any
+    effective: date
+    ends: date
 
 
 def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoption:
@@ -52,7 +53,7 @@ def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoptio
     return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years))
 
 
-def version_in_force(book: PolicyBook | None, day: Any, field: str = "date") -> PolicyVersion:
+def version_in_force(book: PolicyBook | None, day: date, field: str = "date") -> PolicyVersion:
     version = book.version_for(day) if book else None
     if version is None:
         if book is None or not book.versions:
@@ -87,11 +88,11 @@ def decide_submission(book: PolicyBook | None, cmd: intake.Apply) -> Submission:
     return Submission(version, measure, facts, assessment)
 
 
-def _application(enterprise: Enterprise, ref: str):  # noqa: ANN202 - internal helper
+def _application(enterprise: Enterprise, ref: str) -> ApplicationState:
     return enterprise.applications[ref]
 
 
-def _pending(enterprise: Enterprise, cmd: intake.Approve | intake.Reject, verb: str):  # noqa: ANN202
+def _pending(enterprise: Enterprise, cmd: intake.Approve | intake.Reject, verb: str) -> ApplicationState:
     """The application a decision is about: still submitted, and decided no earlier than it was filed."""
     app = _application(enterprise, cmd.ref)
     if app.status != SUBMITTED:
@@ -166,7 +167,7 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
     return Approval(cmd.ref, entitlement, awarded, city, county, cmd.basis, steps, quota_item)
 
 
-def _check_one_time(enterprise: Enterprise, app: Any, measure: Measure, entitlement: int) -> None:
+def _check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measure, entitlement: int) -> None:
     """一次性奖励: at most once per enterprise (or per project), except a tier upgrade on the same project."""
     if not measure.once:
         return
@@ -188,7 +189,7 @@ def _check_one_time(enterprise: Enterprise, app: Any, measure: Measure, entitlem
                       field="ref")
 
 
-def _check_quota(app: Any, measure: Measure, quota: TaskQuota | None, ref: str) -> tuple[str, int, str] | None:
+def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | None, ref: str) -> tuple[str, int, str] | None:
     if measure.quota is None:
         return None
     year = app.facts[measure.quota.year_fact]
@@ -204,7 +205,7 @@ def _check_quota(app: Any, measure: Measure, quota: TaskQuota | None, ref: str) 
     return (measure.id, year, item)
 
 
-def _highest_not_duplicated(enterprise: Enterprise, app: Any, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
+def _highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
     """就高不重复: what one enterprise collects for one project never exceeds its highest single award.
 
     A later higher award pays only the difference over what was already awarded
@@ -258,7 +259,7 @@ def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
             "review with the other policy's office")
 
 
-def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, day: Any) -> dict[str, Any]:
+def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, day: date) -> dict[str, Any]:
     """What an application with these facts would get under the version in force, and why."""
     in_force = book.version_for(day) if book else None
     version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
