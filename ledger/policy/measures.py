@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledger.errors import NOT_GRANTABLE, Refused
+from ledger.errors import NOT_ELIGIBLE, NOT_GRANTABLE, Refused
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import Fact, normalize_facts, parse_date
 from ledger.money import parse_yuan
@@ -138,4 +138,7 @@ class Measure:
             assessment.case_by_case = True
         elif assessment.entitlement_fen is None:  # pragma: no cover - a rule must set an amount
             raise AssertionError(f"rule of {self.id} set no amount")
+        elif assessment.entitlement_fen == 0:
+            raise Refused(NOT_ELIGIBLE, f"{self.id} (clause {self.clause}): these facts give an award of 0.00 yuan; "
+                          "nothing is awarded (and no one-time award is used up)", field="facts")
         return assessment
