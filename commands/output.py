@@ -35,6 +35,14 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
 
 
+def render(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    """Print data: as JSON for scripts, or as ``human(data)`` for people."""
+    if as_json:
+        emit_json(data)
+    else:
+        echo(human(data))
+
+
 def error(message: str, *, as_json: bool = False, data: dict[str, Any] | None = None) -> None:
     if as_json:
         typer.echo(json.dumps({"error": data or {"message": message}}, ensure_ascii=False), err=True)

@@ -64,11 +64,7 @@ def applications(
     if status not in (None, "submitted", "approved", "rejected"):
         raise invalid("status", f"{status!r} is not a status; allowed: submitted, approved, rejected")
     context: Context = ctx.obj
-    data = reports.applications_report(context.views(), parse_as_of(as_of), status)
-    if as_json:
-        output.emit_json(data)
-    else:
-        output.echo(render_applications(data))
+    output.render(reports.applications_report(context.views(), parse_as_of(as_of), status), as_json, render_applications)
 
 
 @app.command("enterprise")
@@ -76,11 +72,7 @@ def applications(
 def enterprise(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
     """Awarded and paid per enterprise."""
     context: Context = ctx.obj
-    data = reports.enterprise_report(context.views(), parse_as_of(as_of))
-    if as_json:
-        output.emit_json(data)
-    else:
-        output.echo(render_enterprises(data))
+    output.render(reports.enterprise_report(context.views(), parse_as_of(as_of)), as_json, render_enterprises)
 
 
 @app.command("shares")
@@ -88,8 +80,4 @@ def enterprise(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) ->
 def shares(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
     """What the city and each area's treasury owe (their halves of every approved award) and have paid."""
     context: Context = ctx.obj
-    data = reports.shares_report(context.views(), parse_as_of(as_of))
-    if as_json:
-        output.emit_json(data)
-    else:
-        output.echo(render_shares(data))
+    output.render(reports.shares_report(context.views(), parse_as_of(as_of)), as_json, render_shares)
