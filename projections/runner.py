@@ -65,6 +65,7 @@ class ViewUpdater:
         self.conn = conn
         self._areas: dict[str, str] = {}
         self._usccs: dict[str, str] = {}
+        self._applications: dict[str, tuple[str, str]] = {}
 
     def area_of(self, uscc: str) -> str:
         if uscc not in self._areas:
@@ -72,8 +73,13 @@ class ViewUpdater:
                 select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == uscc)).scalar_one()
         return self._areas[uscc]
 
-    def uscc_of(self, ref: str) -> str:
-        return self.conn.execute(select(schema.applications.c.uscc).where(schema.applications.c.ref == ref)).scalar_one()
+    def application_of(self, ref: str) -> tuple[str, str]:
+        """(uscc, measure) of an application, remembered for the rest of the pass."""
+        if ref not in self._applications:
+            apps = schema.applications
+            row = self.conn.execute(select(apps.c.uscc, apps.c.measure).where(apps.c.ref == ref)).one()
+            self._applications[ref] = (row.uscc, row.measure)
+        return self._applications[ref]
 
     def apply(self, position: int, topic: str, ev: Any) -> None:
         handler = getattr(self, "on_" + topic.rsplit(".", 1)[-1], None)
@@ -87,8 +93,10 @@ class ViewUpdater:
         self._usccs[str(ev.originator_id)] = ev.uscc
 
     def on_ApplicationSubmitted(self, position: int, ev: Any) -> None:  # noqa: N802
+        uscc = self._uscc_of_enterprise(ev)
+        self._applications[ev.ref] = (uscc, ev.measure)
         self.conn.execute(insert(schema.applications).values(
-            ref=ev.ref, uscc=self._uscc_of_enterprise(ev), measure=ev.measure, project=ev.project,
+            ref=ev.ref, uscc=uscc, measure=ev.measure, project=ev.project,
             applied_on=ev.date, policy_version=ev.policy_version, status="submitted", entitlement_fen=0,
             awarded_fen=0, city_share_fen=0, county_share_fen=0))
 
@@ -97,8 +105,7 @@ class ViewUpdater:
         self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(
             status="approved", decided_on=ev.date, entitlement_fen=ev.entitlement_fen, awarded_fen=ev.awarded_fen,
             city_share_fen=ev.city_share_fen, county_share_fen=ev.county_share_fen))
-        uscc = self.uscc_of(ev.ref)
-        measure = self.conn.execute(select(apps.c.measure).where(apps.c.ref == ev.ref)).scalar_one()
+        uscc, measure = self.application_of(ev.ref)
         self.conn.execute(insert(schema.entries).values(
             position=position, kind="award", ref=ev.ref, uscc=uscc, area=self.area_of(uscc), measure=measure,
             date=ev.date, amount_fen=ev.awarded_fen, city_fen=ev.city_share_fen, county_fen=ev.county_share_fen))
@@ -108,7 +115,7 @@ class ViewUpdater:
         self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(status="rejected", decided_on=ev.date))
 
     def on_PaymentRecorded(self, position: int, ev: Any) -> None:  # noqa: N802
-        uscc = self.uscc_of(ev.ref)
+        uscc, _ = self.application_of(ev.ref)
         self.conn.execute(insert(schema.entries).values(
             position=position, kind="payment", ref=ev.ref, uscc=uscc, area=self.area_of(uscc), date=ev.date,
             payer=ev.payer, amount_fen=ev.amount_fen,
