@@ -9,8 +9,9 @@ What it holds, for N enterprises:
 - N ``register`` lines with valid unified social credit codes (the check character of
   GB 32100-2015) in all ten county-level areas (enterprise i < 10 is in area i);
 - applications under every cash measure item (enterprises 0-15 each open one of the
-  sixteen items, and enterprises 3, 10, 17, ... take the 揭榜挂帅 tasks of clause 16,
-  ten a year), with facts that pass the clause's thresholds: tiers, routes, racks,
+  sixteen items, and enterprises 3, 10, 17, ... take the forty 揭榜挂帅 tasks of clause
+  16, ten a year for 2022-2025; after those, one in ten of them still tries, and is
+  refused), with facts that pass the clause's thresholds: tiers, routes, racks,
   contracts, revenues in 万 and 亿, dates, booleans, the previous-year rule;
 - decisions: most approved (case-by-case items with their amount and basis, some
   security contracts set below the 10% ceiling by the review), some rejected with a

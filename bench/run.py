@@ -18,9 +18,9 @@ One run, one database:
    and, to split its cost, the same paged read with every notification decoded into
    its domain event;
 5. raw insert: the log's own (topic, state) payloads, under fresh aggregate ids, written
-   by ``ledger.recorder.insert_events``, one call (one transaction) per 5,000 events
-   (``--raw-batch``; a log that small is ONE transaction), then deleted again (best of
-   ``--repeat``). Larger calls hang on PostgreSQL: see ``raw_insert``.
+   by ``ledger.recorder.insert_events`` in ONE call (one transaction) on SQLite, and in
+   calls of at most 5,000 events and 3 MB on PostgreSQL, where larger calls hang (see
+   ``raw_insert``); then deleted again (best of ``--repeat``).
 
 Ratios: import / raw insert (target >= 0.25), rebuild / raw paged read (target >= 0.4);
 ``show`` and the reports at the larger history / at the smaller (target 1.0).
@@ -64,7 +64,7 @@ from ledger.storage import POSTGRES, SQLITE, Store, parse_store
 from projections import reports, runner
 
 PAGE = 1000
-RAW_BATCH = 5000  # events per insert_events call of the raw insert (see raw_insert)
+RAW_BATCH = 5000  # events per insert_events call of the raw insert on PostgreSQL (see raw_insert)
 RAW_BATCH_BYTES = 3_000_000
 TARGETS = {"import_vs_raw_insert": 0.25, "rebuild_vs_raw_read": 0.4, "latency_growth": 1.0}
 
@@ -213,20 +213,24 @@ def latencies(ledger: GrantsLedger, engine: Engine, ref: str, samples: int) -> d
     }
 
 
-def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, batch: int) -> dict[str, Any]:
+def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, batch: int | None) -> dict[str, Any]:
     """The store's own write speed: the log's payloads again, under fresh ids, written by
-    ``insert_events`` calls of up to ``batch`` events (and RAW_BATCH_BYTES), each call one
-    transaction; deleted after each run.
+    ``insert_events``, each call one transaction; deleted after each run.
 
-    One call for the whole log would be the purest figure, but on PostgreSQL a call of more
-    than about 6 MB of payload (some 10,000 of these events) never returns: psycopg's
-    pipeline, which the library's recorder uses, deadlocks with the server (measured with
-    psycopg 3.3.9 and PostgreSQL 15; see docs/benchmark.md).
+    On SQLite the whole log is ONE call (unless ``batch`` says otherwise). On PostgreSQL a
+    call of more than about 6 MB of payload (some 10,000 of these events) never returns:
+    psycopg's pipeline, which the library's recorder uses, deadlocks with the server
+    (psycopg 3.3.9, PostgreSQL 15; see docs/benchmark.md). There the calls are of at most
+    RAW_BATCH events and RAW_BATCH_BYTES of payload.
     """
     last = ledger.recorder.max_notification_id() or 0
     rng = random.Random(seed)
     table = events_table(ledger)
     id_column = "rowid" if ledger.store.kind == SQLITE else "notification_id"
+    postgres = ledger.store.kind == POSTGRES
+    max_bytes = RAW_BATCH_BYTES if postgres else float("inf")
+    if batch is None:
+        batch = RAW_BATCH if postgres else sys.maxsize
 
     def calls() -> Iterator[list[StoredEvent]]:
         """The log read again page by page and cut into calls; built outside the clock
@@ -238,7 +242,7 @@ def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, bat
             if not page:
                 break
             for n in page:
-                if events and (len(events) >= batch or size + len(n.state) > RAW_BATCH_BYTES):
+                if events and (len(events) >= batch or size + len(n.state) > max_bytes):
                     yield events
                     events, size = [], 0
                 events.append(StoredEvent(originator_id=UUID(int=rng.getrandbits(128), version=4),
@@ -332,8 +336,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rss["rebuilt"] = peak_rss_mb()
 
             # 5. raw insert of the same payloads
-            progress(f"raw insert of {total_events} events, one transaction per {args.raw_batch:,} "
-                     f"(best of {args.repeat})")
+            progress(f"raw insert of {total_events} events (best of {args.repeat})")
             raw = raw_insert(ledger, engine, args.seed, args.repeat, args.raw_batch)
             rss["raw_inserted"] = peak_rss_mb()
         finally:
@@ -530,12 +533,14 @@ def main(argv: list[str] | None = None) -> int:
                         "best counts (default 3)")
     parser.add_argument("--samples", type=int, default=30, help="calls of show per history size (reports: a "
                         "third; default 30)")
-    parser.add_argument("--raw-batch", type=int, default=RAW_BATCH, help="events per insert_events call (one "
-                        f"transaction each) of the raw insert (default {RAW_BATCH:,}; at most 3 MB each)")
+    parser.add_argument("--raw-batch", type=int, default=None, help="events per insert_events call (one "
+                        "transaction each) of the raw insert (default: the whole log on SQLite, "
+                        f"{RAW_BATCH:,} on PostgreSQL, where a call also holds at most "
+                        f"{RAW_BATCH_BYTES // 1_000_000} MB)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.samples < 1 or args.raw_batch < 1:
+    if args.repeat < 1 or args.samples < 1 or (args.raw_batch is not None and args.raw_batch < 1):
         parser.error("--repeat, --samples and --raw-batch must be at least 1")
     # Warnings such as the overlap of an external award go nowhere: stdout is the report's.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
