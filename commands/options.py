@@ -14,3 +14,8 @@ By = Annotated[str | None, typer.Option("--by", help="Who does it (default: --by
 Ref = Annotated[str, typer.Argument(help="The application's filing number (ref).")]
 AmountYuan = Annotated[str | None, typer.Option("--amount", help="Amount in yuan: 1234.56, 200万, 1.5亿.")]
 AmountFen = Annotated[int | None, typer.Option("--amount-fen", help="Amount in integer fen (1 yuan = 100 fen).")]
+Payer = Annotated[str, typer.Option("--payer", help="city (市级财政) or county (the enterprise's area).")]
+Reason = Annotated[str, typer.Option("--reason", help="Why, in words the applicant and an auditor will read.")]
+Facts = Annotated[list[str] | None, typer.Option("--fact", metavar="NAME=VALUE",
+                                                  help="A fact of the measure; repeat for each.")]
+FactsJson = Annotated[str | None, typer.Option("--facts-json", help="All facts as one JSON object.")]

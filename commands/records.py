@@ -10,7 +10,7 @@ import typer
 
 from commands import output
 from commands.context import Context
-from commands.options import AmountFen, AmountYuan, AsOf, By, Date, Json, Ref
+from commands.options import AmountFen, AmountYuan, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
 from commands.output import handled, yuan
 from ledger.areas import AREAS
 from ledger.errors import invalid
@@ -66,10 +66,13 @@ def summary(result: dict[str, Any]) -> str:
     op = result["op"]
     if op == "register":
         return f"registered {result['uscc']} {result['name']} ({result['area']})"
-    if op == "apply":
+    if op in ("apply", "amend"):
         ent = result.get("entitlement_fen")
-        return (f"{result['ref']}: submitted under {result['measure']} (policy {result['policy_version']}); "
-                + (f"the clause gives {yuan(ent)} yuan" if ent is not None else "amount to be decided case by case"))
+        head = (f"{result['ref']}: submitted under {result['measure']} (policy {result['policy_version']}); "
+                if op == "apply" else f"{result['ref']}: facts amended (补正), still submitted; ")
+        if not result["eligible"]:
+            return head + f"NOT ELIGIBLE as filed 不符合条件\nwarning: {result['warning']}"
+        return head + (f"the clause gives {yuan(ent)} yuan" if ent is not None else "amount to be decided case by case")
     if op == "approve":
         return (f"{result['ref']}: approved {yuan(result['awarded_fen'])} yuan "
                 f"(city {yuan(result['city_share_fen'])}, county {yuan(result['county_share_fen'])})")
@@ -78,6 +81,20 @@ def summary(result: dict[str, Any]) -> str:
     if op == "pay":
         return (f"{result['ref']}: {result['payer']} paid {yuan(result['amount_fen'])} yuan "
                 f"(voucher {result['voucher']}, treasury {result['treasury']})")
+    if op == "withdraw":
+        return f"{result['ref']}: withdrawn 已撤回"
+    if op == "revoke":
+        back = [f"{payer} {yuan(result[f'{payer}_paid_fen'])}" for payer in ("city", "county")
+                if result[f"{payer}_paid_fen"]]
+        return (f"{result['ref']}: award of {yuan(result['awarded_fen'])} yuan revoked 已撤销; nothing more is owed"
+                + (f"; paid so far, to recover 待追回: {', '.join(back)} yuan" if back else ""))
+    if op == "reverse-payment":
+        return (f"{result['ref']}: payment {result['voucher']} by {result['payer']} of {yuan(result['amount_fen'])} "
+                f"yuan reversed 红字冲销; {result['payer']} has now paid {yuan(result['paid_fen'])} yuan net")
+    if op == "recover":
+        return (f"{result['ref']}: {yuan(result['amount_fen'])} yuan recovered 已追回 to the {result['treasury']} "
+                f"treasury (receipt {result['voucher']}); {result['payer']} has now paid {yuan(result['paid_fen'])} "
+                "yuan net")
     if op == "external-award":
         text = (f"recorded award under {result['policy']} for {result['uscc']} project {result['project']}: "
                 f"{yuan(result['amount_fen'])} yuan")
@@ -111,24 +128,14 @@ def install(app: typer.Typer) -> None:
         measure: Annotated[str, typer.Option("--measure", help="Measure id, e.g. M03-platform (see grants policy list).")],
         project: Annotated[str, typer.Option("--project", help="The project the award is for (就高不重复 is per project).")],
         date: Date,
-        fact: Annotated[list[str] | None, typer.Option("--fact", metavar="NAME=VALUE",
-                                                        help="A fact of the measure; repeat for each.")] = None,
-        facts_json: Annotated[str | None, typer.Option("--facts-json", help="All facts as one JSON object.")] = None,
+        fact: Facts = None,
+        facts_json: FactsJson = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """File an application under a measure, with its facts."""
-        facts: dict[str, Any] = {}
-        if facts_json:
-            try:
-                facts = json.loads(facts_json, parse_float=_no_float)
-            except ValueError as exc:
-                raise invalid("facts", f"--facts-json is not valid JSON: {exc}") from None
-            if not isinstance(facts, dict):
-                raise invalid("facts", "--facts-json must be a JSON object, e.g. {\"tier\": \"national\"}")
-        facts.update(parse_fact_options(fact))
+        """File an application under a measure, with its facts (recorded even when they miss a threshold)."""
         record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
-                     "facts": facts, "by": by}, as_json)
+                     "facts": collect_facts(fact, facts_json), "by": by}, as_json)
 
     @app.command()
     @handled
@@ -153,7 +160,7 @@ def install(app: typer.Typer) -> None:
         ctx: typer.Context,
         ref: Ref,
         date: Date,
-        reason: Annotated[str, typer.Option("--reason", help="Why, in words the applicant will read.")],
+        reason: Reason,
         by: By = None,
         as_json: Json = False,
     ) -> None:
@@ -165,7 +172,7 @@ def install(app: typer.Typer) -> None:
     def pay(
         ctx: typer.Context,
         ref: Ref,
-        payer: Annotated[str, typer.Option("--payer", help="city (市级财政) or county (the enterprise's area).")],
+        payer: Payer,
         voucher: Annotated[str, typer.Option("--voucher", help="Payment voucher number (unique per treasury).")],
         date: Date,
         amount: AmountYuan = None,
@@ -177,6 +184,79 @@ def install(app: typer.Typer) -> None:
         fen = amount_fen(amount, amount_fen_, required=True)
         record(ctx, {"op": "pay", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher, "date": date,
                      "by": by}, as_json)
+
+    @app.command()
+    @handled
+    def amend(
+        ctx: typer.Context,
+        ref: Ref,
+        date: Date,
+        reason: Reason,
+        fact: Facts = None,
+        facts_json: FactsJson = None,
+        by: By = None,
+        as_json: Json = False,
+    ) -> None:
+        """补正: replace the whole set of facts of an undecided application; both versions stay in the history."""
+        record(ctx, {"op": "amend", "ref": ref, "date": date, "reason": reason, "by": by,
+                     "facts": collect_facts(fact, facts_json)}, as_json)
+
+    @app.command()
+    @handled
+    def withdraw(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
+        """撤回: the applicant withdraws an undecided application; nothing more can happen to it."""
+        record(ctx, {"op": "withdraw", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
+
+    @app.command()
+    @handled
+    def revoke(
+        ctx: typer.Context,
+        ref: Ref,
+        date: Date,
+        reason: Reason,
+        document: Annotated[str, typer.Option("--document", help="The document that ordered the revocation "
+                                                                 "(e.g. its number).")],
+        by: By = None,
+        as_json: Json = False,
+    ) -> None:
+        """撤销: revoke an approved award; from its date nothing is owed and it counts as never made."""
+        record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
+               as_json)
+
+    @app.command("reverse-payment")
+    @handled
+    def reverse_payment(
+        ctx: typer.Context,
+        ref: Ref,
+        payer: Payer,
+        voucher: Annotated[str, typer.Option("--voucher", help="The voucher of the payment to reverse.")],
+        date: Date,
+        reason: Reason,
+        by: By = None,
+        as_json: Json = False,
+    ) -> None:
+        """红字冲销: a recorded payment no longer counts as paid; its voucher number stays used."""
+        record(ctx, {"op": "reverse-payment", "ref": ref, "payer": payer, "voucher": voucher, "date": date,
+                     "reason": reason, "by": by}, as_json)
+
+    @app.command()
+    @handled
+    def recover(
+        ctx: typer.Context,
+        ref: Ref,
+        payer: Payer,
+        voucher: Annotated[str, typer.Option("--voucher", help="Receipt voucher number (unique per treasury).")],
+        date: Date,
+        amount: AmountYuan = None,
+        amount_fen_: AmountFen = None,
+        reason: Annotated[str | None, typer.Option("--reason", help="A note, e.g. the recovery notice.")] = None,
+        by: By = None,
+        as_json: Json = False,
+    ) -> None:
+        """追回: money paid on a revoked award comes back to the payer's treasury."""
+        fen = amount_fen(amount, amount_fen_, required=True)
+        record(ctx, {"op": "recover", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher,
+                     "date": date, "reason": reason, "by": by}, as_json)
 
     @app.command("external-award")
     @handled
@@ -209,6 +289,20 @@ def install(app: typer.Typer) -> None:
             output.echo(render_show(data))
 
 
+def collect_facts(fact: list[str] | None, facts_json: str | None) -> dict[str, Any]:
+    """--facts-json (one JSON object) and repeated --fact NAME=VALUE, the latter winning."""
+    facts: dict[str, Any] = {}
+    if facts_json:
+        try:
+            facts = json.loads(facts_json, parse_float=_no_float)
+        except ValueError as exc:
+            raise invalid("facts", f"--facts-json is not valid JSON: {exc}") from None
+        if not isinstance(facts, dict):
+            raise invalid("facts", "--facts-json must be a JSON object, e.g. {\"tier\": \"national\"}")
+    facts.update(parse_fact_options(fact))
+    return facts
+
+
 def parse_fact_options(items: list[str] | None) -> dict[str, str]:
     """Repeated --fact NAME=VALUE options as a dict (values are read by the measure's fact types)."""
     facts: dict[str, str] = {}
@@ -225,32 +319,48 @@ def _no_float(text: str) -> Any:
 
 
 def render_show(d: dict[str, Any]) -> str:
+    eligibility = "" if d["eligible"] or d["status"] != "submitted" else "  (NOT ELIGIBLE as filed 不符合条件)"
     lines = [
-        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else ""),
+        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "") + eligibility,
         f"  enterprise 企业     {d['uscc']}  {d['name']}  ({d['area']})",
         f"  measure 措施        {d['measure']}   project 项目 {d['project']}",
         f"  filed 申请日期      {d['applied_on']}   policy version 政策版本 {d['policy_version']}",
-        "  facts 申报事实      " + ", ".join(f"{k}={v}" for k, v in d["facts"].items()),
+        "  facts 申报事实      " + _facts_text(d["facts"]),
     ]
+    for a in d["amendments"]:
+        lines.append(f"  amended 补正        {a['date']} by {a['by']}: {a['reason']}")
+        lines.append(f"      before 原事实    {_facts_text(a['facts_before'])}")
     if d["decided_on"]:
-        lines.append(f"  decided 决定        {d['decided_on']} by {d['decided_by']}")
+        verb = "withdrawn 撤回" if d["status"] == "withdrawn" else "decided 决定   "
+        lines.append(f"  {verb}     {d['decided_on']} by {d['decided_by']}")
     if d["reason"]:
         lines.append(f"  reason 理由         {d['reason']}")
     if d["basis"]:
         lines.append(f"  basis 依据          {d['basis']}")
+    revocation = d["revocation"]
+    if revocation:
+        lines.append(f"  revoked 撤销        {revocation['date']} by {revocation['by']}, document 文件 "
+                     f"{revocation['document']}: {revocation['reason']}")
+        lines.append(f"      award revoked 撤销金额 {yuan(revocation['awarded_fen'])} (city 市级 "
+                     f"{yuan(revocation['city_share_fen'])}, county 县级 {yuan(revocation['county_share_fen'])})")
     lines.append("")
-    lines.append(output.table(
-        ["", "award 奖励", "city 市级", "county 县级"],
-        [["entitlement 应得", yuan(d["entitlement_fen"]), "", ""],
-         ["awarded 核定", yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],
-         ["paid 已付", "", yuan(d["city_paid_fen"]), yuan(d["county_paid_fen"])],
-         ["outstanding 未付", "", yuan(d["city_outstanding_fen"]), yuan(d["county_outstanding_fen"])]],
-        right=(1, 2, 3)))
-    if d["payments"]:
+    rows = [["entitlement 应得", yuan(d["entitlement_fen"]), "", ""],
+            ["awarded 核定", yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],
+            ["paid, net 已付净额", "", yuan(d["city_paid_fen"]), yuan(d["county_paid_fen"])],
+            ["outstanding 未付", "", yuan(d["city_outstanding_fen"]), yuan(d["county_outstanding_fen"])]]
+    if revocation:
+        rows.append(["to recover 待追回", "", yuan(d["city_to_recover_fen"]), yuan(d["county_to_recover_fen"])])
+    lines.append(output.table(["", "award 奖励", "city 市级", "county 县级"], rows, right=(1, 2, 3)))
+    money = [[p["date"], "payment 支付", p["payer"], p["voucher"], yuan(p["amount_fen"]),
+              "reversed 已冲销" if p["reversed"] else "", p["by"]] for p in d["payments"]]
+    money += [[r["date"], "reversal 冲销", r["payer"], r["voucher"], yuan(-r["amount_fen"]), r["reason"], r["by"]]
+              for r in d["reversals"]]
+    money += [[r["date"], "recovery 追回", r["payer"], r["voucher"], yuan(-r["amount_fen"]), r["reason"] or "", r["by"]]
+              for r in d["recoveries"]]
+    if money:
         lines.append("")
-        lines.append(output.table(["payment 支付", "payer", "voucher 凭证", "amount 金额", "by"],
-                                  [[p["date"], p["payer"], p["voucher"], yuan(p["amount_fen"]), p["by"]]
-                                   for p in d["payments"]], right=(3,)))
+        lines.append(output.table(["date 日期", "entry 款项", "payer", "voucher 凭证", "amount 金额", "note 备注", "by"],
+                                  sorted(money, key=lambda row: row[0]), right=(4,)))
     lines.append("")
     lines.append("computation 计算过程" + (" (preview: not decided yet)" if d["trace_is_preview"] else ""))
     for n, step in enumerate(d["trace"], 1):
@@ -258,3 +368,7 @@ def render_show(d: dict[str, Any]) -> str:
         if step.get("zh") and step.get("zh") != step.get("en"):
             lines.append(f"      {step['zh']}")
     return "\n".join(lines)
+
+
+def _facts_text(facts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in facts.items())

@@ -11,6 +11,7 @@ from commands.context import Context
 from commands.options import AsOf, Json
 from commands.output import handled, yuan
 from commands.records import parse_as_of
+from ledger.domain import STATUSES
 from ledger.errors import invalid
 from projections import reports
 
@@ -30,39 +31,44 @@ def render_enterprises(data: dict[str, Any]) -> str:
 
 
 def render_shares(data: dict[str, Any]) -> str:
-    rows = [[a["area"], yuan(a["city_owed_fen"]), yuan(a["city_paid_fen"]), yuan(a["city_owed_fen"] - a["city_paid_fen"]),
-             yuan(a["county_owed_fen"]), yuan(a["county_paid_fen"]),
-             yuan(a["county_owed_fen"] - a["county_paid_fen"])] for a in data["areas"]]
-    t = data["total"]
-    rows.append(["total 合计", yuan(t["city_owed_fen"]), yuan(t["city_paid_fen"]),
-                 yuan(t["city_owed_fen"] - t["city_paid_fen"]), yuan(t["county_owed_fen"]), yuan(t["county_paid_fen"]),
-                 yuan(t["county_owed_fen"] - t["county_paid_fen"])])
+    def row(label: str, f: dict[str, Any]) -> list[str]:
+        cells = [label]
+        for payer in ("city", "county"):
+            owed, paid, back = f[f"{payer}_owed_fen"], f[f"{payer}_paid_fen"], f[f"{payer}_to_recover_fen"]
+            cells += [yuan(owed), yuan(paid - back), yuan(owed - (paid - back)), yuan(back)]
+        return cells
+
+    rows = [row(a["area"], a) for a in data["areas"]] + [row("total 合计", data["total"])]
     title = "city / county shares per area, yuan" + (f", as of {data['as_of']}" if data["as_of"] else "")
+    title += ("\n(owed 应付: awards in force; paid 已付: net of reversals, on awards in force; "
+              "to recover 待追回: paid on revoked awards)")
     return title + "\n" + output.table(
-        ["area 区域", "city owed 市级应付", "city paid 已付", "city due 未付", "county owed 县级应付", "county paid 已付",
-         "county due 未付"], rows, right=(1, 2, 3, 4, 5, 6))
+        ["area 区域", "city owed 市级应付", "paid 已付", "due 未付", "to recover 待追回",
+         "county owed 县级应付", "paid 已付", "due 未付", "to recover 待追回"], rows, right=tuple(range(1, 9)))
 
 
 def render_applications(data: dict[str, Any]) -> str:
     rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"], r["status"], yuan(r["awarded_fen"]),
-             yuan(r["city_outstanding_fen"]), yuan(r["county_outstanding_fen"])] for r in data["applications"]]
+             yuan(r["city_outstanding_fen"]), yuan(r["county_outstanding_fen"]),
+             yuan(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in data["applications"]]
     title = f"{len(rows)} applications" + (f", as of {data['as_of']}" if data["as_of"] else "")
     return title + "\n" + output.table(
         ["ref 编号", "uscc", "measure 措施", "filed 申请", "status 状态", "awarded 核定", "city due 市级未付",
-         "county due 县级未付"], rows, right=(5, 6, 7))
+         "county due 县级未付", "to recover 待追回"], rows, right=(5, 6, 7, 8))
 
 
 @app.command("applications")
 @handled
 def applications(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="Only submitted, approved or rejected ones.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only the applications in this status: "
+                                                                   + ", ".join(STATUSES) + ".")] = None,
     as_of: AsOf = None,
     as_json: Json = False,
 ) -> None:
     """Every application: its status, award, and what each payer still owes."""
-    if status not in (None, "submitted", "approved", "rejected"):
-        raise invalid("status", f"{status!r} is not a status; allowed: submitted, approved, rejected")
+    if status is not None and status not in STATUSES:
+        raise invalid("status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}")
     context: Context = ctx.obj
     output.render(reports.applications_report(context.views(), parse_as_of(as_of), status), as_json, render_applications)
 
@@ -78,6 +84,7 @@ def enterprise(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) ->
 @app.command("shares")
 @handled
 def shares(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
-    """What the city and each area's treasury owe (their halves of every approved award) and have paid."""
+    """What the city and each area's treasury owe (their halves of every award in force), have paid
+    (net of reversals) and have to recover on revoked awards."""
     context: Context = ctx.obj
     output.render(reports.shares_report(context.views(), parse_as_of(as_of)), as_json, render_shares)

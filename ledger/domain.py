@@ -8,11 +8,16 @@ Consistency boundaries (what the store checks with optimistic concurrency):
   policies. The one-time rule, 就高不重复 and the per-payer payment limit all
   concern one enterprise, so two writers deciding on the same enterprise collide
   on this stream's version and one of them is retried.
-- ``ApplicationRef`` / ``VoucherRef``: index aggregates whose ids are uuid5 of the
-  natural key (filing number; treasury and voucher number). Saved in the same
-  transaction as the event they index, they make the key unique in the store.
+- ``ApplicationRef`` / ``VoucherRef`` / ``ReceiptRef``: index aggregates whose ids
+  are uuid5 of the natural key (filing number; treasury and payment voucher number;
+  treasury and receipt voucher number). Saved in the same transaction as the event
+  they index, they make the key unique in the store.
 - ``TaskQuota``: one per (measure, year), for the annual quota of clause 16 that
-  spans enterprises.
+  spans enterprises. A revoked award releases its task in the same transaction.
+
+Corrections are new events, never edits (红字冲销): an undecided application is
+amended (补正) or withdrawn (撤回); an approved award is revoked (撤销) by a
+document; a payment is reversed; money paid on a revoked award is recovered (追回).
 - ``PolicyBook``: the adopted policy versions.
 
 Every event of an enterprise and every policy adoption carries ``by`` (who did
@@ -36,6 +41,9 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://grants-ledger.shiyan/ids")
 SUBMITTED = "submitted"
 APPROVED = "approved"
 REJECTED = "rejected"
+WITHDRAWN = "withdrawn"  # 撤回: the applicant took it back before a decision
+REVOKED = "revoked"  # 撤销: an approved award withdrawn by the document that ordered it
+STATUSES = (SUBMITTED, APPROVED, REJECTED, WITHDRAWN, REVOKED)
 
 
 def enterprise_id(uscc: str) -> UUID:
@@ -48,6 +56,10 @@ def application_ref_id(ref: str) -> UUID:
 
 def voucher_ref_id(treasury: str, voucher: str) -> UUID:
     return uuid5(NAMESPACE, f"voucher:{treasury}:{voucher}")
+
+
+def receipt_ref_id(treasury: str, voucher: str) -> UUID:
+    return uuid5(NAMESPACE, f"receipt:{treasury}:{voucher}")
 
 
 def task_quota_id(measure: str, year: int) -> UUID:
@@ -64,6 +76,52 @@ class Payment:
     voucher: str
     date: date
     by: str
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """红字冲销 of one payment: it no longer counts as paid; its voucher stays used."""
+
+    payer: str
+    voucher: str
+    amount_fen: int
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """追回: money paid on a revoked award, back in the payer's treasury under a receipt voucher."""
+
+    payer: str
+    amount_fen: int
+    voucher: str
+    date: date
+    by: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """补正: the whole set of facts replaced; both versions stay in the history."""
+
+    date: date
+    by: str
+    reason: str
+    facts_before: dict[str, Any]
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    date: date
+    by: str
+    reason: str
+    document: str
+    awarded_fen: int
+    city_share_fen: int
+    county_share_fen: int
 
 
 @dataclass
@@ -86,12 +144,74 @@ class ApplicationState:
     reason: str | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    reversals: list[Reversal] = field(default_factory=list)
+    recoveries: list[Recovery] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
+    revocation: Revocation | None = None
+
+    def payment(self, payer: str, voucher: str) -> Payment | None:
+        return next((p for p in self.payments if p.payer == payer and p.voucher == voucher), None)
+
+    def reversal_of(self, payer: str, voucher: str) -> Reversal | None:
+        return next((r for r in self.reversals if r.payer == payer and r.voucher == voucher), None)
 
     def paid_fen(self, payer: str) -> int:
-        return sum(p.amount_fen for p in self.payments if p.payer == payer)
+        """What the payer has paid net: payments, less reversed payments, less recoveries."""
+        return self.as_of(None).paid_fen(payer)
+
+    @property
+    def last_dated(self) -> date:
+        """The latest day of the application's own history before a decision: filed or last amended."""
+        return max([self.applied_on, *(a.date for a in self.amendments)])
+
+    def as_of(self, day: date | None) -> ApplicationView:
+        """The application as it stood at the end of ``day`` (business date); all of it when None."""
+        def on(d: date) -> bool:
+            return day is None or d <= day
+
+        amendments = [a for a in self.amendments if on(a.date)]
+        if amendments:
+            facts = amendments[-1].facts
+        else:
+            facts = self.amendments[0].facts_before if self.amendments else self.facts
+        if self.revocation is not None and on(self.revocation.date):
+            status = REVOKED
+        elif self.decided_on is not None and on(self.decided_on):
+            status = APPROVED if self.status == REVOKED else self.status
+        else:
+            status = SUBMITTED
+        return ApplicationView(
+            status=status, facts=dict(facts), amendments=amendments,
+            payments=[p for p in self.payments if on(p.date)],
+            reversals=[r for r in self.reversals if on(r.date)],
+            recoveries=[r for r in self.recoveries if on(r.date)],
+            revocation=self.revocation if status == REVOKED else None,
+        )
 
     def share_fen(self, payer: str) -> int:
+        """The payer's half of the award in force (nothing once it is revoked)."""
+        if self.status != APPROVED:
+            return 0
         return self.city_share_fen if payer == "city" else self.county_share_fen
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application's status, facts and money movements as they stood on a day."""
+
+    status: str
+    facts: dict[str, Any]
+    amendments: list[Amendment]
+    payments: list[Payment]
+    reversals: list[Reversal]
+    recoveries: list[Recovery]
+    revocation: Revocation | None
+
+    def paid_fen(self, payer: str) -> int:
+        """Net: payments, less reversed payments, less recoveries."""
+        return (sum(p.amount_fen for p in self.payments if p.payer == payer)
+                - sum(r.amount_fen for r in self.reversals if r.payer == payer)
+                - sum(r.amount_fen for r in self.recoveries if r.payer == payer))
 
 
 @dataclass(frozen=True)
@@ -154,13 +274,44 @@ class Enterprise(Aggregate):
                        by: str) -> None:
         self.applications[ref].payments.append(Payment(payer, amount_fen, voucher, date, by))
 
+    @event("ApplicationAmended", topic="grants:Enterprise.ApplicationAmended")
+    def amend(self, ref: str, facts: dict[str, Any], date: date, by: str, reason: str) -> None:
+        app = self.applications[ref]
+        app.amendments.append(Amendment(date, by, reason, dict(app.facts), dict(facts)))
+        app.facts = dict(facts)
+
+    @event("ApplicationWithdrawn", topic="grants:Enterprise.ApplicationWithdrawn")
+    def withdraw(self, ref: str, date: date, by: str, reason: str) -> None:
+        app = self.applications[ref]
+        app.status = WITHDRAWN
+        app.decided_on, app.decided_by, app.reason = date, by, reason
+
+    @event("AwardRevoked", topic="grants:Enterprise.AwardRevoked")
+    def revoke(self, ref: str, date: date, by: str, reason: str, document: str, awarded_fen: int,
+               city_share_fen: int, county_share_fen: int) -> None:
+        app = self.applications[ref]
+        app.status = REVOKED
+        app.revocation = Revocation(date, by, reason, document, awarded_fen, city_share_fen, county_share_fen)
+
+    @event("PaymentReversed", topic="grants:Enterprise.PaymentReversed")
+    def reverse_payment(self, ref: str, payer: str, voucher: str, amount_fen: int, date: date, by: str,
+                        reason: str) -> None:
+        self.applications[ref].reversals.append(Reversal(payer, voucher, amount_fen, date, by, reason))
+
+    @event("RecoveryRecorded", topic="grants:Enterprise.RecoveryRecorded")
+    def record_recovery(self, ref: str, payer: str, treasury: str, amount_fen: int, voucher: str, date: date,
+                        by: str, reason: str | None) -> None:
+        self.applications[ref].recoveries.append(Recovery(payer, amount_fen, voucher, date, by, reason))
+
     @event("ExternalAwardRecorded", topic="grants:Enterprise.ExternalAwardRecorded")
     def record_external_award(self, project: str, policy: str, amount_fen: int, date: date, by: str,
                               note: str | None) -> None:
         self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by, note))
 
     def approved(self) -> list[ApplicationState]:
-        """Approved applications (in the order they were filed)."""
+        """Awards in force: approved and not revoked (in the order they were filed).
+
+        A revoked award counts as never made for every rule (one-time, 就高不重复, quotas)."""
         return [a for a in self.applications.values() if a.status == APPROVED]
 
 
@@ -200,6 +351,24 @@ class VoucherRef(Aggregate):
         self.payer, self.amount_fen = payer, amount_fen
 
 
+class ReceiptRef(Aggregate):
+    """Index: a receipt voucher number (for money recovered, 追回) is used once per treasury."""
+
+    TOPIC = "grants:ReceiptRef"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:ReceiptRef.Created"
+
+    @staticmethod
+    def create_id(treasury: str, voucher: str, **_: Any) -> UUID:
+        return receipt_ref_id(treasury, voucher)
+
+    @event("Used", topic="grants:ReceiptRef.Used")
+    def __init__(self, treasury: str, voucher: str, ref: str, payer: str, amount_fen: int) -> None:
+        self.treasury, self.voucher, self.ref = treasury, voucher, ref
+        self.payer, self.amount_fen = payer, amount_fen
+
+
 class TaskQuota(Aggregate):
     """The distinct items awarded under a measure with a yearly quota (clause 16)."""
 
@@ -220,6 +389,12 @@ class TaskQuota(Aggregate):
     @event("ItemAwarded", topic="grants:TaskQuota.ItemAwarded")
     def award(self, item: str, ref: str) -> None:
         self.awarded[item] = ref
+
+    @event("ItemReleased", topic="grants:TaskQuota.ItemReleased")
+    def release(self, item: str, ref: str) -> None:
+        """The award of ``item`` (by ``ref``) was revoked: the task counts as never awarded."""
+        if self.awarded.get(item) == ref:
+            del self.awarded[item]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ QUOTA_EXHAUSTED = "quota-exhausted"
 OVER_PAYMENT = "over-payment"
 WRONG_STATE = "wrong-state"
 DUPLICATE_REF = "duplicate-ref"
+UNKNOWN_PAYMENT = "unknown-payment"
+OVER_RECOVERY = "over-recovery"
 
 CODES = (
     INVALID_INPUT,
@@ -37,6 +39,8 @@ CODES = (
     OVER_PAYMENT,
     WRONG_STATE,
     DUPLICATE_REF,
+    UNKNOWN_PAYMENT,
+    OVER_RECOVERY,
 )
 
 

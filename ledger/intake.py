@@ -149,7 +149,65 @@ class ExternalAward:
     note: str | None = field(default=None)
 
 
-Command = AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAward
+@dataclass(frozen=True)
+class Amend:
+    """补正: replace the whole set of facts of an undecided application."""
+
+    ref: str
+    facts: dict[str, Any]
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """撤回: the applicant takes back an undecided application."""
+
+    ref: str
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Revoke:
+    """撤销: an approved award is revoked by the document that ordered it."""
+
+    ref: str
+    date: date
+    by: str
+    reason: str
+    document: str
+
+
+@dataclass(frozen=True)
+class ReversePayment:
+    """红字冲销 of a payment: it no longer counts as paid; its voucher stays used."""
+
+    ref: str
+    payer: str
+    voucher: str
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recover:
+    """追回: money paid on a revoked award comes back to the payer's treasury."""
+
+    ref: str
+    payer: str
+    amount_fen: int
+    voucher: str
+    date: date
+    by: str
+    reason: str | None = None
+
+
+Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAward | Amend | Withdraw | Revoke
+           | ReversePayment | Recover)
 
 
 def parse_adopt(data: dict[str, Any], default_by: str) -> AdoptPolicy:
@@ -176,13 +234,25 @@ def parse_register(data: dict[str, Any], default_by: str) -> Register:
                     by=_by(data, default_by))
 
 
-def parse_apply(data: dict[str, Any], default_by: str) -> Apply:
-    _only(data, "apply", {"ref", "uscc", "measure", "project", "date", "facts", "by"})
+def _facts(data: dict[str, Any]) -> dict[str, Any]:
     facts = data.get("facts", {})
     if facts is None:
         facts = {}
     if not isinstance(facts, dict):
         raise invalid("facts", "must be an object of the measure's facts, e.g. {\"tier\": \"national\"}")
+    return facts
+
+
+def _payer(data: dict[str, Any]) -> str:
+    payer = data.get("payer")
+    if payer not in PAYERS:
+        raise invalid("payer", f"{payer!r} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
+    return payer  # type: ignore[no-any-return]
+
+
+def parse_apply(data: dict[str, Any], default_by: str) -> Apply:
+    _only(data, "apply", {"ref", "uscc", "measure", "project", "date", "facts", "by"})
+    facts = _facts(data)
     return Apply(
         ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
         uscc=_uscc(data),
@@ -217,9 +287,7 @@ def parse_reject(data: dict[str, Any], default_by: str) -> Reject:
 
 def parse_pay(data: dict[str, Any], default_by: str) -> Pay:
     _only(data, "pay", {"ref", "payer", "amount_fen", "voucher", "date", "by"})
-    payer = data.get("payer")
-    if payer not in PAYERS:
-        raise invalid("payer", f"{payer!r} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
+    payer = _payer(data)
     return Pay(
         ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
         payer=payer,
@@ -243,6 +311,67 @@ def parse_external(data: dict[str, Any], default_by: str) -> ExternalAward:
     )
 
 
+def parse_amend(data: dict[str, Any], default_by: str) -> Amend:
+    _only(data, "amend", {"ref", "facts", "date", "by", "reason"})
+    if "facts" not in data:
+        raise invalid("facts", "is required: the whole new set of facts (补正 replaces every fact)")
+    return Amend(
+        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        facts=_facts(data),
+        date=_date(data, "date"),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason"),  # type: ignore[arg-type]
+    )
+
+
+def parse_withdraw(data: dict[str, Any], default_by: str) -> Withdraw:
+    _only(data, "withdraw", {"ref", "date", "by", "reason"})
+    return Withdraw(
+        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        date=_date(data, "date"),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason"),  # type: ignore[arg-type]
+    )
+
+
+def parse_revoke(data: dict[str, Any], default_by: str) -> Revoke:
+    _only(data, "revoke", {"ref", "date", "by", "reason", "document"})
+    return Revoke(
+        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        date=_date(data, "date"),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason"),  # type: ignore[arg-type]
+        document=_text(data, "document"),  # type: ignore[arg-type]
+    )
+
+
+def parse_reverse_payment(data: dict[str, Any], default_by: str) -> ReversePayment:
+    _only(data, "reverse-payment", {"ref", "payer", "voucher", "date", "by", "reason"})
+    payer = _payer(data)
+    return ReversePayment(
+        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        payer=payer,
+        voucher=_text(data, "voucher", max_len=100),  # type: ignore[arg-type]
+        date=_date(data, "date"),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason"),  # type: ignore[arg-type]
+    )
+
+
+def parse_recover(data: dict[str, Any], default_by: str) -> Recover:
+    _only(data, "recover", {"ref", "payer", "amount_fen", "voucher", "date", "by", "reason"})
+    payer = _payer(data)
+    return Recover(
+        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        payer=payer,
+        amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
+        voucher=_text(data, "voucher", max_len=100),  # type: ignore[arg-type]
+        date=_date(data, "date"),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason", required=False),
+    )
+
+
 PARSERS = {
     "adopt-policy": parse_adopt,
     "register": parse_register,
@@ -251,6 +380,11 @@ PARSERS = {
     "reject": parse_reject,
     "pay": parse_pay,
     "external-award": parse_external,
+    "amend": parse_amend,
+    "withdraw": parse_withdraw,
+    "revoke": parse_revoke,
+    "reverse-payment": parse_reverse_payment,
+    "recover": parse_recover,
 }
 
 

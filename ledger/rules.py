@@ -13,14 +13,25 @@ from typing import Any
 
 from ledger import intake
 from ledger.areas import CITY
-from ledger.domain import APPROVED, SUBMITTED, ApplicationState, Enterprise, PolicyBook, PolicyVersion, TaskQuota
+from ledger.domain import (
+    APPROVED,
+    REVOKED,
+    SUBMITTED,
+    ApplicationState,
+    Enterprise,
+    PolicyBook,
+    PolicyVersion,
+    TaskQuota,
+)
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
     DUPLICATE_REF,
     OUTSIDE_VALIDITY,
     OVER_PAYMENT,
+    OVER_RECOVERY,
     QUOTA_EXHAUSTED,
+    UNKNOWN_PAYMENT,
     WRONG_STATE,
     Refused,
     invalid,
@@ -76,30 +87,67 @@ class Submission:
 
 
 def decide_submission(book: PolicyBook | None, cmd: intake.Apply) -> Submission:
-    """An application is refused when its measure is unknown or pays no cash, when it is
-    dated outside the window of every adopted version, or when its facts miss a threshold."""
+    """An application is refused only when it is not an application under the policy: its
+    measure is unknown or pays no cash, it is dated outside the window of every adopted
+    version, or its facts are malformed or missing. Whether the facts meet the clause's
+    thresholds is assessed and recorded with it (the office must decide on every
+    application in writing); it is enforced when the application is approved."""
     in_force = book.version_for(cmd.date) if book else None
     cat = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE)
     measure = cat.measure(cmd.measure)
     measure.refuse_if_not_grantable()
     version = version_in_force(book, cmd.date)
     facts = measure.normalize(cmd.facts)
-    assessment = measure.assess(facts, cmd.date, version.version)
+    assessment = measure.evaluate(facts, cmd.date, version.version)
     return Submission(version, measure, facts, assessment)
+
+
+def ineligibility_warning(ref: str, assessment: Assessment) -> str | None:
+    """What the clerk is told at once when the facts as filed miss a threshold."""
+    refusal = assessment.refusal()
+    if refusal is None:
+        return None
+    return (f"{ref} is recorded, but the facts as filed do not meet the clause: {refusal.message}. "
+            "It cannot be approved as it stands (not-eligible); amend it (补正), or reject it")
+
+
+@dataclass(frozen=True)
+class Amendment:
+    measure: Measure
+    facts: dict[str, Any]
+    assessment: Assessment
+
+
+def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend) -> Amendment:
+    """补正: only an undecided application is amended; its new facts are checked and re-assessed
+    under the version it was filed under, as of the day it was filed."""
+    app = _undecided(enterprise, cmd.ref, cmd.date, "amended")
+    version = book.versions[app.policy_version]
+    measure = catalogue(version.catalogue).measure(app.measure)
+    facts = measure.normalize(cmd.facts)
+    if facts == app.facts:
+        raise invalid("facts", f"the facts given are the facts {cmd.ref} already has; an amendment must change them")
+    return Amendment(measure, facts, measure.evaluate(facts, app.applied_on, app.policy_version))
+
+
+def decide_withdrawal(enterprise: Enterprise, cmd: intake.Withdraw) -> None:
+    """撤回: only an undecided application is withdrawn; nothing more can happen to it."""
+    _undecided(enterprise, cmd.ref, cmd.date, "withdrawn")
 
 
 def _application(enterprise: Enterprise, ref: str) -> ApplicationState:
     return enterprise.applications[ref]
 
 
-def _pending(enterprise: Enterprise, cmd: intake.Approve | intake.Reject, verb: str) -> ApplicationState:
-    """The application a decision is about: still submitted, and decided no earlier than it was filed."""
-    app = _application(enterprise, cmd.ref)
+def _undecided(enterprise: Enterprise, ref: str, day: date, verb: str) -> ApplicationState:
+    """The application a decision or amendment is about: still submitted, and dated no earlier than it was filed."""
+    app = _application(enterprise, ref)
     if app.status != SUBMITTED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only a submitted application can be {verb}",
+        raise Refused(WRONG_STATE, f"{ref} is {app.status}; only a submitted application can be {verb}",
                       field="ref")
-    if cmd.date < app.applied_on:
-        raise invalid("date", f"the decision date {cmd.date} is before the application date {app.applied_on}")
+    if day < app.last_dated:
+        what = "last amended" if app.last_dated != app.applied_on else "filed"
+        raise invalid("date", f"the date {day} is before the day the application was {what}, {app.last_dated}")
     return app
 
 
@@ -119,7 +167,7 @@ class Approval:
 
 def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: PolicyVersion,
                     quota: TaskQuota | None) -> Approval:
-    app = _pending(enterprise, cmd, "approved")
+    app = _undecided(enterprise, cmd.ref, cmd.date, "approved")
     measure = catalogue(version.catalogue).measure(app.measure)
     assessment = measure.assess(app.facts, app.applied_on, app.policy_version)
     steps = assessment.steps
@@ -279,11 +327,12 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
 # --- rejections and payments ----------------------------------------------------
 
 def decide_rejection(enterprise: Enterprise, cmd: intake.Reject) -> None:
-    _pending(enterprise, cmd, "rejected")
+    _undecided(enterprise, cmd.ref, cmd.date, "rejected")
 
 
 def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
-    """A payment is recorded only on an approved application and never beyond what its payer owes.
+    """A payment is recorded only on an approved award in force and never beyond what its payer owes,
+    net of reversed payments.
 
     Returns the treasury that pays: the city's, or the enterprise's county-level area's.
     """
@@ -291,6 +340,7 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
     if app.status != APPROVED:
         raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; payments are recorded only on approved applications",
                       field="ref")
+    assert app.decided_on is not None
     if cmd.date < app.decided_on:
         raise invalid("date", f"the payment date {cmd.date} is before the approval date {app.decided_on}")
     owed = app.share_fen(cmd.payer)
@@ -300,4 +350,75 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
                       f"amount_fen: the {cmd.payer} share of {cmd.ref} is {owed} fen ({format_fen(owed)} yuan), "
                       f"{paid} fen already paid; at most {owed - paid} fen more may be paid, not {cmd.amount_fen}",
                       field="amount_fen")
-    return CITY if cmd.payer == CITY else enterprise.area
+    return treasury_of(enterprise, cmd.payer)
+
+
+def treasury_of(enterprise: Enterprise, payer: str) -> str:
+    """The treasury behind a payer: the city's, or the enterprise's county-level area's."""
+    return CITY if payer == CITY else enterprise.area
+
+
+# --- corrections ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Revocation:
+    awarded_fen: int
+    city_share_fen: int
+    county_share_fen: int
+    quota_item: tuple[str, int, str] | None  # the yearly-quota task the award released, if any
+
+
+def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revoke) -> Revocation:
+    """撤销: only an award in force is revoked, on or after the day it was approved. From then on it
+    counts as never made for every rule, and a task it took under a yearly quota is free again."""
+    app = _application(enterprise, cmd.ref)
+    if app.status != APPROVED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only an approved award can be revoked", field="ref")
+    assert app.decided_on is not None
+    if cmd.date < app.decided_on:
+        raise invalid("date", f"the revocation date {cmd.date} is before the approval date {app.decided_on}")
+    measure = catalogue(book.versions[app.policy_version].catalogue).measure(app.measure)
+    quota_item = None
+    if measure.quota is not None:
+        quota_item = (measure.id, app.facts[measure.quota.year_fact], app.facts[measure.quota.item_fact])
+    return Revocation(app.awarded_fen, app.city_share_fen, app.county_share_fen, quota_item)
+
+
+def decide_reversal(enterprise: Enterprise, cmd: intake.ReversePayment) -> int:
+    """红字冲销 of a payment: the payment with that voucher, by that payer, on that application no
+    longer counts as paid. Returns the amount reversed."""
+    app = _application(enterprise, cmd.ref)
+    payment = app.payment(cmd.payer, cmd.voucher)
+    if payment is None:
+        raise Refused(UNKNOWN_PAYMENT, f"voucher: no payment by the {cmd.payer} treasury with voucher "
+                      f"{cmd.voucher!r} is recorded on {cmd.ref}", field="voucher")
+    earlier = app.reversal_of(cmd.payer, cmd.voucher)
+    if earlier is not None:
+        raise Refused(WRONG_STATE, f"voucher: the payment {cmd.voucher!r} by the {cmd.payer} treasury on {cmd.ref} "
+                      f"was already reversed on {earlier.date} by {earlier.by}", field="voucher")
+    if cmd.date < payment.date:
+        raise invalid("date", f"the reversal date {cmd.date} is before the payment date {payment.date}")
+    if app.paid_fen(cmd.payer) - payment.amount_fen < 0:
+        recovered = sum(r.amount_fen for r in app.recoveries if r.payer == cmd.payer)
+        raise Refused(OVER_RECOVERY, f"voucher: {format_fen(recovered)} yuan were already recovered from the "
+                      f"{cmd.payer} treasury's payments on {cmd.ref}; reversing {cmd.voucher!r} "
+                      f"({format_fen(payment.amount_fen)} yuan) would leave more recovered than paid", field="voucher")
+    return payment.amount_fen
+
+
+def decide_recovery(enterprise: Enterprise, cmd: intake.Recover) -> str:
+    """追回: money paid on a revoked award comes back to the payer's treasury, at most what that
+    payer paid net of reversals and earlier recoveries. Returns the treasury."""
+    app = _application(enterprise, cmd.ref)
+    if app.status != REVOKED:
+        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; money is recovered only on a revoked award",
+                      field="ref")
+    assert app.revocation is not None
+    if cmd.date < app.revocation.date:
+        raise invalid("date", f"the recovery date {cmd.date} is before the revocation date {app.revocation.date}")
+    paid = app.paid_fen(cmd.payer)
+    if cmd.amount_fen > paid:
+        raise Refused(OVER_RECOVERY, f"amount_fen: the {cmd.payer} treasury has {paid} fen ({format_fen(paid)} yuan) "
+                      f"paid on {cmd.ref} net of reversals and earlier recoveries; at most that may be recovered, "
+                      f"not {cmd.amount_fen}", field="amount_fen")
+    return treasury_of(enterprise, cmd.payer)

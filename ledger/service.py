@@ -31,19 +31,26 @@ from eventsourcing.persistence import (
 )
 
 from ledger import intake, rules
+from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
     APPROVED,
+    POLICY_BOOK_ID,
+    REJECTED,
+    REVOKED,
     SUBMITTED,
+    WITHDRAWN,
     ApplicationRef,
+    ApplicationState,
     Enterprise,
     PolicyBook,
+    ReceiptRef,
     TaskQuota,
     VoucherRef,
     application_ref_id,
     enterprise_id,
+    receipt_ref_id,
     task_quota_id,
     voucher_ref_id,
-    POLICY_BOOK_ID,
 )
 from ledger.errors import DUPLICATE_REF, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.money import format_fen
@@ -66,6 +73,12 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def _with_warning(result: dict[str, Any], warning: str | None) -> dict[str, Any]:
+    if warning:
+        result["warning"] = warning
+    return result
 
 
 class Busy(Exception):
@@ -185,6 +198,11 @@ class GrantsLedger(Application):
             intake.Reject: self.reject,
             intake.Pay: self.pay,
             intake.ExternalAward: self.record_external_award,
+            intake.Amend: self.amend,
+            intake.Withdraw: self.withdraw,
+            intake.Revoke: self.revoke,
+            intake.ReversePayment: self.reverse_payment,
+            intake.Recover: self.recover,
         }[type(command)]
         return handler(command)  # type: ignore[operator]
 
@@ -218,9 +236,88 @@ class GrantsLedger(Application):
             enterprise.submit(ref=cmd.ref, measure=cmd.measure, project=cmd.project, facts=submission.facts,
                               date=cmd.date, policy_version=submission.version.version, by=cmd.by)
             self.save(enterprise, ApplicationRef(ref=cmd.ref, uscc=cmd.uscc))
-            return {"op": "apply", "ref": cmd.ref, "status": SUBMITTED, "measure": cmd.measure,
-                    "policy_version": submission.version.version,
-                    "entitlement_fen": submission.assessment.entitlement_fen}
+            result = {"op": "apply", "ref": cmd.ref, "status": SUBMITTED, "measure": cmd.measure,
+                      "policy_version": submission.version.version,
+                      "entitlement_fen": submission.assessment.due_fen,
+                      "eligible": submission.assessment.eligible}
+            return _with_warning(result, rules.ineligibility_warning(cmd.ref, submission.assessment))
+        return self._retrying(attempt)
+
+    def amend(self, cmd: intake.Amend) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            book = self.policy_book()
+            assert book is not None  # an application exists only under an adopted version
+            amendment = rules.decide_amendment(book, enterprise, cmd)
+            enterprise.amend(ref=cmd.ref, facts=amendment.facts, date=cmd.date, by=cmd.by, reason=cmd.reason)
+            self.save(enterprise)
+            result = {"op": "amend", "ref": cmd.ref, "status": SUBMITTED, "facts": amendment.facts,
+                      "entitlement_fen": amendment.assessment.due_fen,
+                      "eligible": amendment.assessment.eligible}
+            return _with_warning(result, rules.ineligibility_warning(cmd.ref, amendment.assessment))
+        return self._retrying(attempt)
+
+    def withdraw(self, cmd: intake.Withdraw) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            rules.decide_withdrawal(enterprise, cmd)
+            enterprise.withdraw(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason)
+            self.save(enterprise)
+            return {"op": "withdraw", "ref": cmd.ref, "status": WITHDRAWN}
+        return self._retrying(attempt)
+
+    def revoke(self, cmd: intake.Revoke) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            book = self.policy_book()
+            assert book is not None
+            revocation = rules.decide_revocation(book, enterprise, cmd)
+            app = enterprise.applications[cmd.ref]
+            paid = {payer: app.paid_fen(payer) for payer in PAYERS}
+            enterprise.revoke(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason, document=cmd.document,
+                              awarded_fen=revocation.awarded_fen, city_share_fen=revocation.city_share_fen,
+                              county_share_fen=revocation.county_share_fen)
+            touched: list[Any] = [enterprise]
+            if revocation.quota_item is not None:
+                measure_id, year, item = revocation.quota_item
+                quota = self._get(task_quota_id(measure_id, year))
+                assert quota is not None  # the approval recorded the task
+                quota.release(item=item, ref=cmd.ref)
+                touched.append(quota)
+            self.save(*touched)
+            return {"op": "revoke", "ref": cmd.ref, "status": REVOKED, "awarded_fen": revocation.awarded_fen,
+                    "city_share_fen": revocation.city_share_fen, "county_share_fen": revocation.county_share_fen,
+                    "city_paid_fen": paid[CITY], "county_paid_fen": paid[COUNTY]}
+        return self._retrying(attempt)
+
+    def reverse_payment(self, cmd: intake.ReversePayment) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            amount = rules.decide_reversal(enterprise, cmd)
+            enterprise.reverse_payment(ref=cmd.ref, payer=cmd.payer, voucher=cmd.voucher, amount_fen=amount,
+                                       date=cmd.date, by=cmd.by, reason=cmd.reason)
+            self.save(enterprise)
+            app = enterprise.applications[cmd.ref]
+            return {"op": "reverse-payment", "ref": cmd.ref, "payer": cmd.payer, "voucher": cmd.voucher,
+                    "amount_fen": amount, "paid_fen": app.paid_fen(cmd.payer)}
+        return self._retrying(attempt)
+
+    def recover(self, cmd: intake.Recover) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            treasury = rules.decide_recovery(enterprise, cmd)
+            used = self._get(receipt_ref_id(treasury, cmd.voucher))
+            if used is not None:
+                raise Refused(DUPLICATE_REF, f"voucher: receipt {cmd.voucher!r} of the {treasury} treasury was already "
+                              f"used for {used.ref} ({format_fen(used.amount_fen)} yuan)", field="voucher")
+            enterprise.record_recovery(ref=cmd.ref, payer=cmd.payer, treasury=treasury, amount_fen=cmd.amount_fen,
+                                       voucher=cmd.voucher, date=cmd.date, by=cmd.by, reason=cmd.reason)
+            index = ReceiptRef(treasury=treasury, voucher=cmd.voucher, ref=cmd.ref, payer=cmd.payer,
+                               amount_fen=cmd.amount_fen)
+            self.save(enterprise, index)
+            app = enterprise.applications[cmd.ref]
+            return {"op": "recover", "ref": cmd.ref, "payer": cmd.payer, "treasury": treasury,
+                    "amount_fen": cmd.amount_fen, "voucher": cmd.voucher, "paid_fen": app.paid_fen(cmd.payer)}
         return self._retrying(attempt)
 
     def approve(self, cmd: intake.Approve) -> dict[str, Any]:
@@ -258,7 +355,7 @@ class GrantsLedger(Application):
             rules.decide_rejection(enterprise, cmd)
             enterprise.reject(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason)
             self.save(enterprise)
-            return {"op": "reject", "ref": cmd.ref, "status": "rejected"}
+            return {"op": "reject", "ref": cmd.ref, "status": REJECTED}
         return self._retrying(attempt)
 
     def pay(self, cmd: intake.Pay) -> dict[str, Any]:
@@ -301,22 +398,24 @@ class GrantsLedger(Application):
     # --- queries ----------------------------------------------------------------
 
     def show(self, ref: str, as_of: date | None = None) -> dict[str, Any]:
-        """One application as plain data, as of a date when one is given."""
+        """One application as plain data, as it stood at the end of a day when one is given."""
         enterprise = self._enterprise_of(ref)
         app = enterprise.applications[ref]
         if as_of is not None and app.applied_on > as_of:
             raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was filed on {app.applied_on}, after {as_of}",
                           field="ref")
-        decided = app.decided_on is not None and (as_of is None or app.decided_on <= as_of)
-        status = app.status if decided else SUBMITTED
-        payments = [p for p in app.payments if as_of is None or p.date <= as_of]
-        approved = status == APPROVED
-        if approved:
-            entitlement, trace, preview = app.entitlement_fen, app.trace, False
+        view = app.as_of(as_of)
+        status = view.status
+        in_force = status == APPROVED
+        decided = status != SUBMITTED
+        if in_force or status == REVOKED:
+            entitlement, trace, preview, eligible = app.entitlement_fen, app.trace, False, True
         else:
-            entitlement, trace, preview = self._preview(app)
-        city_paid = sum(p.amount_fen for p in payments if p.payer == "city")
-        county_paid = sum(p.amount_fen for p in payments if p.payer == "county")
+            entitlement, trace, preview, eligible = self._preview(app, view.facts)
+        paid = {payer: view.paid_fen(payer) for payer in PAYERS}
+        share = {CITY: app.city_share_fen if in_force else 0, COUNTY: app.county_share_fen if in_force else 0}
+        reversed_vouchers = {(r.payer, r.voucher) for r in view.reversals}
+        revocation = view.revocation
         data: dict[str, Any] = {
             "ref": ref,
             "status": status,
@@ -327,36 +426,43 @@ class GrantsLedger(Application):
             "area": enterprise.area,
             "applied_on": app.applied_on.isoformat(),
             "policy_version": app.policy_version,
-            "facts": app.facts,
+            "facts": view.facts,
+            "eligible": eligible,
             "entitlement_fen": entitlement,
-            "awarded_fen": app.awarded_fen if approved else 0,
-            "city_share_fen": app.city_share_fen if approved else 0,
-            "county_share_fen": app.county_share_fen if approved else 0,
-            "city_paid_fen": city_paid,
-            "county_paid_fen": county_paid,
-            "city_outstanding_fen": (app.city_share_fen - city_paid) if approved else 0,
-            "county_outstanding_fen": (app.county_share_fen - county_paid) if approved else 0,
+            "awarded_fen": app.awarded_fen if in_force else 0,
+            "city_share_fen": share[CITY],
+            "county_share_fen": share[COUNTY],
+            "city_paid_fen": paid[CITY],
+            "county_paid_fen": paid[COUNTY],
+            "city_outstanding_fen": share[CITY] - paid[CITY] if in_force else 0,
+            "county_outstanding_fen": share[COUNTY] - paid[COUNTY] if in_force else 0,
+            "city_to_recover_fen": paid[CITY] if status == REVOKED else 0,
+            "county_to_recover_fen": paid[COUNTY] if status == REVOKED else 0,
             "decided_on": app.decided_on.isoformat() if decided and app.decided_on else None,
             "decided_by": app.decided_by if decided else None,
-            "basis": app.basis if approved else None,
-            "reason": app.reason if decided and status == "rejected" else None,
-            "payments": [{**asdict(p), "date": p.date.isoformat()} for p in payments],
+            "basis": app.basis if in_force or status == REVOKED else None,
+            "reason": app.reason if status in (REJECTED, WITHDRAWN) else None,
+            "payments": [{**asdict(p), "date": p.date.isoformat(), "reversed": (p.payer, p.voucher) in reversed_vouchers}
+                         for p in view.payments],
+            "amendments": [{**asdict(a), "date": a.date.isoformat()} for a in view.amendments],
+            "reversals": [{**asdict(r), "date": r.date.isoformat()} for r in view.reversals],
+            "recoveries": [{**asdict(r), "date": r.date.isoformat()} for r in view.recoveries],
+            "revocation": {**asdict(revocation), "date": revocation.date.isoformat()} if revocation else None,
             "trace_is_preview": preview,
             "trace": trace,
             "as_of": as_of.isoformat() if as_of else None,
         }
         return data
 
-    def _preview(self, app: Any) -> tuple[int | None, list[dict[str, Any]], bool]:
-        """What the clause gives for a pending or rejected application's facts (nothing is recorded)."""
+    def _preview(self, app: ApplicationState, facts: dict[str, Any]) -> tuple[int | None, list[dict[str, Any]], bool,
+                                                                               bool]:
+        """What the clause gives for an undecided, rejected or withdrawn application's facts, and whether
+        they meet it (nothing is recorded): (entitlement, trace, is a preview, eligible)."""
         book = self.policy_book()
         version = book.versions[app.policy_version] if book else None
         cat = catalogue(version.catalogue if version else CURRENT_CATALOGUE)
-        try:
-            assessment = cat.measure(app.measure).assess(app.facts, app.applied_on, app.policy_version)
-        except Refused as refusal:
-            return None, [{"step": "refusal", "code": refusal.code, "en": refusal.message, "zh": refusal.message}], True
-        return assessment.entitlement_fen, assessment.steps, True
+        assessment = cat.measure(app.measure).evaluate(facts, app.applied_on, app.policy_version)
+        return assessment.due_fen, assessment.steps, True, assessment.eligible
 
     def check(self, measure_id: str, raw_facts: dict[str, Any], applied_on: date) -> dict[str, Any]:
         """What an application with these facts would get, and why; nothing is recorded."""

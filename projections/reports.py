@@ -1,7 +1,10 @@
 """Reports read the view tables only: sums of the entries, cut at a date.
 
 "As of" a date means: the events dated after it are ignored (an approval dated
-later is not yet an obligation, a payment dated later not yet paid).
+later is not yet an obligation, a payment dated later not yet paid, a revocation
+or reversal dated later not yet made). Every figure is net of corrections: what is
+owed counts only awards in force (awards less revocations), what is paid is
+payments less reversals less recoveries.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, and_, case, func, not_, or_, select
 
-from ledger.areas import AREAS
+from ledger.areas import AREAS, CITY, COUNTY
+from ledger.domain import APPROVED, REVOKED, SUBMITTED
 from projections import schema
 
 
@@ -24,13 +28,16 @@ def _registered_by(as_of: date | None) -> Any:
     return True if as_of is None else or_(e.c.registered_on.is_(None), e.c.registered_on <= as_of)
 
 
+def _paid_by(payer: str) -> Any:
+    x = schema.entries
+    return and_(x.c.kind.in_(schema.PAID_KINDS), x.c.payer == payer)
+
+
 def enterprise_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
     e, x = schema.enterprises, schema.entries
-    awarded = func.coalesce(func.sum(case((x.c.kind == "award", x.c.amount_fen), else_=0)), 0)
-    city_paid = func.coalesce(func.sum(case((and_(x.c.kind == "payment", x.c.payer == "city"), x.c.amount_fen),
-                                            else_=0)), 0)
-    county_paid = func.coalesce(func.sum(case((and_(x.c.kind == "payment", x.c.payer == "county"), x.c.amount_fen),
-                                              else_=0)), 0)
+    awarded = func.coalesce(func.sum(case((x.c.kind.in_(schema.OWED_KINDS), x.c.amount_fen), else_=0)), 0)
+    city_paid = func.coalesce(func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)), 0)
+    county_paid = func.coalesce(func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)), 0)
     query = (
         select(e.c.uscc, e.c.name, e.c.area, awarded.label("awarded_fen"), city_paid.label("city_paid_fen"),
                county_paid.label("county_paid_fen"))
@@ -48,16 +55,19 @@ def enterprise_report(engine: Engine, as_of: date | None = None) -> dict[str, An
 
 
 def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
-    """Per area: what the city and the area's treasury owe (their halves of every approved
-    award, the whole obligation) and what each has paid."""
+    """Per area: what the city and the area's treasury owe (their halves of every award in
+    force, the whole obligation) and what each has paid, net of reversals and recoveries."""
     e, x = schema.enterprises, schema.entries
-    is_award = x.c.kind == "award"
+    is_owed = x.c.kind.in_(schema.OWED_KINDS)
+    revoked = x.c.ref.in_(select(x.c.ref).where(x.c.kind == schema.REVOCATION, _cut(x.c.date, as_of)))
     sums = {
-        "city_owed_fen": func.sum(case((is_award, x.c.city_fen), else_=0)),
-        "county_owed_fen": func.sum(case((is_award, x.c.county_fen), else_=0)),
-        "city_paid_fen": func.sum(case((and_(x.c.kind == "payment", x.c.payer == "city"), x.c.amount_fen), else_=0)),
-        "county_paid_fen": func.sum(case((and_(x.c.kind == "payment", x.c.payer == "county"), x.c.amount_fen),
-                                         else_=0)),
+        "city_owed_fen": func.sum(case((is_owed, x.c.city_fen), else_=0)),
+        "county_owed_fen": func.sum(case((is_owed, x.c.county_fen), else_=0)),
+        "city_paid_fen": func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)),
+        "county_paid_fen": func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)),
+        # paid net on awards revoked by then: money to come back (追回), not paid on what is owed
+        "city_to_recover_fen": func.sum(case((and_(_paid_by(CITY), revoked), x.c.amount_fen), else_=0)),
+        "county_to_recover_fen": func.sum(case((and_(_paid_by(COUNTY), revoked), x.c.amount_fen), else_=0)),
     }
     query = (select(x.c.area, *[func.coalesce(v, 0).label(k) for k, v in sums.items()])
              .where(_cut(x.c.date, as_of)).group_by(x.c.area))
@@ -75,22 +85,25 @@ def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
 
 
 def applications_report(engine: Engine, as_of: date | None = None, status: str | None = None) -> dict[str, Any]:
-    """Every application with its status, award and what each payer still owes, as of a date."""
+    """Every application with its status, award in force and what each payer still owes, as of a date."""
     a, x = schema.applications, schema.entries
-    decided = True if as_of is None else a.c.decided_on <= as_of
     paid = (select(x.c.ref,
-                   func.sum(case((x.c.payer == "city", x.c.amount_fen), else_=0)).label("city_paid_fen"),
-                   func.sum(case((x.c.payer == "county", x.c.amount_fen), else_=0)).label("county_paid_fen"))
-            .where(x.c.kind == "payment", _cut(x.c.date, as_of)).group_by(x.c.ref).subquery())
-    is_decided = and_(a.c.decided_on.is_not(None), decided)
-    approved = and_(a.c.status == "approved", is_decided)
+                   func.sum(case((x.c.payer == CITY, x.c.amount_fen), else_=0)).label("city_paid_fen"),
+                   func.sum(case((x.c.payer == COUNTY, x.c.amount_fen), else_=0)).label("county_paid_fen"))
+            .where(x.c.kind.in_(schema.PAID_KINDS), _cut(x.c.date, as_of)).group_by(x.c.ref).subquery())
+    is_decided = and_(a.c.decided_on.is_not(None), _cut(a.c.decided_on, as_of))
+    is_revoked = and_(a.c.revoked_on.is_not(None), _cut(a.c.revoked_on, as_of))
+    in_force = and_(a.c.status.in_((APPROVED, REVOKED)), is_decided, not_(is_revoked))
+    status_then = case((is_revoked, REVOKED), (and_(is_decided, a.c.status == REVOKED), APPROVED),
+                       (is_decided, a.c.status), else_=SUBMITTED)
     query = (
         select(a.c.ref, a.c.uscc, a.c.measure, a.c.project, a.c.applied_on,
-               case((is_decided, a.c.status), else_="submitted").label("status"),
+               status_then.label("status"),
                case((is_decided, a.c.decided_on), else_=None).label("decided_on"),
-               case((approved, a.c.awarded_fen), else_=0).label("awarded_fen"),
-               case((approved, a.c.city_share_fen), else_=0).label("city_share_fen"),
-               case((approved, a.c.county_share_fen), else_=0).label("county_share_fen"),
+               case((is_revoked, a.c.revoked_on), else_=None).label("revoked_on"),
+               case((in_force, a.c.awarded_fen), else_=0).label("awarded_fen"),
+               case((in_force, a.c.city_share_fen), else_=0).label("city_share_fen"),
+               case((in_force, a.c.county_share_fen), else_=0).label("county_share_fen"),
                func.coalesce(paid.c.city_paid_fen, 0).label("city_paid_fen"),
                func.coalesce(paid.c.county_paid_fen, 0).label("county_paid_fen"))
         .select_from(a.outerjoin(paid, paid.c.ref == a.c.ref))
@@ -102,10 +115,13 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
     for row in rows:
         for key in ("awarded_fen", "city_share_fen", "county_share_fen", "city_paid_fen", "county_paid_fen"):
             row[key] = int(row[key] or 0)
-        row["applied_on"] = row["applied_on"].isoformat()
-        row["decided_on"] = row["decided_on"].isoformat() if row["decided_on"] else None
-        row["city_outstanding_fen"] = row["city_share_fen"] - row["city_paid_fen"]
-        row["county_outstanding_fen"] = row["county_share_fen"] - row["county_paid_fen"]
+        for key in ("applied_on", "decided_on", "revoked_on"):
+            row[key] = row[key].isoformat() if row[key] else None
+        revoked = row["status"] == REVOKED
+        for payer in (CITY, COUNTY):
+            owed_left = row[f"{payer}_share_fen"] - row[f"{payer}_paid_fen"]
+            row[f"{payer}_outstanding_fen"] = 0 if revoked else owed_left
+            row[f"{payer}_to_recover_fen"] = row[f"{payer}_paid_fen"] if revoked else 0
     if status is not None:
         rows = [row for row in rows if row["status"] == status]
     return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}

@@ -46,7 +46,8 @@ applications = Table(
     Column("applied_on", Date, nullable=False),
     Column("policy_version", String(200), nullable=False),
     Column("status", String(20), nullable=False),
-    Column("decided_on", Date, nullable=True),
+    Column("decided_on", Date, nullable=True),  # approved, rejected or withdrawn on
+    Column("revoked_on", Date, nullable=True),
     Column("entitlement_fen", BigInteger, nullable=False, default=0),
     Column("awarded_fen", BigInteger, nullable=False, default=0),
     Column("city_share_fen", BigInteger, nullable=False, default=0),
@@ -54,12 +55,15 @@ applications = Table(
 )
 
 # One row per money movement: an approved award (the obligation, split in two
-# halves) or a payment by one payer. Reports are sums over these rows, cut by date.
+# halves), a payment by one payer, or an award under another policy; and, as
+# red-ink entries (红字) with negative amounts, a revocation of an award, a
+# reversal of a payment and a recovery of money paid. Reports are sums over these
+# rows, cut by date, so every figure is net of corrections as of any day.
 entries = Table(
     "rm_entries",
     metadata,
     Column("position", BigInteger, primary_key=True),  # the event's place in the log
-    Column("kind", String(20), nullable=False),  # award | payment | external
+    Column("kind", String(20), nullable=False),  # award | payment | external | revocation | reversal | recovery
     Column("ref", String(100), nullable=True),
     Column("uscc", String(18), nullable=False),
     Column("area", String(50), nullable=False),
@@ -87,3 +91,14 @@ policy_versions = Table(
 )
 
 VIEW_TABLES = (enterprises, applications, entries, policy_versions)
+
+# Kinds of entry: what is owed (awards and their revocations) and what is paid
+# (payments, less reversals and recoveries).
+AWARD, PAYMENT, EXTERNAL = "award", "payment", "external"
+REVOCATION, REVERSAL, RECOVERY = "revocation", "reversal", "recovery"
+OWED_KINDS = (AWARD, REVOCATION)
+PAID_KINDS = (PAYMENT, REVERSAL, RECOVERY)
+
+# Bumped whenever a view table changes shape: views of an older shape are dropped
+# and replayed from the log (they are derived data).
+VIEWS_VERSION = 2

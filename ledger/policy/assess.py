@@ -98,13 +98,29 @@ class Assessment:
             self.failures.append(step)
         return passed
 
-    def require_eligible(self) -> None:
-        """Refuse with not-eligible, naming each failed threshold, if any failed."""
+    def refusal(self) -> Refused | None:
+        """The not-eligible refusal these facts earn, naming each failed threshold; None when eligible.
+
+        An award that computes to 0.00 yuan is no award: not eligible, and it uses up nothing.
+        """
         if self.failures:
             reasons = "; ".join(f["en"] for f in self.failures)
             first = self.failures[0].get("fact")
-            raise Refused(NOT_ELIGIBLE, f"{self.measure} (clause {self.clause}) does not apply: {reasons}",
-                          field=f"facts.{first}" if first else "facts")
+            return Refused(NOT_ELIGIBLE, f"{self.measure} (clause {self.clause}) does not apply: {reasons}",
+                           field=f"facts.{first}" if first else "facts")
+        if not self.case_by_case and self.entitlement_fen == 0:
+            return Refused(NOT_ELIGIBLE, f"{self.measure} (clause {self.clause}): these facts give an award of 0.00 "
+                           "yuan; nothing is awarded (and no one-time award is used up)", field="facts")
+        return None
+
+    @property
+    def eligible(self) -> bool:
+        return self.refusal() is None
+
+    @property
+    def due_fen(self) -> int | None:
+        """What the clause gives these facts: None when they miss it (or the amount is decided case by case)."""
+        return self.entitlement_fen if self.eligible else None
 
     def amount(self, fen: int, formula: str, zh: str) -> int:
         """Record the amount the clause gives, with the formula that produced it."""

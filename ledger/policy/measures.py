@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ledger.errors import NOT_ELIGIBLE, NOT_GRANTABLE, Refused
+from ledger.errors import NOT_GRANTABLE, Refused
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import Fact, normalize_facts, parse_date
 from ledger.money import parse_yuan
@@ -120,8 +120,12 @@ class Measure:
                 field="measure",
             )
 
-    def assess(self, canonical_facts: Mapping[str, Any], applied_on: date, version: str) -> Assessment:
-        """Run the rule on canonical facts: the entitlement and its trace, or a refusal."""
+    def evaluate(self, canonical_facts: Mapping[str, Any], applied_on: date, version: str) -> Assessment:
+        """Run the rule on canonical facts: the entitlement and its trace, eligible or not.
+
+        An application is recorded whatever its facts give; whether they meet the
+        clause is shown (``assessment.refusal()``) and enforced when it is approved.
+        """
         self.refuse_if_not_grantable()
         assert self.rule is not None, f"{self.id} is grantable but has no rule"
         assessment = Assessment(measure=self.id, clause=self.clause, version=version)
@@ -133,12 +137,16 @@ class Measure:
         for zh, en in self.readings:
             assessment.steps.append({"step": "reading", "en": "default reading: " + en, "zh": "默认解释:" + zh})
         self.rule(assessment, Facts(canonical_facts), applied_on)
-        assessment.require_eligible()
         if self.case_by_case:
             assessment.case_by_case = True
-        elif assessment.entitlement_fen is None:  # pragma: no cover - a rule must set an amount
+        elif assessment.entitlement_fen is None and not assessment.failures:  # pragma: no cover - a rule must set one
             raise AssertionError(f"rule of {self.id} set no amount")
-        elif assessment.entitlement_fen == 0:
-            raise Refused(NOT_ELIGIBLE, f"{self.id} (clause {self.clause}): these facts give an award of 0.00 yuan; "
-                          "nothing is awarded (and no one-time award is used up)", field="facts")
+        return assessment
+
+    def assess(self, canonical_facts: Mapping[str, Any], applied_on: date, version: str) -> Assessment:
+        """Run the rule on canonical facts: the entitlement and its trace, or a refusal (not-eligible)."""
+        assessment = self.evaluate(canonical_facts, applied_on, version)
+        refusal = assessment.refusal()
+        if refusal is not None:
+            raise refusal
         return assessment

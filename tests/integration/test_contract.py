@@ -56,12 +56,13 @@ CONTRACT_LINES = [
                                      "contract_yuan": "50万"}},
     {"op": "approve", "ref": "A-010", "date": "2023-02-20"},                               # duplicate-award
     {"op": "apply", "ref": "A-011", "uscc": USCC_A, "measure": "M18-park", "project": "PARK",
-     "date": "2023-01-10", "facts": {"enterprises": 19, "revenue_yuan": "40亿"}},         # not-eligible
+     "date": "2023-01-10", "facts": {"enterprises": 19, "revenue_yuan": "40亿"}},         # recorded, with a warning
+    {"op": "approve", "ref": "A-011", "date": "2023-02-01"},                               # not-eligible
 ]
 EXPECTED_REFUSALS = [
     (14, "already-awarded"), (15, "over-payment"), (16, "not-grantable"), (17, "unknown-measure"),
     (18, "outside-validity"), (19, "duplicate-ref"), (20, "wrong-state"), (21, "unknown-application"),
-    (22, "invalid-input"), (23, "unknown-enterprise"), (26, "duplicate-award"), (27, "not-eligible"),
+    (22, "invalid-input"), (23, "unknown-enterprise"), (26, "duplicate-award"), (28, "not-eligible"),
 ]
 
 
@@ -79,6 +80,18 @@ def test_import_reports_accepted_lines_and_each_refusal_with_its_line_and_code(l
     assert data["accepted"] == len(CONTRACT_LINES) - len(EXPECTED_REFUSALS)
     assert [(r["line"], r["code"]) for r in data["refused"]] == EXPECTED_REFUSALS
     assert all(r["message"] for r in data["refused"])
+    assert [w["line"] for w in data["warnings"]] == [27]
+    assert "enterprises = 19" in data["warnings"][0]["message"]
+
+
+def test_an_application_whose_facts_miss_a_threshold_is_recorded_and_shown_as_not_eligible(loaded):
+    db_url, _ = loaded
+    shown = cli_json(db_url, "show", "A-011")
+    assert shown["status"] == "submitted" and shown["eligible"] is False
+    assert shown["entitlement_fen"] is None
+    failed = [step for step in shown["trace"] if step.get("passed") is False]
+    assert [step["fact"] for step in failed] == ["enterprises"]
+    assert cli_json(db_url, "show", "A-001")["eligible"] is True
 
 
 def test_show_gives_the_contract_fields_and_the_trace(loaded):
@@ -115,7 +128,8 @@ def test_shares_report_owes_each_payer_its_half_of_every_award_in_the_area(loade
     db_url, _ = loaded
     areas = {row["area"]: row for row in cli_json(db_url, "report", "shares")["areas"]}
     assert areas["张湾区"] == {"area": "张湾区", "city_owed_fen": 100000000, "county_owed_fen": 100000000,
-                              "city_paid_fen": 100000000, "county_paid_fen": 40000000}
+                              "city_paid_fen": 100000000, "county_paid_fen": 40000000,
+                              "city_to_recover_fen": 0, "county_to_recover_fen": 0}
     assert areas["茅箭区"]["city_owed_fen"] + areas["茅箭区"]["county_owed_fen"] == 1234567 + 30000000
 
 
@@ -170,7 +184,7 @@ def test_applications_report_lists_status_and_what_each_payer_still_owes(loaded)
     assert earlier["A-003"]["status"] == "submitted" and earlier["A-003"]["awarded_fen"] == 0
     assert earlier["A-001"]["county_paid_fen"] == 0
     pending = cli_json(db_url, "report", "applications", "--status", "submitted")["applications"]
-    assert {r["ref"] for r in pending} == {"A-004", "A-009", "A-010"}
+    assert {r["ref"] for r in pending} == {"A-004", "A-009", "A-010", "A-011"}
 
 
 def test_reading_an_empty_database_refuses_and_creates_nothing(db_url):
