@@ -19,3 +19,26 @@ def test_the_readme_opens_with_a_setup_and_demo_command_and_a_test_command():
 def test_ci_runs_the_readmes_test_command():
     _, tests = _commands()
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+
+
+def _block_after(heading: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```sh\n(.+?)\n```", text[text.index(heading):], re.S)[0]
+
+
+def test_the_readmes_everyday_and_correction_commands_run_as_written(tmp_path):
+    """Paste the README's everyday commands, then its corrections, into a shell: each succeeds."""
+    import os
+    import subprocess
+    import sys
+
+    script = _block_after("## Everyday use") + "\n" + _block_after("## Putting a mistake right")
+    script = script.replace("grants import commands.jsonl --json", "true")  # the file is the reader's own
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "GRANTS_USER": "readme"}
+    env.pop("GRANTS_DB", None)
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "REVOKED" in done.stdout and "recovery 追回" in done.stdout
+    assert "NOT ELIGIBLE as filed" in done.stdout

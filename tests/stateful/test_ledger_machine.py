@@ -112,15 +112,21 @@ class Filed:
     measure: str
     project: str
     clause_fen: int | None  # what the clause gives for the facts; None when decided case by case
+    facts: dict[str, Any] = field(default_factory=dict)  # as (last) filed
     task: str | None = None
+    eligible: bool = True  # the facts as (last) filed meet the clause
     status: str = "submitted"
     entitlement: int = 0
     awarded: int = 0
     city: int = 0
     county: int = 0
-    paid: dict[str, int] = field(default_factory=lambda: {"city": 0, "county": 0})
+    paid: dict[str, int] = field(default_factory=lambda: {"city": 0, "county": 0})  # net
+    payments: list[tuple[str, str, int]] = field(default_factory=list)  # (payer, voucher, amount) not reversed
 
     def share(self, payer: str) -> int:
+        """What the payer owes while the award is in force."""
+        if self.status != "approved":
+            return 0
         return self.city if payer == "city" else self.county
 
 
@@ -142,6 +148,7 @@ class Application:
     facts: dict[str, Any]
     clause_fen: int | None
     task: str | None = None
+    eligible: bool = True
 
 
 @st.composite
@@ -176,6 +183,29 @@ def applications(draw: st.DrawFn) -> Application:
     return Application(uscc, measure, project, {}, None)
 
 
+@st.composite
+def facts_that_miss_the_clause(draw: st.DrawFn) -> Application:
+    """An application whose facts miss a threshold (served 10 city enterprises, not 超10家; a benefit
+    under 300万 and at most 300,000 people served): recorded all the same, never approved as filed."""
+    uscc, project = draw(ENTERPRISE), draw(PROJECT)
+    if draw(st.booleans()):
+        facts = {"city_enterprises": 10, "annual_revenue_yuan": "600万", "contract_yuan": "50万"}
+        return Application(uscc, SECURITY, project, facts, None, eligible=False)
+    racks = draw(st.integers(1, 250))
+    facts = {"indirect_benefit_yuan": "299万", "people_served": 300000, "racks": racks}
+    return Application(uscc, EDGE, project, facts, None, eligible=False)
+
+
+def amended_facts(measure: str, draw: st.DrawFn) -> tuple[dict[str, Any], int]:
+    """补正: a whole new set of facts that meets the clause, and what the clause gives for it."""
+    if measure == SECURITY:
+        contract = draw(st.integers(10, 200 * WAN))
+        facts = {"city_enterprises": 12, "annual_revenue_yuan": "600万", "contract_yuan": yuan_text(contract)}
+        return facts, min(contract // 10, SECURITY_CAP)
+    racks = draw(st.integers(1, 250))
+    return {"indirect_benefit_yuan": "300万", "racks": racks}, min(racks * RACK, EDGE_CAP)
+
+
 def yuan_text(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
@@ -193,8 +223,8 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         self.today = FIRST_DAY
         self.serial = 0
         self.filed: dict[str, Filed] = {}
-        # (uscc, project) -> [(entitlement, awarded)] in the order recorded, this policy's and others'.
-        self.on_project: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        # (uscc, project) -> [amount] of the awards under other policies, in the order recorded.
+        self.external: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.tasks_awarded: dict[int, set[str]] = defaultdict(set)
         self._shown: dict[str, tuple[Any, dict[str, dict[str, Any]]]] = {}
         self._recorded: dict[str, tuple[int, list[Any]]] = {}
@@ -225,6 +255,13 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
     def with_status(self, status: str) -> list[str]:
         return [ref for ref, filed in self.filed.items() if filed.status == status]
 
+    def on_project(self, uscc: str, project: str) -> list[tuple[int, int]]:
+        """(entitlement, awarded) of every award in force on the project: this policy's (a revoked
+        one counts as never made) and other policies'."""
+        ours = [(f.entitlement, f.awarded) for f in self.filed.values()
+                if f.status == "approved" and (f.uscc, f.project) == (uscc, project)]
+        return ours + [(amount, amount) for amount in self.external[(uscc, project)]]
+
     def provincial_bases(self) -> list[str]:
         provincial = BASE_TIERS["provincial"]
         return [ref for ref, filed in self.filed.items()
@@ -233,7 +270,9 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
     # --- the shadow's reading of the policy -------------------------------------------
 
     def predict_approval(self, filed: Filed, entitlement: int) -> Award | str:
-        """The award the policy gives, or the refusal code; one-time, then quota, then 就高不重复."""
+        """The award the policy gives, or the refusal code; eligibility, one-time, quota, then 就高不重复."""
+        if not filed.eligible:
+            return "not-eligible"
         if filed.measure in ONE_TIME_PER_ENTERPRISE | ONE_TIME_PER_PROJECT:
             for prior in self.filed.values():
                 if prior.status != "approved" or prior.uscc != filed.uscc or prior.measure != filed.measure:
@@ -249,7 +288,7 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
                 return "already-awarded"
             if len(awarded_tasks) >= TASKS_A_YEAR:
                 return "quota-exhausted"
-        earlier = self.on_project[(filed.uscc, filed.project)]
+        earlier = self.on_project(filed.uscc, filed.project)
         already = sum(awarded for _, awarded in earlier)
         if earlier and (entitlement <= max(e for e, _ in earlier) or entitlement - already <= 0):
             return "duplicate-award"
@@ -262,8 +301,10 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         ref = f"A-{self.next_serial()}"
         result = self.run(op="apply", ref=ref, uscc=a.uscc, measure=a.measure, project=a.project,
                           date=self.advance(days), facts=a.facts)
-        assert (result["status"], result["entitlement_fen"]) == ("submitted", a.clause_fen), result
-        self.filed[ref] = Filed(ref, a.uscc, a.measure, a.project, a.clause_fen, a.task)
+        assert (result["status"], result["entitlement_fen"], result["eligible"]) == (
+            "submitted", a.clause_fen, a.eligible), result
+        assert ("warning" in result) == (not a.eligible), result
+        self.filed[ref] = Filed(ref, a.uscc, a.measure, a.project, a.clause_fen, a.facts, a.task, a.eligible)
         return self.filed[ref]
 
     def approve_filed(self, filed: Filed, data: st.DataObject, days: int) -> None:
@@ -297,7 +338,6 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         filed.status = "approved"
         filed.entitlement, filed.awarded, filed.city, filed.county = (expected.entitlement, expected.awarded,
                                                                       expected.city, expected.county)
-        self.on_project[(filed.uscc, filed.project)].append((expected.entitlement, expected.awarded))
         if filed.task is not None:
             self.tasks_awarded[TASK_YEAR].add(filed.task)
 
@@ -329,6 +369,100 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
     @rule(application=applications(), days=st.integers(0, 10))
     def apply(self, application: Application, days: int) -> None:
         self.file(application, days)
+
+    @rule(application=facts_that_miss_the_clause(), days=st.integers(0, 10))
+    def apply_with_facts_that_miss_the_clause(self, application: Application, days: int) -> None:
+        """Recorded all the same (the office decides on every application), flagged at once."""
+        self.file(application, days)
+
+    @precondition(lambda self: self.amendable())
+    @rule(data=st.data(), days=st.integers(0, 10))
+    def amend(self, data: st.DataObject, days: int) -> None:
+        """补正: the whole set of facts is replaced, re-assessed, and the application waits on."""
+        filed = self.filed[data.draw(st.sampled_from(self.amendable()), label="ref")]
+        facts, clause_fen = amended_facts(filed.measure, data.draw)
+        line = {"op": "amend", "ref": filed.ref, "facts": facts, "date": self.advance(days), "reason": "补正材料"}
+        if facts == filed.facts:
+            event("amend: the same facts")
+            assert self.refusal(**line) == "invalid-input"  # an amendment must change something
+            return
+        result = self.run(**line)
+        assert (result["status"], result["eligible"], result["entitlement_fen"]) == ("submitted", True, clause_fen)
+        filed.clause_fen, filed.facts, filed.eligible = clause_fen, facts, True
+
+    def amendable(self) -> list[str]:
+        return [ref for ref in self.with_status("submitted") if self.filed[ref].measure in (SECURITY, EDGE)]
+
+    @precondition(lambda self: self.with_status("submitted"))
+    @rule(data=st.data(), days=st.integers(0, 10))
+    def withdraw(self, data: st.DataObject, days: int) -> None:
+        ref = data.draw(st.sampled_from(self.with_status("submitted")), label="ref")
+        assert self.run(op="withdraw", ref=ref, date=self.advance(days), reason="企业申请撤回")["status"] == "withdrawn"
+        self.filed[ref].status = "withdrawn"
+
+    @precondition(lambda self: self.with_status("approved"))
+    @rule(data=st.data(), days=st.integers(0, 10))
+    def revoke(self, data: st.DataObject, days: int) -> None:
+        """撤销: from now on the award is owed no more and counts as never made for every rule."""
+        approved = self.with_status("approved")
+        paid = [ref for ref in approved if self.filed[ref].payments] or approved  # mostly one with money to recover
+        filed = self.filed[data.draw(st.sampled_from(paid) | st.sampled_from(approved), label="ref")]
+        event("revoke: " + ("paid" if any(filed.paid.values()) else "unpaid"))
+        result = self.run(op="revoke", ref=filed.ref, date=self.advance(days), reason="核查不实", document="撤销文件")
+        assert (result["status"], result["awarded_fen"], result["city_paid_fen"], result["county_paid_fen"]) == (
+            "revoked", filed.awarded, filed.paid["city"], filed.paid["county"]), result
+        filed.status = "revoked"
+        if filed.task is not None:
+            self.tasks_awarded[TASK_YEAR].discard(filed.task)
+
+    def with_payments(self) -> list[str]:
+        return [ref for ref, filed in self.filed.items() if filed.payments]
+
+    @precondition(lambda self: self.with_payments())
+    @rule(data=st.data(), days=st.integers(0, 10))
+    def reverse_payment(self, data: st.DataObject, days: int) -> None:
+        """红字冲销: a payment no longer counts; refused when what was recovered would exceed what is left paid."""
+        filed = self.filed[data.draw(st.sampled_from(self.with_payments()), label="ref")]
+        payer, voucher, amount = data.draw(st.sampled_from(filed.payments), label="payment")
+        line = {"op": "reverse-payment", "ref": filed.ref, "payer": payer, "voucher": voucher,
+                "date": self.advance(days), "reason": "录入错误"}
+        if filed.paid[payer] - amount < 0:
+            event("reverse-payment: over-recovery")
+            assert self.refusal(**line) == "over-recovery"
+            return
+        event("reverse-payment: ok")
+        assert self.run(**line)["paid_fen"] == filed.paid[payer] - amount
+        filed.paid[payer] -= amount
+        filed.payments.remove((payer, voucher, amount))
+        assert self.refusal(**line) == "wrong-state"  # a payment is reversed once
+
+    @precondition(lambda self: self.with_status("revoked"))
+    @rule(data=st.data(), payer=st.sampled_from(PAYERS), days=st.integers(0, 10))
+    def recover(self, data: st.DataObject, payer: str, days: int) -> None:
+        """追回: at most what the payer has paid net on the revoked award."""
+        revoked = self.with_status("revoked")
+        with_money = [ref for ref in revoked if self.filed[ref].paid[payer]] or revoked
+        filed = self.filed[data.draw(st.sampled_from(with_money) | st.sampled_from(revoked), label="ref")]
+        paid = filed.paid[payer]
+        amount = data.draw(st.one_of(st.just(max(paid, 1)), st.integers(1, paid + 3)), label="amount_fen")
+        line = {"op": "recover", "ref": filed.ref, "payer": payer, "amount_fen": amount,
+                "voucher": f"R-{self.next_serial()}", "date": self.advance(days)}
+        if amount > paid:
+            event("recover: over-recovery")
+            assert self.refusal(**line) == "over-recovery"
+            return
+        event("recover: ok")
+        assert self.run(**line)["paid_fen"] == paid - amount
+        filed.paid[payer] -= amount
+
+    @precondition(lambda self: [r for r, f in self.filed.items() if f.status in ("rejected", "withdrawn", "revoked")])
+    @rule(data=st.data(), payer=st.sampled_from(PAYERS), days=st.integers(0, 10))
+    def pay_on_an_application_not_in_force(self, data: st.DataObject, payer: str, days: int) -> None:
+        ended = [r for r, f in self.filed.items() if f.status in ("rejected", "withdrawn", "revoked")]
+        ref = data.draw(st.sampled_from(ended), label="ref")
+        line = {"op": "pay", "ref": ref, "payer": payer, "amount_fen": 1, "voucher": f"V-{self.next_serial()}",
+                "date": self.advance(days)}
+        assert self.refusal(**line) == "wrong-state"
 
     @precondition(lambda self: self.provincial_bases())
     @rule(data=st.data(), elsewhere=st.booleans(), days=st.integers(0, 10))
@@ -373,13 +507,14 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         expected_treasury = "city" if payer == "city" else ENTERPRISES[filed.uscc]
         assert (result["amount_fen"], result["treasury"]) == (amount, expected_treasury), result
         filed.paid[payer] += amount
+        filed.payments.append((payer, line["voucher"], amount))
 
     @rule(uscc=ENTERPRISE, project=PROJECT, amount=OTHER_POLICY_AMOUNTS, days=st.integers(0, 10))
     def external_award(self, uscc: str, project: str, amount: int, days: int) -> None:
         result = self.run(op="external-award", uscc=uscc, project=project, policy=f"十堰市其他支持政策{self.next_serial()}",
                           amount_fen=amount, date=self.advance(days))
-        history = self.on_project[(uscc, project)]
-        history.append((amount, amount))
+        self.external[(uscc, project)].append(amount)
+        history = self.on_project(uscc, project)
         # Recorded as a fact, never refused. It is flagged for review when this policy has awarded the
         # project something and the project now holds more than its highest single award; between
         # other policies alone, reconciling is their offices' business.
@@ -420,13 +555,18 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         views = self.shown()
         for ref, filed in self.filed.items():
             shown = views[ref]
+            in_force = filed.status == "approved"
             assert (shown["status"], shown["uscc"], shown["measure"], shown["project"]) == \
                 (filed.status, filed.uscc, filed.measure, filed.project), ref
             assert (shown["awarded_fen"], shown["city_share_fen"], shown["county_share_fen"]) == \
-                (filed.awarded, filed.city, filed.county), ref
+                ((filed.awarded, filed.city, filed.county) if in_force else (0, 0, 0)), ref
             assert (shown["city_paid_fen"], shown["county_paid_fen"]) == (filed.paid["city"], filed.paid["county"]), ref
-            if filed.status == "approved":
+            back = (filed.paid["city"], filed.paid["county"]) if filed.status == "revoked" else (0, 0)
+            assert (shown["city_to_recover_fen"], shown["county_to_recover_fen"]) == back, ref
+            if filed.status in ("approved", "revoked"):
                 assert shown["entitlement_fen"] == filed.entitlement, ref
+            if filed.status == "submitted":
+                assert shown["eligible"] == filed.eligible, ref
 
     @invariant()
     def the_two_halves_make_the_award_and_the_city_takes_the_odd_fen(self) -> None:
@@ -438,10 +578,12 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
             assert city >= county >= city - 1, shown
 
     @invariant()
-    def no_payer_pays_more_than_its_share(self) -> None:
+    def no_payer_pays_more_than_its_share_and_nothing_comes_back_that_was_not_paid(self) -> None:
         for shown in self.shown().values():
-            assert 0 <= shown["city_paid_fen"] <= shown["city_share_fen"], shown
-            assert 0 <= shown["county_paid_fen"] <= shown["county_share_fen"], shown
+            assert shown["city_paid_fen"] >= 0 and shown["county_paid_fen"] >= 0, shown
+            if shown["status"] == "approved":
+                assert shown["city_paid_fen"] <= shown["city_share_fen"], shown
+                assert shown["county_paid_fen"] <= shown["county_share_fen"], shown
         for uscc in USCCS:
             shares: dict[tuple[str, str], int] = {}
             paid: dict[tuple[str, str], int] = defaultdict(int)
@@ -451,55 +593,61 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
                     shares[(e.ref, "city")], shares[(e.ref, "county")] = e.city_share_fen, e.county_share_fen
                 elif kind == "PaymentRecorded":
                     paid[(e.ref, e.payer)] += e.amount_fen
-                    assert paid[(e.ref, e.payer)] <= shares[(e.ref, e.payer)], (uscc, e.ref, e.payer)
+                elif kind in ("PaymentReversed", "RecoveryRecorded"):
+                    paid[(e.ref, e.payer)] -= e.amount_fen
+                else:
+                    continue
+                for key, net in paid.items():
+                    assert 0 <= net <= shares[key], (uscc, key, net)
 
     @invariant()
     def a_project_never_collects_more_than_its_highest_single_award(self) -> None:
-        """就高不重复, as the events show it at each approval on a project."""
+        """就高不重复, as the events show it at each approval on a project; a revoked award is gone."""
         for uscc in USCCS:
             project_of: dict[str, str] = {}
-            collected: dict[str, int] = defaultdict(int)
-            highest: dict[str, int] = defaultdict(int)
-            for e in self.recorded(uscc):
+            in_force: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)  # project -> source -> award
+            for n, e in enumerate(self.recorded(uscc)):
                 kind = type(e).__name__
                 if kind == "ApplicationSubmitted":
                     project_of[e.ref] = e.project
                 elif kind == "ExternalAwardRecorded":
-                    collected[e.project] += e.amount_fen
-                    highest[e.project] = max(highest[e.project], e.amount_fen)
+                    in_force[e.project][f"external-{n}"] = (e.amount_fen, e.amount_fen)
+                elif kind == "AwardRevoked":
+                    del in_force[project_of[e.ref]][e.ref]
                 elif kind == "ApplicationApproved":
                     project = project_of[e.ref]
-                    collected[project] += e.awarded_fen
-                    highest[project] = max(highest[project], e.entitlement_fen)
-                    assert collected[project] <= highest[project], (uscc, project, e.ref)
+                    in_force[project][e.ref] = (e.entitlement_fen, e.awarded_fen)
+                    awards = in_force[project].values()
+                    assert sum(a for _, a in awards) <= max(ent for ent, _ in awards), (uscc, project, e.ref)
 
     @invariant()
     def a_one_time_award_is_given_once_except_a_higher_tier_on_the_same_project(self) -> None:
         for uscc in USCCS:
             filing: dict[str, tuple[str, str]] = {}
-            approvals: dict[str, list[tuple[str, int]]] = defaultdict(list)
+            approvals: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)  # measure -> ref -> award in force
             for e in self.recorded(uscc):
                 kind = type(e).__name__
                 if kind == "ApplicationSubmitted":
                     filing[e.ref] = (e.measure, e.project)
+                elif kind == "AwardRevoked":
+                    del approvals[filing[e.ref][0]][e.ref]
                 elif kind == "ApplicationApproved":
                     measure, project = filing[e.ref]
-                    approvals[measure].append((project, e.entitlement_fen))
-            for measure in ONE_TIME_PER_ENTERPRISE:
-                given = approvals[measure]
-                if measure in TIERED:
-                    assert len({project for project, _ in given}) <= 1, (uscc, measure, given)
-                    tiers = [entitlement for _, entitlement in given]
-                    assert tiers == sorted(set(tiers)), (uscc, measure, given)  # each later one strictly higher
-                else:
-                    assert len(given) <= 1, (uscc, measure, given)
-            for measure in ONE_TIME_PER_PROJECT:
-                projects = [project for project, _ in approvals[measure]]
-                assert len(projects) == len(set(projects)), (uscc, measure, projects)
+                    approvals[measure][e.ref] = (project, e.entitlement_fen)
+                    given = list(approvals[measure].values())
+                    if measure in TIERED:
+                        assert len({p for p, _ in given}) <= 1, (uscc, measure, given)
+                        tiers = [entitlement for _, entitlement in given]
+                        assert tiers == sorted(set(tiers)), (uscc, measure, given)  # each later one strictly higher
+                    elif measure in ONE_TIME_PER_ENTERPRISE:
+                        assert len(given) <= 1, (uscc, measure, given)
+                    elif measure in ONE_TIME_PER_PROJECT:
+                        projects = [p for p, _ in given]
+                        assert len(projects) == len(set(projects)), (uscc, measure, projects)
 
     @invariant()
     def each_task_is_awarded_once_and_at_most_ten_a_year(self) -> None:
-        awarded: dict[int, list[str]] = defaultdict(list)
+        awarded: dict[int, dict[str, str]] = defaultdict(dict)  # year -> ref -> task, in force
         for uscc in USCCS:
             facts_of: dict[str, dict[str, Any]] = {}
             for e in self.recorded(uscc):
@@ -507,15 +655,18 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
                 if kind == "ApplicationSubmitted" and e.measure == TASK:
                     facts_of[e.ref] = e.facts
                 elif kind == "ApplicationApproved" and e.ref in facts_of:
-                    awarded[facts_of[e.ref]["task_year"]].append(facts_of[e.ref]["task"])
-        for year, tasks in awarded.items():
+                    awarded[facts_of[e.ref]["task_year"]][e.ref] = facts_of[e.ref]["task"]
+                elif kind == "AwardRevoked" and e.ref in facts_of:
+                    del awarded[facts_of[e.ref]["task_year"]][e.ref]
+        for year, by_ref in awarded.items():
+            tasks = list(by_ref.values())
             assert len(tasks) == len(set(tasks)) <= TASKS_A_YEAR, (year, tasks)
         try:
             counted = sorted(self.app.repository.get(task_quota_id(TASK, TASK_YEAR)).awarded)
         except AggregateNotFoundError:
             counted = []
-        assert counted == sorted(awarded[TASK_YEAR]), "the quota counts what was awarded"
-        assert set(awarded[TASK_YEAR]) == self.tasks_awarded[TASK_YEAR]
+        assert counted == sorted(awarded[TASK_YEAR].values()), "the quota counts what is awarded and in force"
+        assert set(awarded[TASK_YEAR].values()) == self.tasks_awarded[TASK_YEAR]
 
     @invariant()
     def each_enterprise_totals_agree_with_the_shadow(self) -> None:
@@ -526,10 +677,14 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
                 kind = type(e).__name__
                 if kind == "ApplicationApproved":
                     awarded += e.awarded_fen
+                elif kind == "AwardRevoked":
+                    awarded -= e.awarded_fen
                 elif kind == "PaymentRecorded":
                     paid[e.payer] += e.amount_fen
+                elif kind in ("PaymentReversed", "RecoveryRecorded"):
+                    paid[e.payer] -= e.amount_fen
             mine = [f for f in self.filed.values() if f.uscc == uscc]
-            assert awarded == sum(f.awarded for f in mine), uscc
+            assert awarded == sum(f.awarded for f in mine if f.status == "approved"), uscc
             assert paid == {payer: sum(f.paid[payer] for f in mine) for payer in PAYERS}, uscc
 
 
