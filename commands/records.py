@@ -15,7 +15,7 @@ from commands.output import handled, yuan
 from ledger import jsonline
 from ledger.areas import AREAS
 from ledger.errors import invalid
-from ledger.intake import parse_command
+from ledger.intake import parse_command, parse_ref
 from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import parse_date
 
@@ -198,7 +198,7 @@ def install(app: typer.Typer) -> None:
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, as_json: Json = False) -> None:
         """Show one application: status, amounts, payments and the computation behind the amount."""
         context: Context = ctx.obj
-        data = context.ledger(create=False).show(ref, parse_as_of(as_of))
+        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of))
         if as_json:
             output.emit_json(data)
         else:

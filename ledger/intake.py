@@ -34,6 +34,11 @@ def _key(data: dict[str, Any], name: str, *, required: bool = True, max_len: int
     return _text(data, name, required=required, max_len=max_len, key=True)
 
 
+def parse_ref(value: object) -> str:
+    """A filing number given on its own (``grants show REF``), in the same canonical form as in commands."""
+    return _key({"ref": value}, "ref")  # type: ignore[return-value]
+
+
 def _date(data: dict[str, Any], name: str, *, required: bool = True, today: date | None = None) -> date | None:
     """A date field; with ``today`` (the day of recording, given by the edge), not later than that day."""
     value = data.get(name)
