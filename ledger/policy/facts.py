@@ -71,7 +71,8 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
         if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
             value = int(value.strip())
         elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            raise invalid(field, f"has {len(value.strip())} digits, more than {MAX_INT_DIGITS}; expected {fact.describe()}")
+            raise invalid(field, f"has {len(value.strip())} digits, more than {MAX_INT_DIGITS}; "
+                          f"expected {fact.describe()}")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise invalid(field, f"{shown(value)} is not {fact.describe()}")
         if value >= 10**MAX_INT_DIGITS:

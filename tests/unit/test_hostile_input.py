@@ -271,9 +271,10 @@ def test_no_decision_or_payment_is_dated_before_the_registration():
 
 # --- properties: any line, then a valid one ---------------------------------------
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                     max_leaves=10)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10)
 _surrogate_text = st.lists(st.sampled_from(["a", "\ud800", "\udfff", "\x1b", "\u202e", "²", "9" * 30]),
                            max_size=5).map("".join)
 _FIELDS = ["op", "ref", "uscc", "measure", "project", "date", "facts", "by", "payer", "voucher", "amount_fen",
