@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,21 +10,18 @@ import typer
 
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
-from commands import output, report
+from commands import clock, output, report
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
 from commands.records import render_show
 from ledger.errors import Refused, invalid
+from ledger import jsonline
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from projections import reports
 
 DEMO_DB = "grants-demo.db"
-
-
-def _no_float(text: str) -> Any:
-    raise invalid("line", f"{text} is a float; write money as integer amount_fen and decimals as strings (\"0.02\")")
 
 
 CHUNK = 500
@@ -38,16 +34,8 @@ class ImportStopped(Exception):
 def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
     """Apply one line: {} when accepted, {"refused": ...} or {"warning": ...} otherwise."""
     try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return {"refused": {"line": number, "code": "invalid-input", "message": "line: is not UTF-8 text",
-                            "field": "line"}}
-    try:
-        try:
-            data = json.loads(text, parse_float=_no_float)
-        except ValueError as exc:
-            raise invalid("line", f"is not valid JSON ({exc})") from None
-        result = ledger.execute(parse_command(data, operator))
+        data = jsonline.decode(raw)
+        result = ledger.execute(parse_command(data, operator, today=clock.today()))
     except Refused as refusal:
         return {"refused": {"line": number, **refusal.as_dict()}}
     except (RecordConflictError, OperationalError):

@@ -11,12 +11,14 @@ import sys
 
 import structlog
 
+from ledger.text import safe
+
 
 class _Stderr:
     """Writes each line to whatever sys.stderr is at that moment (tests swap it)."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        print(safe(message), file=sys.stderr, flush=True)
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 

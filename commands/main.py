@@ -13,6 +13,7 @@ from commands.context import Context
 from commands.options import Json
 from commands.output import handled
 from commands.views import projections_app
+from ledger.errors import INVALID_INPUT
 
 app = typer.Typer(
     name="grants",
@@ -88,8 +89,47 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+FLAGS = ("--json", "--help")
+
+
+def not_utf8(args: list[str]) -> tuple[str, str] | None:
+    """The first argument that is not UTF-8 text, as (field, message); None when all are.
+
+    Python hands such bytes over as lone surrogates (a name typed in a GBK
+    terminal, say); they would be refused later with a less helpful message, or
+    fail when written.
+    """
+    for n, arg in enumerate(args):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if arg.startswith("--") and "=" in arg:
+                option, value = arg.split("=", 1)
+            elif n > 0 and args[n - 1].startswith("--") and args[n - 1] not in FLAGS:
+                option, value = args[n - 1], arg
+            else:
+                option, value = f"argument {n + 1}", arg
+            raw = value.encode("utf-8", "surrogateescape")
+            message = f"{option}: is not UTF-8 text (it arrived as the bytes {raw[:30]!r})"
+            try:
+                message += f"; read as GBK it would be {raw.decode('gbk')!r}"
+            except UnicodeDecodeError:
+                pass
+            field = option.lstrip("-").replace("-", "_") if option.startswith("--") else "argument"
+            return field, message + ". Set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8) and type it again; " \
+                "nothing was written"
+    return None
+
+
 def run() -> Any:
     """Console-script entry point."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `grants report ... | head` ends quietly
-    return app(args=hoist_global_options(sys.argv[1:]), prog_name="grants")
+    args = sys.argv[1:]
+    bad = not_utf8(args)
+    if bad is not None:
+        field, message = bad
+        output.error(f"invalid-input: {message}", as_json="--json" in args,
+                     data={"code": INVALID_INPUT, "message": message, "field": field})
+        return sys.exit(output.EXIT_INVALID)
+    return app(args=hoist_global_options(args), prog_name="grants")

@@ -18,6 +18,7 @@ from commands.context import NoLedger
 from ledger.errors import INVALID_INPUT, Refused
 from ledger.money import format_fen
 from ledger.service import Busy
+from ledger.text import safe
 
 log = structlog.get_logger("grants")
 
@@ -32,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+    typer.echo(safe(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)))
 
 
 def render(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
@@ -45,9 +46,9 @@ def render(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
 
 def error(message: str, *, as_json: bool = False, data: dict[str, Any] | None = None) -> None:
     if as_json:
-        typer.echo(json.dumps({"error": data or {"message": message}}, ensure_ascii=False), err=True)
+        typer.echo(safe(json.dumps({"error": data or {"message": message}}, ensure_ascii=False)), err=True)
     else:
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(safe(f"error: {message}"), err=True)
 
 
 def exit_code_for(refusal: Refused) -> int:
@@ -114,8 +115,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
 
 
 def echo(text: str = "") -> None:
-    typer.echo(text)
+    """Print for people; stored text never reaches the terminal as control, format or bidi characters."""
+    typer.echo(safe(text))
 
 
 def stderr(text: str) -> None:
-    print(text, file=sys.stderr)
+    print(safe(text), file=sys.stderr)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date as Date
 from typing import Annotated, Any
 
 import typer
 
-from commands import output
+from commands import clock, output
 from commands.context import Context, NoLedger
 from commands.options import By, Json
 from commands.output import handled
@@ -90,7 +89,7 @@ def check(
     context: Context = ctx.obj
     facts = parse_fact_options(fact)
     try:
-        day = parse_date(date) if date else Date.today()
+        day = parse_date(date) if date else clock.today()
     except ValueError:
         raise invalid("date", f"{date!r} is not a date; write YYYY-MM-DD") from None
     try:

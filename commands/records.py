@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import output
+from commands import clock, output
 from commands.context import Context
 from commands.options import AmountFen, AmountYuan, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
 from commands.output import handled, yuan
+from ledger import jsonline
 from ledger.areas import AREAS
 from ledger.errors import invalid
-from ledger.intake import parse_command
+from ledger.intake import parse_command, parse_ref
 from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import parse_date
 
@@ -45,7 +46,7 @@ def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int
 def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str, Any]:
     """Parse a command exactly as an import line would be, execute it, bring the views up to date."""
     context: Context = ctx.obj
-    command = parse_command({k: v for k, v in data.items() if v is not None}, context.operator)
+    command = parse_command({k: v for k, v in data.items() if v is not None}, context.operator, today=clock.today())
     ledger = context.ledger()
     result = ledger.execute(command)
     try:
@@ -282,7 +283,7 @@ def install(app: typer.Typer) -> None:
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, as_json: Json = False) -> None:
         """Show one application: status, amounts, payments and the computation behind the amount."""
         context: Context = ctx.obj
-        data = context.ledger(create=False).show(ref, parse_as_of(as_of))
+        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of))
         if as_json:
             output.emit_json(data)
         else:
@@ -293,12 +294,7 @@ def collect_facts(fact: list[str] | None, facts_json: str | None) -> dict[str, A
     """--facts-json (one JSON object) and repeated --fact NAME=VALUE, the latter winning."""
     facts: dict[str, Any] = {}
     if facts_json:
-        try:
-            facts = json.loads(facts_json, parse_float=_no_float)
-        except ValueError as exc:
-            raise invalid("facts", f"--facts-json is not valid JSON: {exc}") from None
-        if not isinstance(facts, dict):
-            raise invalid("facts", "--facts-json must be a JSON object, e.g. {\"tier\": \"national\"}")
+        facts = jsonline.decode(facts_json, field="facts", expected='a JSON object, e.g. {"tier": "national"}')
     facts.update(parse_fact_options(fact))
     return facts
 
@@ -312,10 +308,6 @@ def parse_fact_options(items: list[str] | None) -> dict[str, str]:
             raise invalid("facts", f"--fact {item!r}: write NAME=VALUE, e.g. --fact tier=national")
         facts[key.strip()] = value.strip()
     return facts
-
-
-def _no_float(text: str) -> Any:
-    raise invalid("facts", f"{text} is a float; write decimals as strings, e.g. \"0.02\"")
 
 
 def render_show(d: dict[str, Any]) -> str:

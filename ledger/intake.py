@@ -15,37 +15,44 @@ from ledger.areas import AREAS, PAYERS
 from ledger.errors import invalid
 from ledger.money import MoneyError, parse_fen
 from ledger.policy.facts import parse_date
+from ledger.text import MAX_TEXT, canonical, clean, safe, shown
 from ledger.uscc import uscc_problem
 
-MAX_TEXT = 500
 
-
-def _text(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str | None:
+def _text(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = MAX_TEXT,
+          key: bool = False) -> str | None:
+    """A text field in canonical form (``ledger.text``); ``key`` for identifiers, which are also folded."""
     value = data.get(name)
     if value is None:
         if required:
             raise invalid(name, "is required")
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(name, f"must be non-empty text, got {value!r}")
-    value = value.strip()
-    if len(value) > max_len:
-        raise invalid(name, f"is {len(value)} characters long; at most {max_len} are allowed")
-    if any(ord(ch) < 32 for ch in value):
-        raise invalid(name, "must not contain control characters")
-    return value
+    return clean(name, value, key=key, max_len=max_len)
 
 
-def _date(data: dict[str, Any], name: str, *, required: bool = True) -> date | None:
+def _key(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 100) -> str | None:
+    return _text(data, name, required=required, max_len=max_len, key=True)
+
+
+def parse_ref(value: object) -> str:
+    """A filing number given on its own (``grants show REF``), in the same canonical form as in commands."""
+    return _key({"ref": value}, "ref")  # type: ignore[return-value]
+
+
+def _date(data: dict[str, Any], name: str, *, required: bool = True, today: date | None = None) -> date | None:
+    """A date field; with ``today`` (the day of recording, given by the edge), not later than that day."""
     value = data.get(name)
     if value is None:
         if required:
             raise invalid(name, "is required: a date YYYY-MM-DD")
         return None
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as exc:
         raise invalid(name, f"{exc}; write YYYY-MM-DD, e.g. 2023-01-10") from None
+    if today is not None and day > today:
+        raise invalid(name, f"{day} is later than the day of recording; the latest allowed day is {today}")
+    return day
 
 
 def _fen(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:
@@ -64,22 +71,24 @@ def _uscc(data: dict[str, Any]) -> str:
     value = data.get("uscc")
     if value is None:
         raise invalid("uscc", "is required: the 18-character unified social credit code")
-    if isinstance(value, str):
-        value = value.strip().upper()
-    problem = uscc_problem(value)
+    code = clean("uscc", value, key=True, max_len=18 * 4).upper()
+    problem = uscc_problem(code)
     if problem:
-        raise invalid("uscc", f"{value!r} {problem}")
-    return value
+        raise invalid("uscc", f"{code!r} {problem}")
+    return code
 
 
 def _by(data: dict[str, Any], default_by: str) -> str:
-    return _text(data, "by", required=False, max_len=100) or _text({"by": default_by}, "by", max_len=100)  # type: ignore[return-value]
+    return _key(data, "by", required=False) or _key({"by": default_by}, "by")  # type: ignore[return-value]
 
 
 def _only(data: dict[str, Any], op: str, allowed: set[str]) -> None:
-    extra = sorted(set(data) - allowed - {"op"})
+    extra = sorted(set(data) - allowed - {"op"}, key=str)
     if extra:
-        raise invalid(extra[0], f"is not a field of {op}; its fields are: {', '.join(sorted(allowed))}")
+        name = extra[0]
+        if isinstance(name, str) and safe(name) == name and len(name) <= 100:
+            raise invalid(name, f"is not a field of {op}; its fields are: {', '.join(sorted(allowed))}")
+        raise invalid("line", f"{shown(name)} is not a field of {op}; its fields are: {', '.join(sorted(allowed))}")
 
 
 @dataclass(frozen=True)
@@ -210,28 +219,28 @@ Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAwa
            | ReversePayment | Recover)
 
 
-def parse_adopt(data: dict[str, Any], default_by: str) -> AdoptPolicy:
+def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None) -> AdoptPolicy:
     _only(data, "adopt-policy", {"effective", "version", "catalogue", "date", "by"})
-    effective = _date(data, "effective")
+    effective = _date(data, "effective", today=today)
     assert effective is not None
     return AdoptPolicy(
         effective=effective,
-        version=_text(data, "version", required=False, max_len=100),
-        catalogue=_text(data, "catalogue", required=False, max_len=100),
-        date=_date(data, "date", required=False) or effective,
+        version=_key(data, "version", required=False),
+        catalogue=_key(data, "catalogue", required=False),
+        date=_date(data, "date", required=False, today=today) or effective,
         by=_by(data, default_by),
     )
 
 
-def parse_register(data: dict[str, Any], default_by: str) -> Register:
+def parse_register(data: dict[str, Any], default_by: str, today: date | None = None) -> Register:
     _only(data, "register", {"uscc", "name", "area", "date", "by"})
     uscc = _uscc(data)
     name = _text(data, "name")
-    area = _text(data, "area")
+    area = _key(data, "area")
     if area not in AREAS:
         raise invalid("area", f"{area!r} is not a county-level area of Shiyan; allowed: {', '.join(AREAS)}")
-    return Register(uscc=uscc, name=name, area=area, date=_date(data, "date", required=False),  # type: ignore[arg-type]
-                    by=_by(data, default_by))
+    return Register(uscc=uscc, name=name, area=area,  # type: ignore[arg-type]
+                    date=_date(data, "date", required=False, today=today), by=_by(data, default_by))
 
 
 def _facts(data: dict[str, Any]) -> dict[str, Any]:
@@ -245,128 +254,130 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
 
 def _payer(data: dict[str, Any]) -> str:
     payer = data.get("payer")
+    if isinstance(payer, str):
+        payer = canonical(payer, key=True)
     if payer not in PAYERS:
-        raise invalid("payer", f"{payer!r} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
+        raise invalid("payer", f"{shown(payer)} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
     return payer  # type: ignore[no-any-return]
 
 
-def parse_apply(data: dict[str, Any], default_by: str) -> Apply:
+def parse_apply(data: dict[str, Any], default_by: str, today: date | None = None) -> Apply:
     _only(data, "apply", {"ref", "uscc", "measure", "project", "date", "facts", "by"})
     facts = _facts(data)
     return Apply(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
         uscc=_uscc(data),
-        measure=_text(data, "measure", max_len=100),  # type: ignore[arg-type]
-        project=_text(data, "project", max_len=200),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        measure=_key(data, "measure"),  # type: ignore[arg-type]
+        project=_key(data, "project", max_len=200),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         facts=facts,
         by=_by(data, default_by),
     )
 
 
-def parse_approve(data: dict[str, Any], default_by: str) -> Approve:
+def parse_approve(data: dict[str, Any], default_by: str, today: date | None = None) -> Approve:
     _only(data, "approve", {"ref", "date", "by", "amount_fen", "basis"})
     return Approve(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         amount_fen=_fen(data, "amount_fen", required=False),
         basis=_text(data, "basis", required=False),
     )
 
 
-def parse_reject(data: dict[str, Any], default_by: str) -> Reject:
+def parse_reject(data: dict[str, Any], default_by: str, today: date | None = None) -> Reject:
     _only(data, "reject", {"ref", "date", "by", "reason"})
     return Reject(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason"),  # type: ignore[arg-type]
     )
 
 
-def parse_pay(data: dict[str, Any], default_by: str) -> Pay:
+def parse_pay(data: dict[str, Any], default_by: str, today: date | None = None) -> Pay:
     _only(data, "pay", {"ref", "payer", "amount_fen", "voucher", "date", "by"})
     payer = _payer(data)
     return Pay(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
-        payer=payer,
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        payer=payer,  # type: ignore[arg-type]
         amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
-        voucher=_text(data, "voucher", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        voucher=_key(data, "voucher"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
     )
 
 
-def parse_external(data: dict[str, Any], default_by: str) -> ExternalAward:
+def parse_external(data: dict[str, Any], default_by: str, today: date | None = None) -> ExternalAward:
     _only(data, "external-award", {"uscc", "project", "policy", "amount_fen", "date", "by", "note"})
     return ExternalAward(
         uscc=_uscc(data),
-        project=_text(data, "project", max_len=200),  # type: ignore[arg-type]
-        policy=_text(data, "policy"),  # type: ignore[arg-type]
+        project=_key(data, "project", max_len=200),  # type: ignore[arg-type]
+        policy=_key(data, "policy", max_len=MAX_TEXT),  # type: ignore[arg-type]
         amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         note=_text(data, "note", required=False),
     )
 
 
-def parse_amend(data: dict[str, Any], default_by: str) -> Amend:
+def parse_amend(data: dict[str, Any], default_by: str, today: date | None = None) -> Amend:
     _only(data, "amend", {"ref", "facts", "date", "by", "reason"})
     if "facts" not in data:
         raise invalid("facts", "is required: the whole new set of facts (补正 replaces every fact)")
     return Amend(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
         facts=_facts(data),
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason"),  # type: ignore[arg-type]
     )
 
 
-def parse_withdraw(data: dict[str, Any], default_by: str) -> Withdraw:
+def parse_withdraw(data: dict[str, Any], default_by: str, today: date | None = None) -> Withdraw:
     _only(data, "withdraw", {"ref", "date", "by", "reason"})
     return Withdraw(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason"),  # type: ignore[arg-type]
     )
 
 
-def parse_revoke(data: dict[str, Any], default_by: str) -> Revoke:
+def parse_revoke(data: dict[str, Any], default_by: str, today: date | None = None) -> Revoke:
     _only(data, "revoke", {"ref", "date", "by", "reason", "document"})
     return Revoke(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason"),  # type: ignore[arg-type]
         document=_text(data, "document"),  # type: ignore[arg-type]
     )
 
 
-def parse_reverse_payment(data: dict[str, Any], default_by: str) -> ReversePayment:
+def parse_reverse_payment(data: dict[str, Any], default_by: str, today: date | None = None) -> ReversePayment:
     _only(data, "reverse-payment", {"ref", "payer", "voucher", "date", "by", "reason"})
     payer = _payer(data)
     return ReversePayment(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
         payer=payer,
-        voucher=_text(data, "voucher", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        voucher=_key(data, "voucher"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason"),  # type: ignore[arg-type]
     )
 
 
-def parse_recover(data: dict[str, Any], default_by: str) -> Recover:
+def parse_recover(data: dict[str, Any], default_by: str, today: date | None = None) -> Recover:
     _only(data, "recover", {"ref", "payer", "amount_fen", "voucher", "date", "by", "reason"})
     payer = _payer(data)
     return Recover(
-        ref=_text(data, "ref", max_len=100),  # type: ignore[arg-type]
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
         payer=payer,
         amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
-        voucher=_text(data, "voucher", max_len=100),  # type: ignore[arg-type]
-        date=_date(data, "date"),  # type: ignore[arg-type]
+        voucher=_key(data, "voucher"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
         by=_by(data, default_by),
         reason=_text(data, "reason", required=False),
     )
@@ -388,11 +399,15 @@ PARSERS = {
 }
 
 
-def parse_command(data: Any, default_by: str) -> Command:
-    """Turn one raw record (an import line, or the CLI's options) into a command."""
+def parse_command(data: Any, default_by: str, *, today: date | None = None) -> Command:
+    """Turn one raw record (an import line, or the CLI's options) into a command.
+
+    ``today`` is the day of recording, passed in by the edge (the CLI, the import):
+    a date later than that day is refused. The parser reads no clock itself.
+    """
     if not isinstance(data, dict):
         raise invalid("line", "must be a JSON object with an \"op\" field")
     op = data.get("op")
     if not isinstance(op, str) or op not in PARSERS:
-        raise invalid("op", f"{op!r} is not an operation; allowed: {', '.join(PARSERS)}")
-    return PARSERS[op](data, default_by)
+        raise invalid("op", f"{shown(op)} is not an operation; allowed: {', '.join(PARSERS)}")
+    return PARSERS[op](data, default_by, today)

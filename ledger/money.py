@@ -14,7 +14,9 @@ WAN = 10_000
 YI = 100_000_000
 
 _UNITS = {"": 1, "元": 1, "万": WAN, "万元": WAN, "亿": YI, "亿元": YI}
-_YUAN_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|亿元|万|亿|元)?\s*$")
+_YUAN_RE = re.compile(r"\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?\s*(万元|亿元|万|亿|元)?\s*")
+MAX_WHOLE_DIGITS = 17  # 10^16 yuan is MAX_FACT_FEN; longer is refused before any arithmetic
+MAX_DECIMAL_DIGITS = 10  # 1.2345678901亿 is 123,456,789.01 yuan; more decimals cannot be whole fen
 
 
 MAX_FACT_FEN = 10**18  # 1,000亿亿 fen: a bound on any amount read from input, so nothing overflows
@@ -58,13 +60,20 @@ def parse_yuan(value: object) -> int:
         return value * FEN_PER_YUAN
     if not isinstance(value, str):
         raise MoneyError("expected an amount of yuan such as 1234.56, \"200万\" or \"1.5亿\"")
-    match = _YUAN_RE.match(value)
+    match = _YUAN_RE.fullmatch(value)
     if not match:
+        if "," in value:
+            raise MoneyError(f"{value[:40]!r} is not an amount of yuan; grouping commas must separate groups of "
+                             "three digits, as in 1,000,000 or 1,000万")
         raise MoneyError(
-            f"{value!r} is not an amount of yuan; write digits with at most two decimals, "
+            f"{value[:40]!r} is not an amount of yuan; write digits with at most two decimals, "
             "optionally followed by 万 or 亿 (for example 1234.56, 200万, 1.5亿)"
         )
-    number, unit = match.group(1).replace(",", ""), match.group(2) or ""
+    whole, decimals, unit = match.group(1).replace(",", ""), match.group(2) or "", match.group(3) or ""
+    if len(whole) > MAX_WHOLE_DIGITS or len(decimals) > MAX_DECIMAL_DIGITS:
+        raise MoneyError(f"{value[:40]!r} has more digits than any amount of money ({MAX_WHOLE_DIGITS} before the "
+                         f"point, {MAX_DECIMAL_DIGITS} after it at most); check the amount")
+    number = f"{whole}.{decimals}" if decimals else whole
     if unit in ("", "元") and "." in number and len(number.split(".")[1]) > 2:
         raise MoneyError(f"{value!r} has more than two decimals; amounts of yuan are exact to the fen (0.01)")
     try:

@@ -135,6 +135,22 @@ def decide_withdrawal(enterprise: Enterprise, cmd: intake.Withdraw) -> None:
     _undecided(enterprise, cmd.ref, cmd.date, "withdrawn")
 
 
+def _not_before_registration(enterprise: Enterprise, day: date, field: str = "date") -> None:
+    """Nothing about an enterprise is dated before its registration date (when it has one).
+
+    Reports leave an enterprise out as of a day before its registration; an event
+    dated earlier would count in one report and not in another (ADR 0003).
+    """
+    if enterprise.registered_on is not None and day < enterprise.registered_on:
+        raise invalid(field, f"{day} is before {enterprise.uscc} was registered ({enterprise.registered_on}); "
+                      "nothing about an enterprise may be dated before its registration date")
+
+
+def not_before_registration(enterprise: Enterprise, day: date) -> None:
+    """The service's entry to the rule for the commands whose rules do not receive the enterprise."""
+    _not_before_registration(enterprise, day, "date")
+
+
 def _application(enterprise: Enterprise, ref: str) -> ApplicationState:
     return enterprise.applications[ref]
 
@@ -145,6 +161,7 @@ def _undecided(enterprise: Enterprise, ref: str, day: date, verb: str) -> Applic
     if app.status != SUBMITTED:
         raise Refused(WRONG_STATE, f"{ref} is {app.status}; only a submitted application can be {verb}",
                       field="ref")
+    _not_before_registration(enterprise, day, "date")
     if day < app.last_dated:
         what = "last amended" if app.last_dated != app.applied_on else "filed"
         raise invalid("date", f"the date {day} is before the day the application was {what}, {app.last_dated}")
@@ -341,6 +358,7 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
         raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; payments are recorded only on approved applications",
                       field="ref")
     assert app.decided_on is not None
+    _not_before_registration(enterprise, cmd.date, "date")
     if cmd.date < app.decided_on:
         raise invalid("date", f"the payment date {cmd.date} is before the approval date {app.decided_on}")
     owed = app.share_fen(cmd.payer)

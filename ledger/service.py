@@ -232,6 +232,7 @@ class GrantsLedger(Application):
             if self._get(application_ref_id(cmd.ref)) is not None:
                 raise Refused(DUPLICATE_REF, f"ref: an application with filing number {cmd.ref!r} already exists",
                               field="ref")
+            rules.not_before_registration(enterprise, cmd.date)
             submission = rules.decide_submission(self.policy_book(), cmd)
             enterprise.submit(ref=cmd.ref, measure=cmd.measure, project=cmd.project, facts=submission.facts,
                               date=cmd.date, policy_version=submission.version.version, by=cmd.by)
@@ -378,6 +379,7 @@ class GrantsLedger(Application):
     def record_external_award(self, cmd: intake.ExternalAward) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise(cmd.uscc)
+            rules.not_before_registration(enterprise, cmd.date)
             for ext in enterprise.external_awards:
                 if (ext.project, ext.policy, ext.amount_fen, ext.date) == (cmd.project, cmd.policy, cmd.amount_fen,
                                                                             cmd.date):

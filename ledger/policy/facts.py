@@ -16,6 +16,7 @@ from typing import Any
 
 from ledger.errors import invalid
 from ledger.money import MoneyError, format_fen, parse_yuan
+from ledger.text import canonical, clean, safe, shown
 
 INT = "integer"
 DECIMAL = "decimal"
@@ -26,7 +27,10 @@ CHOICE = "choice"
 TEXT = "text"
 YEAR = "year"
 
-_DECIMAL_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
+_INT_RE = re.compile(r"[0-9]{1,15}")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_INT_DIGITS = 15  # counts and years; 999,999,999,999,999 is beyond any fact of the policy
 
 
 @dataclass(frozen=True)
@@ -64,18 +68,24 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
     if isinstance(value, float):
         raise invalid(field, f"floats are not accepted; expected {fact.describe()}")
     if fact.kind in (INT, YEAR):
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
             value = int(value.strip())
+        elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            raise invalid(field, f"has {len(value.strip())} digits, more than {MAX_INT_DIGITS}; "
+                          f"expected {fact.describe()}")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
+            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
+        if value >= 10**MAX_INT_DIGITS:
+            raise invalid(field, f"has more than {MAX_INT_DIGITS} digits; expected {fact.describe()}")
         if fact.kind == YEAR and not 1900 <= value <= 2999:
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
+            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
         return value
     if fact.kind == DECIMAL:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if not isinstance(value, str) or not _DECIMAL_RE.match(value.strip()):
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
+        if not isinstance(value, str) or not _DECIMAL_RE.fullmatch(value.strip()):
+            raise invalid(field, f"{shown(value)} is not {fact.describe()} (at most 15 digits before and after "
+                          "the point)")
         try:
             number = Decimal(value.strip())
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
@@ -96,18 +106,18 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
         if not isinstance(value, bool):
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
+            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
         return value
     if fact.kind == CHOICE:
+        if isinstance(value, str):
+            value = canonical(value, key=True)
         if value not in fact.choices:
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
+            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
         return value
     if fact.kind == TEXT:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # a task or field given as a number
-        if not isinstance(value, str) or not value.strip():
-            raise invalid(field, f"{value!r} is not {fact.describe()}")
-        return value.strip()
+        return clean(field, value)
     raise AssertionError(f"unknown fact kind {fact.kind}")  # pragma: no cover
 
 
@@ -118,10 +128,13 @@ def normalize_facts(facts: tuple[Fact, ...], raw: Any, measure_id: str) -> dict[
     if not isinstance(raw, dict):
         raise invalid("facts", "must be an object of the measure's facts")
     known = {f.name: f for f in facts}
-    unknown = sorted(set(raw) - set(known))
+    unknown = sorted(set(raw) - set(known), key=str)
     if unknown:
         allowed = ", ".join(known) or "none"
-        raise invalid(f"facts.{unknown[0]}", f"is not a fact of {measure_id}; its facts are: {allowed}")
+        name = unknown[0]
+        if isinstance(name, str) and safe(name) == name and len(name) <= 100:
+            raise invalid(f"facts.{name}", f"is not a fact of {measure_id}; its facts are: {allowed}")
+        raise invalid("facts", f"{shown(name)} is not a fact of {measure_id}; its facts are: {allowed}")
     out: dict[str, Any] = {}
     for fact in facts:
         if fact.name not in raw or raw[fact.name] is None:
@@ -136,8 +149,8 @@ def parse_date(value: Any) -> date:
     """Parse a YYYY-MM-DD date (raises ValueError)."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value.strip()):
+        raise ValueError(f"{shown(value)} is not a date YYYY-MM-DD")
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
