@@ -93,7 +93,8 @@ def handled(func: F) -> F:
             log.info("refused", command=func.__name__, code=refusal.code, field=refusal.field)
             raise typer.Exit(exit_code_for(refusal)) from None
         except NoLedger as exc:
-            error(str(exc), as_json=as_json, data={"code": exc.code, "message": str(exc)})
+            shown = str(exc) if exc.code == "no-ledger" else f"{exc.code}: {exc}"
+            error(shown, as_json=as_json, data={"code": exc.code, "message": str(exc)})
             raise typer.Exit(EXIT_NO_LEDGER) from None
         except Busy as exc:
             error(str(exc), as_json=as_json, data={"code": "busy", "message": str(exc)})

@@ -159,7 +159,8 @@ def unwritable(store: Store) -> StoreError | None:
     A WAL-mode SQLite file is written through its -wal and -shm files, which SQLite
     creates next to it, owned by whoever opened the ledger first. A reader of another
     user who may not write the ledger leaves them behind, and then not even the owner
-    can write. So every command needs all three (and the directory) writable.
+    can write. So every command needs all three (and the directory) writable; with
+    ?mode=ro only the user's own files may be read-only.
     """
     if store.kind != SQLITE or not store.sqlite_path:
         return None
@@ -175,10 +176,17 @@ def unwritable(store: Store) -> StoreError | None:
            "runs grants on it (for example one group, mode 0664 and a group-writable directory)")
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if candidate.exists() and not os.access(candidate, os.W_OK):
+            if candidate.stat().st_uid == os.geteuid():
+                if store.read_only:
+                    continue  # asked to read only; any -wal/-shm SQLite leaves are this user's own
+                return StoreError(READ_ONLY, f"{candidate} is read-only (its mode, an immutable flag or a "
+                                  f"read-only file system), so user {me} cannot write the ledger; nothing was "
+                                  "written. Make it writable (chmod u+w), or read it with ?mode=ro")
             hint = ""
             if candidate != path:
-                hint = (" (left by a command that user ran; when no one is using the ledger, the owner may "
-                        f"delete {path}-wal and {path}-shm only if the -wal file is empty)")
+                hint = (f" (left by a command that user ran on the ledger; an administrator can give it to the "
+                        f"ledger's owner with chown. Never delete a -wal file that is not empty: it holds "
+                        f"recorded events)")
             return StoreError(PERMISSION_DENIED, f"user {me} cannot write {candidate}, owned by {_owner(candidate)}"
                               f"{hint}; nothing was written. {fix}")
     directory = path.parent if str(path.parent) else Path(".")
