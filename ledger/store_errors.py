@@ -102,7 +102,7 @@ def _classify_sqlite(exc: BaseException, store: Store) -> StoreError | None:
     if name.startswith("SQLITE_PERM") or "access permission denied" in message:
         return unwritable(store) or StoreError(PERMISSION_DENIED, f"permission denied on {path}")
     if name.startswith("SQLITE_CANTOPEN") or "unable to open database file" in message:
-        return unwritable(store) or cannot_open(store)
+        return unwritable(store) or _uncreatable(store) or cannot_open(store)
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "file is not a database" in message \
             or "malformed" in message:
         return StoreError(NOT_A_DATABASE, f"{path} is not a SQLite database, or it is damaged ({message}); "
@@ -137,6 +137,15 @@ def cannot_open(store: Store) -> StoreError:
     return StoreError(CANNOT_OPEN, f"cannot open the ledger file {path}: {reason}; nothing was written")
 
 
+def _uncreatable(store: Store) -> StoreError | None:
+    path = Path(store.sqlite_path or "")
+    directory = path.parent
+    if path.exists() or not directory.exists() or os.access(directory, os.W_OK | os.X_OK):
+        return None
+    return StoreError(PERMISSION_DENIED, f"user {_me()} may not create the ledger {path}: the directory {directory} "
+                      f"(owner {_owner(directory)}) is not writable for it; nothing was written")
+
+
 def _owner(path: Path) -> str:
     uid = path.stat().st_uid
     try:
@@ -166,11 +175,7 @@ def unwritable(store: Store) -> StoreError | None:
         return None
     path = Path(store.sqlite_path)
     if not path.exists():
-        directory = path.parent if str(path.parent) else Path(".")
-        if directory.exists() and not os.access(directory, os.W_OK | os.X_OK):
-            return StoreError(PERMISSION_DENIED, f"user {_me()} may not create the ledger {path}: the directory "
-                              f"{directory} (owner {_owner(directory)}) is not writable for it; nothing was written")
-        return None
+        return None  # whether it may be created is the command's business (reading creates nothing)
     me = _me()
     fix = ("A shared ledger needs the file, its directory and any -wal/-shm files writable by every user who "
            "runs grants on it (for example one group, mode 0664 and a group-writable directory)")

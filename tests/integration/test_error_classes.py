@@ -142,6 +142,21 @@ def test_a_read_only_ledger_can_still_be_read_with_mode_ro(immutable):
     assert cli(f"sqlite:///{immutable}?mode=ro", "report", "enterprise").exit_code == 0
 
 
+def test_a_ledger_that_cannot_be_created_in_its_directory_is_permission_denied(tmp_path):
+    directory = tmp_path / "archive"
+    directory.mkdir()
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(directory)],
+                                                        capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (needs root on a file system with attributes)")
+    try:
+        result = cli(f"sqlite:///{directory / 'ledger.db'}", "init", "--json")
+    finally:
+        subprocess.run(["chattr", "-i", str(directory)], check=True)
+    assert result.exit_code == 5, result.stderr
+    error = failure(result)
+    assert error["code"] == "permission-denied" and str(directory) in error["message"]
+
+
 # --- a held write lock ---------------------------------------------------------------
 
 @pytest.fixture
