@@ -4,6 +4,9 @@ Opened lazily and once per process; `grants init` creates the tables, and any
 command that writes creates them too if they are missing (CREATE ... IF NOT
 EXISTS), so a first `grants import` on an empty database just works. Commands
 that only read refuse a SQLite file that does not exist rather than create one.
+Before anything is opened, the database is looked at (``commands.preflight``): one
+that cannot be used is reported as its ``StoreError``, and one that holds other
+tables and no ledger is refused (``foreign-database``) with nothing written to it.
 """
 
 from __future__ import annotations
@@ -11,22 +14,28 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect
 
+from commands import preflight
 from ledger.service import GrantsLedger
-from ledger.storage import SQLITE, Store, parse_store
+from ledger.storage import Store, parse_store
+from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
 from projections import runner
 
 
 class NoLedger(Exception):
-    """There is no ledger at the given database (``missing``), or it cannot be reached."""
+    """There is no ledger at the given database (``missing``), or it cannot be reached.
 
-    def __init__(self, message: str, *, missing: bool) -> None:
+    ``code`` is the JSON error code: ``no-ledger``, or ``foreign-database`` for a
+    database that holds other tables and no ledger (refused, nothing written).
+    """
+
+    def __init__(self, message: str, *, missing: bool, code: str = "no-ledger") -> None:
         super().__init__(message)
         self.missing = missing
+        self.code = code
 
 
 def default_operator() -> str:
@@ -64,7 +73,13 @@ class Context:
             store = self.store
             missing = NoLedger(f"no ledger at {store.shown}. Run `grants init` to create one, or point --db / "
                                "GRANTS_DB at the ledger", missing=True)
-            if not create and store.kind == SQLITE and not Path(store.sqlite_path or "").exists():
+            try:
+                found = preflight.check(store)
+            except StoreError as exc:
+                if exc.code == FOREIGN_DATABASE:
+                    raise NoLedger(exc.message, missing=True, code=exc.code) from None
+                raise
+            if found is preflight.Found.ABSENT and (not create or store.read_only):
                 raise missing
             try:
                 ledger = GrantsLedger(store, create_tables=create)
@@ -74,6 +89,9 @@ class Context:
             except NoLedger:
                 raise
             except Exception as exc:  # the driver's own errors differ per store
+                failure = classify(exc, store)
+                if failure is not None:
+                    raise failure from exc
                 raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}", missing=False) from exc
             self._ledger = ledger
         return self._ledger

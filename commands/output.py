@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 import structlog
 import typer
 
-from commands.context import NoLedger
+from commands.context import Context, NoLedger
 from ledger.errors import INVALID_INPUT, Refused
 from ledger.money import format_fen
 from ledger.service import Busy
+from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
 from ledger.text import safe
 
 log = structlog.get_logger("grants")
@@ -26,7 +27,8 @@ EXIT_OK = 0
 EXIT_REFUSED = 1  # the ledger turned the command down under a rule of the policy
 EXIT_INVALID = 2  # malformed input (also Typer's own usage errors)
 EXIT_NO_LEDGER = 3  # no ledger at that database, or it cannot be reached
-EXIT_BUSY = 4  # the store stayed contended; nothing was written, try again
+EXIT_BUSY = 4  # the store stayed contended, or another writer held its lock; nothing was written, try again
+EXIT_NOT_PERMITTED = 5  # the ledger is there, but this user or a read-only URL/file may not write it
 EXIT_INTERNAL = 70  # a bug: the traceback is shown with GRANTS_DEBUG=1
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +57,24 @@ def exit_code_for(refusal: Refused) -> int:
     return EXIT_INVALID if refusal.code == INVALID_INPUT else EXIT_REFUSED
 
 
+def exit_code_for_store(failure: StoreError) -> int:
+    """4 for a held lock, 5 for a ledger this user may not write, 3 for any other database that cannot be used."""
+    if failure.code == LOCKED:
+        return EXIT_BUSY
+    if failure.code in (READ_ONLY, PERMISSION_DENIED):
+        return EXIT_NOT_PERMITTED
+    return EXIT_NO_LEDGER
+
+
+def _store_of(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """The Store of the command's context, if it was opened (to classify a driver's error)."""
+    for value in (*args, *kwargs.values()):
+        context = getattr(value, "obj", None)
+        if isinstance(context, Context):
+            return context._store  # noqa: SLF001 - only if parsed; a bad URL is not parsed again here
+    return None
+
+
 def handled(func: F) -> F:
     """Turn the ledger's refusals and the store's failures into messages and exit codes.
 
@@ -74,12 +94,19 @@ def handled(func: F) -> F:
             log.info("refused", command=func.__name__, code=refusal.code, field=refusal.field)
             raise typer.Exit(exit_code_for(refusal)) from None
         except NoLedger as exc:
-            error(str(exc), as_json=as_json, data={"code": "no-ledger", "message": str(exc)})
+            shown = str(exc) if exc.code == "no-ledger" else f"{exc.code}: {exc}"
+            error(shown, as_json=as_json, data={"code": exc.code, "message": str(exc)})
             raise typer.Exit(EXIT_NO_LEDGER) from None
         except Busy as exc:
             error(str(exc), as_json=as_json, data={"code": "busy", "message": str(exc)})
             raise typer.Exit(EXIT_BUSY) from None
+        except StoreError as failure:
+            fail_store(failure, func.__name__, as_json)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            store = _store_of(args, kwargs)
+            failure = classify(exc, store) if store is not None else None
+            if failure is not None:
+                fail_store(failure, func.__name__, as_json)
             if os.environ.get("GRANTS_DEBUG"):
                 traceback.print_exc()
             message = (f"internal error ({type(exc).__name__}: {exc}); the command did not complete and its "
@@ -88,6 +115,12 @@ def handled(func: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def fail_store(failure: StoreError, command: str, as_json: bool) -> None:
+    error(f"{failure.code}: {failure.message}", as_json=as_json, data=failure.as_dict())
+    log.info("store failure", command=command, code=failure.code)
+    raise typer.Exit(exit_code_for_store(failure)) from None
 
 
 def yuan(fen: int | None) -> str:

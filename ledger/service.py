@@ -56,6 +56,7 @@ from ledger.errors import DUPLICATE_REF, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE
 from ledger.money import format_fen
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.storage import Store
+from ledger.store_errors import LOCKED, classify, is_conflict
 
 log = structlog.get_logger("grants")
 
@@ -163,10 +164,25 @@ class GrantsLedger(Application):
             self._batch = None
 
     def _retrying(self, attempt: Any) -> Any:
+        """Run a command's attempt, again after a write conflict; any other store failure surfaces at once.
+
+        A conflict is another writer's commit to the same aggregate (RecordConflictError),
+        or a lock the driver could not get: the lock wait already took up to the store's
+        lock timeout, so a lock is retried only within that bound, then reported as
+        ``locked``. A read-only file, a permission problem or a lost connection is no
+        conflict: it is raised as its StoreError without a retry.
+        """
+        deadline = time.monotonic() + self.store.lock_timeout
         for n in range(MAX_ATTEMPTS):
             try:
                 return attempt()
             except (RecordConflictError, OperationalError) as exc:
+                if not (isinstance(exc, RecordConflictError) or is_conflict(exc)):
+                    failure = classify(exc, self.store)
+                    if failure is None:
+                        raise
+                    if failure.code != LOCKED or time.monotonic() >= deadline:
+                        raise failure from exc
                 log.debug("write conflict, retrying", attempt=n + 1, error=type(exc).__name__)
                 time.sleep(random.uniform(0.001, 0.01 * (n + 1)))  # noqa: S311 - jitter, not security
         raise Busy(f"the ledger stayed busy for {MAX_ATTEMPTS} attempts; nothing was written, try again")

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ledger.errors import invalid
 
 DEFAULT_URL = "sqlite:///grants.db"
 SQLITE = "sqlite"
 POSTGRES = "postgresql"
+
+# How long a command waits for another writer's lock before it gives up ("locked",
+# exit 4). Writes here take milliseconds; an import chunk of 500 lines well under a
+# second. A SQLite URL may set it with ?timeout=SECONDS.
+SQLITE_LOCK_TIMEOUT = 10
+MAX_LOCK_TIMEOUT = 300
+POSTGRES_LOCK_TIMEOUT = 30
+SQLITE_OPTIONS = "mode=ro (open read-only), timeout=SECONDS (lock wait, 1 to 300)"
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class Store:
     event_store_env: dict[str, str]
     sqlalchemy_url: str
     sqlite_path: str | None = None
+    read_only: bool = False
+    lock_timeout: int = SQLITE_LOCK_TIMEOUT
 
     @property
     def shown(self) -> str:
@@ -43,15 +53,27 @@ def parse_store(url: str | None = None) -> Store:
     if scheme == "sqlite" or scheme.startswith("sqlite+"):
         if not url.lower().startswith(("sqlite:///", "sqlite+pysqlite:///")):
             raise invalid("db", f"{url!r}: write a SQLite URL as sqlite:///relative/file.db or sqlite:////absolute/file.db")
-        path = url.split(":///", 1)[1]
+        path, _, query = url.split(":///", 1)[1].partition("?")
+        if "#" in path:
+            raise invalid("db", f"{url!r}: a SQLite file name may not contain '#'")
         if not path or path == ":memory:":
             raise invalid("db", "the ledger must be a file: sqlite:///grants.db")
+        if path.lower().startswith("file:"):
+            raise invalid("db", f"{url!r}: write the file name without 'file:'; options go after '?' "
+                          f"({SQLITE_OPTIONS})")
+        read_only, lock_timeout = _sqlite_options(url, query)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout),
         }
-        return Store(SQLITE, url, env, f"sqlite:///{path}", sqlite_path=path)
+        sa_url = f"sqlite:///{path}"
+        if read_only:
+            # The event store's driver opens names as URIs; a plain name stays a plain file name.
+            uri = "file:" + quote(path, safe="/") + "?mode=ro"
+            env["SQLITE_DBNAME"] = uri
+            sa_url = f"sqlite:///{uri}&uri=true"
+        return Store(SQLITE, url, env, sa_url, sqlite_path=path, read_only=read_only, lock_timeout=lock_timeout)
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
         parts = urlsplit(url)
         dbname = parts.path.lstrip("/")
@@ -71,12 +93,37 @@ def parse_store(url: str | None = None) -> Store:
             "POSTGRES_USER": user,
             "POSTGRES_PASSWORD": password,
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_LOCK_TIMEOUT": str(POSTGRES_LOCK_TIMEOUT),
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
         }
         auth = user + (f":{parts.password}" if parts.password else "")
         sa_url = f"postgresql+psycopg://{auth}@{parts.hostname}:{port}/{dbname}"
-        return Store(POSTGRES, url, env, sa_url)
+        return Store(POSTGRES, url, env, sa_url, lock_timeout=POSTGRES_LOCK_TIMEOUT)
     raise invalid("db", f"{url!r} is not a supported database URL; use sqlite:///file.db or "
                   "postgresql://user@host:5432/dbname")
+
+
+def _sqlite_options(url: str, query: str) -> tuple[bool, int]:
+    """The options of a SQLite URL's query string; anything else is refused, never part of a file name."""
+    read_only, lock_timeout = False, SQLITE_LOCK_TIMEOUT
+    if not query:
+        return read_only, lock_timeout
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise invalid("db", f"{url!r}: cannot read the options after '?'; allowed: {SQLITE_OPTIONS}") from None
+    seen: set[str] = set()
+    for key, value in pairs:
+        if key in seen:
+            raise invalid("db", f"{url!r}: the option {key!r} is given twice")
+        seen.add(key)
+        if key == "mode" and value == "ro":
+            read_only = True
+        elif key == "timeout" and value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LOCK_TIMEOUT:
+            lock_timeout = int(value)
+        elif key in ("mode", "timeout"):
+            raise invalid("db", f"{url!r}: {key}={value!r} is not allowed; allowed: {SQLITE_OPTIONS}")
+        else:
+            raise invalid("db", f"{url!r}: unknown option {key!r}; allowed: {SQLITE_OPTIONS}")
+    return read_only, lock_timeout

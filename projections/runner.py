@@ -23,6 +23,7 @@ from ledger.areas import CITY, COUNTY
 from ledger.domain import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
 from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store
+from ledger.store_errors import is_conflict
 from projections import schema
 
 log = structlog.get_logger("grants.projections")
@@ -34,7 +35,7 @@ PAGE = 1000
 def make_engine(store: Store) -> Engine:
     """A SQLAlchemy engine on the ledger's database; on SQLite, write transactions lock at BEGIN."""
     if store.kind == SQLITE:
-        engine = create_engine(store.sqlalchemy_url, connect_args={"timeout": 30})
+        engine = create_engine(store.sqlalchemy_url, connect_args={"timeout": store.lock_timeout})
 
         @event.listens_for(engine, "connect")
         def _autocommit(dbapi_connection: Any, _record: Any) -> None:
@@ -251,8 +252,10 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
                              .values(position=notifications[-1].id))
                 log.debug("views caught up", events=len(notifications), position=notifications[-1].id)
                 return len(notifications)
-        except OperationalError:
-            if attempt == 19:
+        except OperationalError as exc:
+            # Another catch-up's serialization failure or deadlock is worth a retry; a lock
+            # the driver already waited the lock timeout for, or a read-only file, is not.
+            if attempt == 19 or not is_conflict(exc):
                 raise
     return 0  # pragma: no cover
 
