@@ -124,6 +124,7 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
                                f"{part[0][0] if part else '?'}; the lines before it are recorded. Import the file "
                                "again to go on from there") from exc
             ledger.forget()
+            ledger.retries += 1
             log.debug("import chunk discarded, running it again", error=type(exc).__name__, failures=failures,
                       next_chunk=size)
             time.sleep(random.uniform(0.001, 0.01 * (failures + 1)))  # noqa: S311 - jitter, not security

@@ -97,6 +97,7 @@ class GrantsLedger(Application):
         self._batch: _Unit | None = None  # the batch being run, if any
         self._unit: _Unit | None = None  # the decision being taken (the batch's, or one command's)
         self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
+        self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(5):
             try:
@@ -237,6 +238,7 @@ class GrantsLedger(Application):
                     self._check_current(unit.read)
                     raise
             except (RecordConflictError, OperationalError) as exc:
+                self.retries += 1
                 log.debug("write conflict, retrying", attempt=n + 1, error=type(exc).__name__)
                 time.sleep(random.uniform(0.001, 0.01 * (n + 1)))  # noqa: S311 - jitter, not security
             finally:

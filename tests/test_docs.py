@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SOURCE = DOCS / "source" / "shiyan-digital-economy-2022-draft.txt"
 
-AGGREGATES = (domain.Enterprise, domain.ApplicationRef, domain.VoucherRef, domain.TaskQuota, domain.PolicyBook)
+AGGREGATES = (domain.Enterprise, domain.ApplicationRef, domain.VoucherRef, domain.TaskQuota, domain.PolicyBook,
+              domain.ImportRun)
 
 
 def read(path: Path) -> str:
