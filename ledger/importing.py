@@ -123,7 +123,6 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
                     raise Busy(f"the ledger stayed busy for {MAX_FAILURES} attempts at the chunk from line "
                                f"{part[0][0] if part else '?'}; the lines before it are recorded. Import the file "
                                "again to go on from there") from exc
-            ledger.forget()
             ledger.retries += 1
             log.debug("import chunk discarded, running it again", error=type(exc).__name__, failures=failures,
                       next_chunk=size)
