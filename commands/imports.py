@@ -67,7 +67,8 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
 
 def render_import(result: dict[str, Any]) -> str:
     lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"
-             + (f" (of which {result['already']} already recorded by an earlier run)" if result.get("already") else "")]
+             + (f"; {result['already']} of these lines were recorded by an earlier run and not decided again"
+                if result.get("already") else "")]
     lines += [f"warning, line {w['line']}: {w['message']}" for w in result["warnings"]]
     if result["refused"]:
         lines.append("")

@@ -215,3 +215,25 @@ def test_import_lines_leave_no_ledger_events_when_the_file_is_empty(tmp_path):
     path.write_text("# nothing yet\n\n", encoding="utf-8")
     assert cli_json(url, "import", str(path)) == {"accepted": 0, "refused": [], "warnings": [], "already": 0}
     assert _event_count(url) == 0
+
+
+def test_a_batch_is_not_written_when_a_stream_it_only_read_has_moved(db_url):
+    """The recorder checks the versions a write read inside the write's own transaction."""
+    import pytest
+
+    from ledger.domain import enterprise_id
+    from ledger.recorders import StaleRead
+
+    _setup(db_url)
+    ours, theirs = GrantsLedger(parse_store(db_url)), GrantsLedger(parse_store(db_url))
+    before = ours.recorder.max_notification_id()
+    with pytest.raises(StaleRead) as stale:
+        with ours.batch():
+            assert ours._get(enterprise_id(USCC_A)) is not None  # read only
+            theirs.execute(parse_command({"op": "external-award", "uscc": USCC_A, "project": "P", "policy": "其他",
+                                          "amount_fen": 100, "date": "2022-12-01"}, "other"))
+            ours.execute(parse_command(_apply("R-1", USCC_B), "t"))  # writes other streams
+    assert stale.value.moved == {enterprise_id(USCC_A): (1, 2)}
+    assert ours.recorder.max_notification_id() == before + 1  # only the other writer's event
+    ours.close()
+    theirs.close()
