@@ -164,7 +164,10 @@ class GrantsLedger(Application):
             if unit is self._batch:
                 return []
             kwargs.setdefault("expected_versions", dict(unit.read))
-        return super().save(*objs, **kwargs)
+        recordings = super().save(*objs, **kwargs)
+        if unit is not None:  # a second save() in the same command expects what the first one wrote
+            unit.read.update({a.id: a.version for a in objs if a is not None})
+        return recordings
 
     def _check_current(self, read: dict[UUID, int]) -> None:
         """Raise StaleRead if a stream read by a decision that writes nothing has moved since."""
