@@ -84,6 +84,7 @@ def install(app: typer.Typer) -> None:
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md).")],
         as_json: Json = False,
+        chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help="Lines per transaction at most.")] = CHUNK,
     ) -> None:
         """Apply a file of commands in order; refused lines change nothing and are listed."""
         context: Context = ctx.obj
@@ -91,7 +92,8 @@ def install(app: typer.Typer) -> None:
             raise invalid("file", f"{str(file)!r} is not a readable file")
         ledger = context.ledger()
         data = file.read_bytes()
-        result = import_lines(ledger, data.splitlines(), context.operator, name=file.name, digest=digest_of(data))
+        result = import_lines(ledger, data.splitlines(), context.operator, chunk=chunk, name=file.name,
+                              digest=digest_of(data))
         try:
             context.views()
         except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
