@@ -17,18 +17,12 @@ from commands.output import handled
 from commands.records import render_show
 from ledger.errors import Refused, invalid
 from ledger import jsonline
+from ledger.importing import CHUNK, ImportStopped, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from projections import reports
 
 DEMO_DB = "grants-demo.db"
-
-
-CHUNK = 500
-
-
-class ImportStopped(Exception):
-    """A line failed in a way that is not a refusal (a bug): the import stops there."""
 
 
 def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
@@ -45,34 +39,24 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
     return {"warning": {"line": number, "message": result["warning"]}} if result.get("warning") else {}
 
 
-def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK) -> dict[str, Any]:
-    """Apply each line in order; a refused line changes nothing and the rest go on.
+def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK,
+                 name: str = "-", digest: str | None = None) -> dict[str, Any]:
+    """Apply each line once, in order; a refused line changes nothing and the rest go on.
 
-    Lines are applied in chunks whose events are written in one transaction each.
-    A chunk that meets a concurrent writer is written again line by line, so the
-    outcome is the same as applying every line on its own.
+    The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
+    joined with newlines): lines an earlier run of it decided are reported, not
+    decided again (``ledger/importing.py``).
     """
-    accepted, refused, warnings = 0, [], []
-    numbered = [(n, raw) for n, raw in enumerate(lines, 1) if raw.strip() and not raw.lstrip().startswith(b"#")]
-    for start in range(0, len(numbered), chunk):
-        part = numbered[start:start + chunk]
-        try:
-            try:
-                with ledger.batch():
-                    outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
-            except (RecordConflictError, OperationalError):
-                outcomes = [_apply_line(ledger, n, raw, operator) for n, raw in part]
-        except ImportStopped as stop:
-            raise ImportStopped(f"{stop}. The lines before line {part[0][0]} are recorded ({accepted} accepted); "
-                                f"nothing from line {part[0][0]} on is. Fix the line and import the rest.") from stop
-        refused += [o["refused"] for o in outcomes if "refused" in o]
-        warnings += [o["warning"] for o in outcomes if "warning" in o]
-        accepted += sum(1 for o in outcomes if "refused" not in o)
-    return {"accepted": accepted, "refused": refused, "warnings": warnings}
+    if digest is None:
+        digest = digest_of(b"".join(line + b"\n" for line in lines))
+    return import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
+                       chunk=chunk)
 
 
 def render_import(result: dict[str, Any]) -> str:
-    lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"]
+    lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"
+             + (f"; {result['already']} of these lines were recorded by an earlier run and not decided again"
+                if result.get("already") else "")]
     lines += [f"warning, line {w['line']}: {w['message']}" for w in result["warnings"]]
     if result["refused"]:
         lines.append("")
@@ -88,19 +72,23 @@ def install(app: typer.Typer) -> None:
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md).")],
         as_json: Json = False,
+        chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help="Lines per transaction at most.")] = CHUNK,
     ) -> None:
         """Apply a file of commands in order; refused lines change nothing and are listed."""
         context: Context = ctx.obj
         if not file.is_file():
             raise invalid("file", f"{str(file)!r} is not a readable file")
         ledger = context.ledger()
-        result = import_lines(ledger, file.read_bytes().splitlines(), context.operator)
+        data = file.read_bytes()
+        result = import_lines(ledger, data.splitlines(), context.operator, chunk=chunk, name=file.name,
+                              digest=digest_of(data))
         try:
             context.views()
         except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
             output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
                           "run `grants projections rebuild`")
-        output.log.info("import", file=file.name, accepted=result["accepted"], refused=len(result["refused"]))
+        output.log.info("import", file=file.name, accepted=result["accepted"], refused=len(result["refused"]),
+                        already=result["already"])
         if as_json:
             output.emit_json(result)
         else:
@@ -126,7 +114,7 @@ def install(app: typer.Typer) -> None:
             raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "
                           "(run it without --db to use ./grants-demo.db)")
         sample = resources.files("commands").joinpath("demo.jsonl").read_bytes().splitlines()
-        result = import_lines(ledger, sample, "demo")
+        result = import_lines(ledger, sample, "demo", name="demo.jsonl")
         engine = context.views()
         enterprises = reports.enterprise_report(engine)
         shares = reports.shares_report(engine)

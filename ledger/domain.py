@@ -434,3 +434,38 @@ class PolicyBook(Aggregate):
         """The version in force on ``day``: of those whose window holds it, the latest to take effect."""
         candidates = [v for v in self.versions.values() if v.covers(day)]
         return max(candidates, key=lambda v: (v.effective, v.adopted_on), default=None)
+
+
+def import_run_id(digest: str) -> UUID:
+    return uuid5(NAMESPACE, f"import:{digest}")
+
+
+class ImportRun(Aggregate):
+    """One imported file (by the SHA-256 of its bytes) and the outcome of each of its lines.
+
+    Each chunk of an import records its lines' outcomes here in the same transaction
+    as the chunk's events, so a line is decided once: a later run of the same file
+    reports the recorded outcomes and goes on after the last recorded line, and two
+    processes importing the file at once collide on this stream's version. An
+    outcome is ``{"line": n}`` (accepted), ``{"line": n, "warning": text}`` (accepted,
+    with a warning) or ``{"line": n, "refused": {"code", "message", "field"?}}``.
+    """
+
+    TOPIC = "grants:ImportRun"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:ImportRun.Created"
+
+    @staticmethod
+    def create_id(digest: str, **_: Any) -> UUID:
+        return import_run_id(digest)
+
+    @event("Started", topic="grants:ImportRun.Started")
+    def __init__(self, digest: str, file: str, lines: int, by: str) -> None:
+        self.digest, self.file, self.lines, self.by = digest, file, lines, by
+        self.outcomes: dict[int, dict[str, Any]] = {}
+
+    @event("LinesDecided", topic="grants:ImportRun.LinesDecided")
+    def decide(self, outcomes: list[dict[str, Any]], by: str) -> None:
+        for outcome in outcomes:
+            self.outcomes[outcome["line"]] = outcome

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
@@ -42,12 +43,14 @@ from ledger.domain import (
     ApplicationRef,
     ApplicationState,
     Enterprise,
+    ImportRun,
     PolicyBook,
     ReceiptRef,
     TaskQuota,
     VoucherRef,
     application_ref_id,
     enterprise_id,
+    import_run_id,
     receipt_ref_id,
     task_quota_id,
     voucher_ref_id,
@@ -55,12 +58,14 @@ from ledger.domain import (
 from ledger.errors import DUPLICATE_REF, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.money import format_fen
 from ledger.policy import CURRENT_CATALOGUE, catalogue
+from ledger.recorders import PERSISTENCE, StaleRead
 from ledger.storage import Store
 from ledger.store_errors import LOCKED, classify, is_conflict
 
 log = structlog.get_logger("grants")
 
 MAX_ATTEMPTS = 30
+CACHE_SIZE = 20_000  # aggregates kept between the batches of an import
 
 
 class DateAsISO(Transcoding):
@@ -82,6 +87,14 @@ def _with_warning(result: dict[str, Any], warning: str | None) -> dict[str, Any]
     return result
 
 
+class _Unit:
+    """What one decision has read: a copy of each aggregate and the version it was read at."""
+
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, Any] = {}
+        self.read: dict[UUID, int] = {}
+
+
 class Busy(Exception):
     """The store stayed contended for every retry; nothing was written."""
 
@@ -95,7 +108,11 @@ class GrantsLedger(Application):
         env = dict(store.event_store_env)
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         self.store = store
-        self._batch: dict[UUID, Any] | None = None
+        self._batch: _Unit | None = None  # the batch being run, if any
+        self._unit: _Unit | None = None  # the decision being taken (the batch's, or one command's)
+        self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
+        self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
+        env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(5):
             try:
                 super().__init__(env=env)
@@ -120,25 +137,60 @@ class GrantsLedger(Application):
         transcoder.register(DateAsISO())
 
     # --- plumbing -----------------------------------------------------------
+    #
+    # A decision reads aggregates and may append events to some of them. The store's
+    # version check guards only the streams appended to; the `_Unit` of a decision also
+    # remembers the version of every stream it read (0 for one that did not exist), and
+    # the write passes them to the recorder (`expected_versions`), which fails with
+    # `StaleRead` inside the write's transaction if any has moved. A decision that
+    # writes nothing (a refusal, or an exception) is checked with `current_versions`
+    # before it stands. Either way a decision taken on a stale read is run again.
 
     def _get(self, aggregate_id: UUID) -> Any:
-        if self._batch is not None and aggregate_id in self._batch:
-            return self._batch[aggregate_id]
-        try:
-            aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        if self._batch is not None:
-            self._batch[aggregate_id] = aggregate
+        unit = self._unit
+        if unit is None:  # a query, outside any command: read the store as it is
+            return self._load(aggregate_id)
+        if aggregate_id in unit.aggregates:  # repeatable reads within a decision
+            return unit.aggregates[aggregate_id]
+        aggregate = self._cache.pop(aggregate_id, None) if unit is self._batch else None
+        if aggregate is None:
+            aggregate = self._load(aggregate_id)
+        unit.aggregates[aggregate_id] = aggregate
+        unit.read[aggregate_id] = aggregate.version if aggregate is not None else 0
         return aggregate
 
+    def _load(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Record the aggregates' new events in one transaction (or keep them for the batch's)."""
-        if self._batch is not None:
+        """Record the aggregates' new events in one transaction (or keep them for the batch's).
+
+        The versions of everything else the command read are checked in the same
+        transaction (StaleRead when one moved).
+        """
+        unit = self._unit
+        if unit is not None:
             for aggregate in objs:
-                self._batch[aggregate.id] = aggregate
-            return []
-        return super().save(*objs, **kwargs)
+                unit.aggregates[aggregate.id] = aggregate
+            if unit is self._batch:
+                return []
+            kwargs.setdefault("expected_versions", dict(unit.read))
+        recordings = super().save(*objs, **kwargs)
+        if unit is not None:  # a second save() in the same command expects what the first one wrote
+            unit.read.update({a.id: a.version for a in objs if a is not None})
+        return recordings
+
+    def _check_current(self, read: dict[UUID, int]) -> None:
+        """Raise StaleRead if a stream read by a decision that writes nothing has moved since."""
+        if not read:
+            return
+        current = self.recorder.current_versions(read)  # type: ignore[attr-defined]
+        moved = {i: (v, current.get(i, 0)) for i, v in read.items() if current.get(i, 0) != v}
+        if moved:
+            raise StaleRead(moved)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -147,35 +199,71 @@ class GrantsLedger(Application):
         Each command still stands or falls alone: the rules run before a command
         triggers any event, so a refused command leaves the batch as it was. The
         commands see each other's effects (one copy of each aggregate is shared).
-        If the final write meets a concurrent writer, RecordConflictError is raised
-        and nothing of the batch is written: the caller runs the commands again one
-        by one.
+        At the end, the versions of every stream the batch read (including those it
+        only read to refuse a command) are checked in the write's transaction; if any
+        moved, or the write meets a concurrent writer, RecordConflictError (StaleRead)
+        is raised and nothing of the batch is written: the caller runs it again. An
+        unexpected exception inside the batch is turned into StaleRead too when the
+        state it was decided on has moved (it may come from mixing old and new reads).
+
+        Aggregates a successful batch read or wrote are kept for the next batch in a
+        bounded cache; a cached aggregate is used again only under the same check.
         """
-        if self._batch is not None:
+        if self._batch is not None or self._unit is not None:
             raise RuntimeError("batches do not nest")
-        self._batch = {}
+        unit = self._batch = self._unit = _Unit()
         try:
-            yield
-            aggregates = [a for a in self._batch.values() if a.pending_events]
-            self._batch = None
+            try:
+                yield
+            except (RecordConflictError, OperationalError):
+                raise
+            except Exception:
+                self._check_current(unit.read)
+                raise
+            self._batch = self._unit = None
+            aggregates = [a for a in unit.aggregates.values() if a is not None and a.pending_events]
             if aggregates:
-                super().save(*aggregates)
+                super().save(*aggregates, expected_versions=dict(unit.read))
+            else:
+                self._check_current(unit.read)
+            self._keep(a for a in unit.aggregates.values() if a is not None)
         finally:
-            self._batch = None
+            self._batch = self._unit = None
+
+    def _keep(self, aggregates: Iterable[Any]) -> None:
+        for aggregate in aggregates:
+            self._cache[aggregate.id] = aggregate
+            self._cache.move_to_end(aggregate.id)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def forget(self) -> None:
+        """Empty the cache of aggregates kept between batches."""
+        self._cache.clear()
 
     def _retrying(self, attempt: Any) -> Any:
         """Run a command's attempt, again after a write conflict; any other store failure surfaces at once.
 
         A conflict is another writer's commit to the same aggregate (RecordConflictError),
-        or a lock the driver could not get: the lock wait already took up to the store's
-        lock timeout, so a lock is retried only within that bound, then reported as
-        ``locked``. A read-only file, a permission problem or a lost connection is no
-        conflict: it is raised as its StoreError without a retry.
+        a stale read found at the write or behind a refusal (StaleRead), or a lock the
+        driver could not get: the lock wait already took up to the store's lock timeout,
+        so a lock is retried only within that bound, then reported as ``locked``. A
+        read-only file, a permission problem or a lost connection is no conflict: it is
+        raised as its StoreError without a retry.
         """
+        if self._batch is not None:
+            return attempt()  # inside a batch: the batch is checked as a whole when it is written
         deadline = time.monotonic() + self.store.lock_timeout
         for n in range(MAX_ATTEMPTS):
+            unit = self._unit = _Unit()
             try:
-                return attempt()
+                try:
+                    return attempt()
+                except (RecordConflictError, OperationalError):
+                    raise
+                except Exception:  # a refusal or an error stands only if decided on current state
+                    self._check_current(unit.read)
+                    raise
             except (RecordConflictError, OperationalError) as exc:
                 if not (isinstance(exc, RecordConflictError) or is_conflict(exc)):
                     failure = classify(exc, self.store)
@@ -183,8 +271,11 @@ class GrantsLedger(Application):
                         raise
                     if failure.code != LOCKED or time.monotonic() >= deadline:
                         raise failure from exc
+                self.retries += 1
                 log.debug("write conflict, retrying", attempt=n + 1, error=type(exc).__name__)
                 time.sleep(random.uniform(0.001, 0.01 * (n + 1)))  # noqa: S311 - jitter, not security
+            finally:
+                self._unit = None
         raise Busy(f"the ledger stayed busy for {MAX_ATTEMPTS} attempts; nothing was written, try again")
 
     def _enterprise(self, uscc: str) -> Enterprise:
@@ -202,6 +293,10 @@ class GrantsLedger(Application):
 
     def policy_book(self) -> PolicyBook | None:
         return self._get(POLICY_BOOK_ID)
+
+    def import_run(self, digest: str) -> ImportRun | None:
+        """The record of the import of the file with this SHA-256, if it was ever (partly) imported."""
+        return self._get(import_run_id(digest))
 
     # --- commands -------------------------------------------------------------
 

@@ -220,6 +220,8 @@ IGNORED = frozenset({
     "grants:TaskQuota.ItemAwarded",
     "grants:TaskQuota.ItemReleased",
     "grants:PolicyBook.Opened",
+    "grants:ImportRun.Started",  # the import's own bookkeeping (exactly-once), read by the import itself
+    "grants:ImportRun.LinesDecided",
 })
 
 

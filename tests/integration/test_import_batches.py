@@ -1,5 +1,5 @@
 """Importing in chunks (one transaction each) gives the same ledger as one line at a time,
-and a chunk that meets a concurrent writer is written again line by line."""
+and a chunk that meets a concurrent writer is run again on the new state."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_chunked_import_equals_line_by_line_import():
     assert _everything(chunked) == _everything(single)
 
 
-def test_a_chunk_that_meets_a_concurrent_writer_is_applied_line_by_line(tmp_path):
+def test_a_chunk_that_meets_a_concurrent_writer_is_run_again_on_the_new_state(tmp_path):
     url = f"sqlite:///{tmp_path / 'race.db'}"
     ours, theirs = GrantsLedger(parse_store(url)), GrantsLedger(parse_store(url))
     setup = [b'{"op":"adopt-policy","effective":"2022-09-01"}',
@@ -53,7 +53,7 @@ def test_a_chunk_that_meets_a_concurrent_writer_is_applied_line_by_line(tmp_path
 
     ours.execute = execute_then_interfere
     result = import_lines(ours, lines, "t")
-    assert interfered and result == {"accepted": 2, "refused": [], "warnings": []}
+    assert interfered and result == {"accepted": 2, "refused": [], "warnings": [], "already": 0}
     shown = ours.show("B-1")
     assert shown["awarded_fen"] == 30000000  # 50万 less the 20万 the other writer recorded first (就高补差)
     ours.close()

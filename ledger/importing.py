@@ -1,0 +1,161 @@
+"""Importing a file of commands exactly once.
+
+The file is known by the SHA-256 of its bytes: its ``ImportRun`` aggregate holds the
+outcome of every line decided so far. Lines are applied in chunks inside
+``GrantsLedger.batch()``; each chunk's events and the ``LinesDecided`` event with its
+lines' outcomes are written in one transaction, so a line's outcome is recorded if
+and only if its events are. Running the file again reports the recorded outcomes
+and applies only the lines after them.
+
+A chunk is discarded and run again, on fresh state, when its write meets a concurrent
+writer, when a stream it read (even only to refuse a line) moved before the write
+(``StaleRead``), or when a line failed unexpectedly on state that has since moved.
+After such a conflict the next chunk is half as long (down to one line), and grows
+back after each chunk that commits. Two processes importing the same file collide on
+the ``ImportRun`` stream: the loser reloads it, skips the lines the winner recorded,
+and both go on with the lines left, so each line is decided once and both print the
+outcome of every line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import OperationalError, RecordConflictError
+
+from ledger.domain import ImportRun, import_run_id
+from ledger.recorders import StaleRead
+from ledger.service import Busy, GrantsLedger
+
+log = structlog.get_logger("grants")
+
+CHUNK = 500  # lines per transaction at most
+CHUNK_BYTES = 256 * 1024  # input bytes per transaction at most (the events are a few times that; see docs)
+MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another import of the same file
+
+ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
+
+
+class ImportStopped(Exception):
+    """A line failed in a way that is not a refusal (a bug): the import stops there."""
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def command_lines(lines: list[bytes]) -> list[tuple[int, bytes]]:
+    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
+    return [(n, raw) for n, raw in enumerate(lines, 1) if raw.strip() and not raw.lstrip().startswith(b"#")]
+
+
+def _stored(number: int, outcome: dict[str, Any]) -> dict[str, Any]:
+    if "refused" in outcome:
+        refusal = {k: v for k, v in outcome["refused"].items() if k != "line"}
+        return {"line": number, "refused": refusal}
+    if "warning" in outcome:
+        return {"line": number, "warning": outcome["warning"]["message"]}
+    return {"line": number}
+
+
+def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int) -> list[tuple[int, bytes]]:
+    part, used = [], 0
+    for n, raw in numbered[pos:pos + size]:
+        if part and used + len(raw) > max_bytes:
+            break
+        part.append((n, raw))
+        used += len(raw)
+    return part
+
+
+def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
+                apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES) -> dict[str, Any]:
+    """Apply each command line of a file once, in order; return every line's outcome.
+
+    ``accepted``, ``refused`` and ``warnings`` describe all the lines of the file,
+    whichever run decided them; ``already`` counts those an earlier run (or another
+    process importing the same file at the same time) decided.
+    """
+    numbered = command_lines(lines)
+    run_id = import_run_id(digest)
+    mine: set[int] = set()
+    pos, size, failures, stop_before = 0, chunk, 0, None
+    while True:
+        part: list[tuple[int, bytes]] = []
+        seen = 0
+        current: int | None = None
+        try:
+            with ledger.batch():
+                run = ledger.import_run(digest)
+                seen = run.version if run is not None else 0
+                decided = run.outcomes if run is not None else {}
+                while pos < len(numbered) and numbered[pos][0] in decided:
+                    pos += 1
+                part = _take(numbered, pos, size if stop_before is None else stop_before, chunk_bytes)
+                if part:
+                    outcomes = []
+                    for current, raw in part:
+                        outcomes.append(_stored(current, apply_line(ledger, current, raw, operator)))
+                    if run is None:
+                        run = ImportRun(digest=digest, file=name, lines=len(numbered), by=operator)
+                    run.decide(outcomes=outcomes, by=operator)
+                    ledger.save(run)
+        except ImportStopped as stop:
+            # A failure on the current state (the batch turns one on moved state into
+            # StaleRead): record the lines before it, then stop at it.
+            if current is not None and current != part[0][0]:
+                stop_before = next(i for i, (n, _) in enumerate(part) if n == current)
+                continue
+            raise ImportStopped(f"{stop}. The lines before line {current} are recorded; nothing from line "
+                                f"{current} on is. Import the rest from line {current} on, in a new file.") from stop
+        except (RecordConflictError, OperationalError) as exc:
+            if _moved(ledger, exc, run_id, seen):
+                failures = 0  # another process recorded lines of this file: skip them and go on
+            else:
+                failures += 1
+                size = max(1, size // 2)
+                if failures >= MAX_FAILURES:
+                    raise Busy(f"the ledger stayed busy for {MAX_FAILURES} attempts at the chunk from line "
+                               f"{part[0][0] if part else '?'}; the lines before it are recorded. Import the file "
+                               "again to go on from there") from exc
+            ledger.retries += 1
+            log.debug("import chunk discarded, running it again", error=type(exc).__name__, failures=failures,
+                      next_chunk=size)
+            time.sleep(random.uniform(0.001, 0.01 * (failures + 1)))  # noqa: S311 - jitter, not security
+            continue
+        if not part:
+            break
+        mine.update(n for n, _ in part)
+        pos += len(part)
+        failures, stop_before = 0, None
+        size = min(chunk, size * 2)
+    return _result(ledger.import_run(digest), numbered, mine)
+
+
+def _moved(ledger: GrantsLedger, exc: Exception, run_id: Any, seen: int) -> bool:
+    """Whether the file's own ImportRun moved: another process is importing it."""
+    if isinstance(exc, StaleRead):
+        return run_id in exc.moved
+    try:
+        return ledger.recorder.current_versions([run_id]).get(run_id, 0) != seen  # type: ignore[attr-defined]
+    except OperationalError:
+        return False
+
+
+def _result(run: ImportRun | None, numbered: list[tuple[int, bytes]], mine: set[int]) -> dict[str, Any]:
+    accepted, refused, warnings, already = 0, [], [], 0
+    for n, _ in numbered:
+        outcome = run.outcomes[n]  # type: ignore[union-attr] # every line is decided when the loop ends
+        already += n not in mine
+        if "refused" in outcome:
+            refused.append({"line": n, **outcome["refused"]})
+            continue
+        accepted += 1
+        if "warning" in outcome:
+            warnings.append({"line": n, "message": outcome["warning"]})
+    return {"accepted": accepted, "refused": refused, "warnings": warnings, "already": already}

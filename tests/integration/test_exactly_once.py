@@ -1,0 +1,239 @@
+"""Each line of an imported file is decided once, on the current state.
+
+- Running a file again reports the recorded outcomes and writes nothing.
+- A chunk never decides on a stale copy: another writer that files or approves
+  between two lines of a chunk makes the chunk run again on the new state, so each
+  line's outcome is what applying the lines one by one in commit order gives.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from commands.imports import import_lines
+from ledger.intake import parse_command
+from ledger.service import GrantsLedger
+from ledger.storage import parse_store
+from tests.conftest import USCC_A, USCC_B
+from tests.helpers import cli, cli_json, write_lines
+
+SETUP = [
+    {"op": "adopt-policy", "effective": "2022-09-01"},
+    {"op": "register", "uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区"},
+    {"op": "register", "uscc": USCC_B, "name": "十堰云谷网络科技有限公司", "area": "茅箭区"},
+]
+
+
+def _apply(ref: str, uscc: str = USCC_A, project: str = "P1", date: str = "2023-01-10") -> dict[str, Any]:
+    return {"op": "apply", "ref": ref, "uscc": uscc, "measure": "M03-platform", "project": project, "date": date,
+            "facts": {"route": "dual-cross"}}
+
+
+def _event_count(db_url: str) -> int:
+    ledger = GrantsLedger(parse_store(db_url))
+    try:
+        return ledger.recorder.max_notification_id() or 0
+    finally:
+        ledger.close()
+
+
+def _import(db_url: str, path: Path) -> tuple[int, dict[str, Any]]:
+    result = cli(db_url, "import", str(path), "--json")
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_importing_the_same_file_twice_reports_the_same_outcomes_and_writes_nothing(db_url, tmp_path):
+    lines = [*SETUP, _apply("R-1"), {"op": "approve", "ref": "R-1", "date": "2023-02-01"},
+             {"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 100000000, "voucher": "V-1",
+              "date": "2023-03-01"},
+             {"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 1, "voucher": "V-2", "date": "2023-03-02"},
+             _apply("R-2", project="P2")]
+    path = write_lines(tmp_path / "file.jsonl", lines)
+    code, first = _import(db_url, path)
+    events = _event_count(db_url)
+    assert first["already"] == 0 and first["accepted"] == 7
+    assert [r["code"] for r in first["refused"]] == ["over-payment"]
+    again_code, again = _import(db_url, path)
+    assert again_code == code == 1
+    assert {k: again[k] for k in ("accepted", "refused", "warnings")} == \
+        {k: first[k] for k in ("accepted", "refused", "warnings")}
+    assert again["already"] == len(lines)
+    assert _event_count(db_url) == events
+    assert cli_json(db_url, "show", "R-1")["city_paid_fen"] == 100000000
+
+
+def test_approvals_and_payments_filed_before_their_application_are_not_decided_again(db_url, tmp_path):
+    """Issue 7: a second run used to record the approval and payment the first refused."""
+    lines = [*SETUP, {"op": "approve", "ref": "R-1", "date": "2023-02-01"},
+             {"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 100000000, "voucher": "V-1",
+              "date": "2023-03-01"},
+             _apply("R-1")]
+    path = write_lines(tmp_path / "early.jsonl", lines)
+    _, first = _import(db_url, path)
+    assert [(r["line"], r["code"]) for r in first["refused"]] == [(4, "unknown-application"),
+                                                                   (5, "unknown-application")]
+    events = _event_count(db_url)
+    _, again = _import(db_url, path)
+    assert again["refused"] == first["refused"] and again["already"] == len(lines)
+    assert _event_count(db_url) == events
+    shown = cli_json(db_url, "show", "R-1")
+    assert shown["status"] == "submitted" and shown["payments"] == []
+
+
+def test_an_import_cut_short_goes_on_after_the_last_recorded_line(tmp_path, monkeypatch):
+    import commands.imports as imports
+
+    url = f"sqlite:///{tmp_path / 'part.db'}"
+    lines = [json.dumps(x, ensure_ascii=False).encode() for x in
+             [*SETUP, _apply("R-1"), _apply("R-2", project="P2"), _apply("R-3", USCC_B)]]
+    original = imports._apply_line
+    calls: list[int] = []
+
+    def dies_at_line_5(led: Any, number: int, raw: bytes, operator: str) -> dict[str, Any]:
+        calls.append(number)
+        if number == 5 and len(calls) == 5:
+            raise SystemExit("killed")  # the process dies in the middle of the third chunk
+        return original(led, number, raw, operator)
+
+    monkeypatch.setattr(imports, "_apply_line", dies_at_line_5)
+    ledger = GrantsLedger(parse_store(url))
+    try:
+        import_lines(ledger, lines, "t", chunk=2)
+    except SystemExit:
+        pass
+    ledger.close()
+    calls.clear()
+    ledger = GrantsLedger(parse_store(url))
+    resumed = import_lines(ledger, lines, "t", chunk=2)
+    assert calls == [5, 6]  # lines 1-4 were recorded with their chunks' events; they are not decided again
+    assert resumed == {"accepted": 6, "refused": [], "warnings": [], "already": 4}
+    assert ledger.show("R-3")["status"] == "submitted"
+    ledger.close()
+
+
+def _interfering_ledger(url: str, after_line_op: str, interference: dict[str, Any]) -> tuple[GrantsLedger, Any]:
+    """A ledger whose batch lets another writer record `interference` right after the first
+    command with op `after_line_op` inside a chunk (as another process would, between two lines)."""
+    ours, theirs = GrantsLedger(parse_store(url)), GrantsLedger(parse_store(url))
+    original = ours.execute
+    done: list[bool] = []
+
+    def execute_then_interfere(command: Any) -> dict[str, Any]:
+        try:
+            return original(command)
+        finally:  # accepted or refused
+            if ours._batch is not None and not done and type(command).__name__.lower() == after_line_op:
+                done.append(True)
+                theirs.execute(parse_command(interference, "other"))
+
+    ours.execute = execute_then_interfere  # type: ignore[method-assign]
+    return ours, theirs
+
+
+def _setup(url: str, extra: list[dict[str, Any]] = ()) -> None:
+    ledger = GrantsLedger(parse_store(url))
+    lines = [json.dumps(x, ensure_ascii=False).encode() for x in [*SETUP, *extra]]
+    assert import_lines(ledger, lines, "setup")["refused"] == []
+    ledger.close()
+
+
+def test_an_application_filed_by_another_writer_mid_chunk_is_seen_by_the_later_lines(db_url):
+    """Issue 7 (a): the chunk's copy of the enterprise lacked the application the
+    filing-number index already had: KeyError, exit 70."""
+    _setup(db_url, [_apply("R-1")])
+    ours, theirs = _interfering_ledger(db_url, "apply", _apply("R-9", project="P9"))
+    lines = [json.dumps(x, ensure_ascii=False).encode() for x in [
+        _apply("R-1"),  # refused (duplicate-ref) after reading the enterprise: the chunk holds a copy of it
+        {"op": "approve", "ref": "R-9", "date": "2023-02-01"},
+    ]]
+    result = import_lines(ours, lines, "t")
+    assert [r["code"] for r in result["refused"]] == ["duplicate-ref"] and result["accepted"] == 1
+    assert ours.show("R-9")["status"] == "approved"
+    ours.close()
+    theirs.close()
+
+
+def test_a_payment_is_not_refused_on_a_stale_copy_of_an_application_another_writer_approved(db_url):
+    """Issue 7 (b): `wrong-state: R-1 is submitted` although R-1 was approved, and the
+    refusal stood because a refused line writes nothing for a version check to catch."""
+    _setup(db_url, [_apply("R-1")])
+    ours, theirs = _interfering_ledger(db_url, "apply", {"op": "approve", "ref": "R-1", "date": "2023-02-01"})
+    lines = [json.dumps(x, ensure_ascii=False).encode() for x in [
+        _apply("R-1"),  # refused (duplicate-ref) after reading the enterprise: the chunk holds a copy of it
+        {"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 100000000, "voucher": "V-1",
+         "date": "2023-03-01"},
+    ]]
+    result = import_lines(ours, lines, "t")
+    assert [r["code"] for r in result["refused"]] == ["duplicate-ref"] and result["accepted"] == 1
+    assert ours.show("R-1")["city_paid_fen"] == 100000000
+    ours.close()
+    theirs.close()
+
+
+def test_a_line_refused_for_a_missing_application_is_decided_again_once_it_exists(db_url):
+    """A refusal writes no event of its own: it is checked by the versions it read
+    (here: the filing-number index did not exist)."""
+    _setup(db_url)
+    ours, theirs = _interfering_ledger(db_url, "approve", _apply("R-7"))
+    lines = [b'{"op": "approve", "ref": "R-7", "date": "2023-02-01"}']
+    result = import_lines(ours, lines, "t")
+    # In commit order the other writer's application comes first: the approval stands.
+    assert result == {"accepted": 1, "refused": [], "warnings": [], "already": 0}
+    assert ours.show("R-7")["status"] == "approved"
+    ours.close()
+    theirs.close()
+
+
+def test_a_single_command_refused_on_a_stale_read_is_decided_again(db_url, monkeypatch):
+    from ledger import rules
+
+    _setup(db_url, [_apply("R-1")])
+    ours, theirs = GrantsLedger(parse_store(db_url)), GrantsLedger(parse_store(db_url))
+    original = rules.decide_payment
+    calls: list[bool] = []
+
+    def approve_elsewhere_first(*args: Any, **kwargs: Any) -> Any:
+        if not calls:  # after this command read R-1 as submitted, another writer approves it
+            calls.append(True)
+            theirs.execute(parse_command({"op": "approve", "ref": "R-1", "date": "2023-02-01"}, "other"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "decide_payment", approve_elsewhere_first)
+    result = ours.execute(parse_command({"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 100000000,
+                                         "voucher": "V-1", "date": "2023-03-01"}, "t"))
+    assert result["amount_fen"] == 100000000
+    ours.close()
+    theirs.close()
+
+
+def test_import_lines_leave_no_ledger_events_when_the_file_is_empty(tmp_path):
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    path = tmp_path / "empty.jsonl"
+    path.write_text("# nothing yet\n\n", encoding="utf-8")
+    assert cli_json(url, "import", str(path)) == {"accepted": 0, "refused": [], "warnings": [], "already": 0}
+    assert _event_count(url) == 0
+
+
+def test_a_batch_is_not_written_when_a_stream_it_only_read_has_moved(db_url):
+    """The recorder checks the versions a write read inside the write's own transaction."""
+    import pytest
+
+    from ledger.domain import enterprise_id
+    from ledger.recorders import StaleRead
+
+    _setup(db_url)
+    ours, theirs = GrantsLedger(parse_store(db_url)), GrantsLedger(parse_store(db_url))
+    before = ours.recorder.max_notification_id()
+    with pytest.raises(StaleRead) as stale:
+        with ours.batch():
+            assert ours._get(enterprise_id(USCC_A)) is not None  # read only
+            theirs.execute(parse_command({"op": "external-award", "uscc": USCC_A, "project": "P", "policy": "其他",
+                                          "amount_fen": 100, "date": "2022-12-01"}, "other"))
+            ours.execute(parse_command(_apply("R-1", USCC_B), "t"))  # writes other streams
+    assert stale.value.moved == {enterprise_id(USCC_A): (1, 2)}
+    assert ours.recorder.max_notification_id() == before + 1  # only the other writer's event
+    ours.close()
+    theirs.close()
