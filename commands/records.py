@@ -65,6 +65,11 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
 
 def summary(result: dict[str, Any]) -> str:
     op = result["op"]
+    if result.get("already_recorded"):
+        key = result.get("ref") or result.get("uscc") or result.get("version")
+        when = f" on {result['recorded_on']}" if result.get("recorded_on") else ""
+        who = f" by {result['recorded_by']}" if result.get("recorded_by") else ""
+        return f"{key}: already recorded 已记录 ({op}{when}{who}); nothing written"
     if op == "register":
         return f"registered {result['uscc']} {result['name']} ({result['area']})"
     if op in ("apply", "amend"):

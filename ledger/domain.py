@@ -242,6 +242,7 @@ class Enterprise(Aggregate):
         self.name = name
         self.area = area
         self.registered_on = date
+        self.registered_by = by
         self.applications: dict[str, ApplicationState] = {}
         self.external_awards: list[ExternalAward] = []
 

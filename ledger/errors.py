@@ -24,6 +24,7 @@ WRONG_STATE = "wrong-state"
 DUPLICATE_REF = "duplicate-ref"
 UNKNOWN_PAYMENT = "unknown-payment"
 OVER_RECOVERY = "over-recovery"
+CONFLICTING_RETRY = "conflicting-retry"
 
 CODES = (
     INVALID_INPUT,
@@ -41,6 +42,7 @@ CODES = (
     DUPLICATE_REF,
     UNKNOWN_PAYMENT,
     OVER_RECOVERY,
+    CONFLICTING_RETRY,
 )
 
 

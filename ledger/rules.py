@@ -56,9 +56,14 @@ class Adoption:
     ends: date
 
 
+def version_id(cmd: intake.AdoptPolicy) -> str:
+    """The id an adoption is recorded under: given, or ``{catalogue}@{effective}``."""
+    return cmd.version or f"{catalogue(cmd.catalogue or CURRENT_CATALOGUE).id}@{cmd.effective.isoformat()}"
+
+
 def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoption:
     cat = catalogue(cmd.catalogue or CURRENT_CATALOGUE)
-    version = cmd.version or f"{cat.id}@{cmd.effective.isoformat()}"
+    version = version_id(cmd)
     if book is not None and version in book.versions:
         raise Refused(DUPLICATE_REF, f"policy version {version!r} was already adopted", field="version")
     return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years))

@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from ledger import intake, rules
+from ledger import intake, retries, rules
 from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
     APPROVED,
@@ -55,7 +55,7 @@ from ledger.domain import (
     task_quota_id,
     voucher_ref_id,
 )
-from ledger.errors import DUPLICATE_REF, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.money import format_fen
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
@@ -319,7 +319,11 @@ class GrantsLedger(Application):
 
     def adopt_policy(self, cmd: intake.AdoptPolicy) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
-            book = self.policy_book() or PolicyBook()
+            book = self.policy_book()
+            again = retries.adoption(book, cmd, rules.version_id(cmd))
+            if again is not None:
+                return again
+            book = book or PolicyBook()
             adoption = rules.decide_adoption(book, cmd)
             book.adopt(version=adoption.version, catalogue=adoption.catalogue, effective=adoption.effective,
                        ends=adoption.ends, date=cmd.date, by=cmd.by)
@@ -330,8 +334,9 @@ class GrantsLedger(Application):
 
     def register(self, cmd: intake.Register) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
-            if self._get(enterprise_id(cmd.uscc)) is not None:
-                raise Refused(DUPLICATE_REF, f"uscc: {cmd.uscc} is already registered", field="uscc")
+            again = retries.registration(self._get(enterprise_id(cmd.uscc)), cmd)
+            if again is not None:
+                return again
             enterprise = Enterprise(uscc=cmd.uscc, name=cmd.name, area=cmd.area, date=cmd.date, by=cmd.by)
             self.save(enterprise)
             return {"op": "register", "uscc": cmd.uscc, "name": cmd.name, "area": cmd.area}
@@ -340,9 +345,10 @@ class GrantsLedger(Application):
     def apply(self, cmd: intake.Apply) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise(cmd.uscc)
-            if self._get(application_ref_id(cmd.ref)) is not None:
-                raise Refused(DUPLICATE_REF, f"ref: an application with filing number {cmd.ref!r} already exists",
-                              field="ref")
+            index = self._get(application_ref_id(cmd.ref))
+            again = retries.submission(self._enterprise(index.uscc) if index else None, self.policy_book(), cmd)
+            if again is not None:
+                return again
             rules.not_before_registration(enterprise, cmd.date)
             submission = rules.decide_submission(self.policy_book(), cmd)
             enterprise.submit(ref=cmd.ref, measure=cmd.measure, project=cmd.project, facts=submission.facts,
@@ -360,6 +366,12 @@ class GrantsLedger(Application):
             enterprise = self._enterprise_of(cmd.ref)
             book = self.policy_book()
             assert book is not None  # an application exists only under an adopted version
+            app = enterprise.applications[cmd.ref]
+            if app.amendments:
+                measure = catalogue(book.versions[app.policy_version].catalogue).measure(app.measure)
+                again = retries.amendment(app, measure.normalize(cmd.facts), cmd)
+                if again is not None:
+                    return again
             amendment = rules.decide_amendment(book, enterprise, cmd)
             enterprise.amend(ref=cmd.ref, facts=amendment.facts, date=cmd.date, by=cmd.by, reason=cmd.reason)
             self.save(enterprise)
@@ -372,6 +384,9 @@ class GrantsLedger(Application):
     def withdraw(self, cmd: intake.Withdraw) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
+            again = retries.withdrawal(enterprise.applications[cmd.ref], cmd)
+            if again is not None:
+                return again
             rules.decide_withdrawal(enterprise, cmd)
             enterprise.withdraw(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason)
             self.save(enterprise)
@@ -383,6 +398,9 @@ class GrantsLedger(Application):
             enterprise = self._enterprise_of(cmd.ref)
             book = self.policy_book()
             assert book is not None
+            again = retries.revocation(enterprise.applications[cmd.ref], cmd)
+            if again is not None:
+                return again
             revocation = rules.decide_revocation(book, enterprise, cmd)
             app = enterprise.applications[cmd.ref]
             paid = {payer: app.paid_fen(payer) for payer in PAYERS}
@@ -405,6 +423,9 @@ class GrantsLedger(Application):
     def reverse_payment(self, cmd: intake.ReversePayment) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
+            again = retries.reversal(enterprise.applications[cmd.ref], cmd)
+            if again is not None:
+                return again
             amount = rules.decide_reversal(enterprise, cmd)
             enterprise.reverse_payment(ref=cmd.ref, payer=cmd.payer, voucher=cmd.voucher, amount_fen=amount,
                                        date=cmd.date, by=cmd.by, reason=cmd.reason)
@@ -417,11 +438,12 @@ class GrantsLedger(Application):
     def recover(self, cmd: intake.Recover) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
-            treasury = rules.decide_recovery(enterprise, cmd)
-            used = self._get(receipt_ref_id(treasury, cmd.voucher))
-            if used is not None:
-                raise Refused(DUPLICATE_REF, f"voucher: receipt {cmd.voucher!r} of the {treasury} treasury was already "
-                              f"used for {used.ref} ({format_fen(used.amount_fen)} yuan)", field="voucher")
+            treasury = rules.treasury_of(enterprise, cmd.payer)
+            again = retries.recovery(self._get(receipt_ref_id(treasury, cmd.voucher)),
+                                     enterprise.applications.get(cmd.ref), cmd, treasury)
+            if again is not None:
+                return again
+            rules.decide_recovery(enterprise, cmd)
             enterprise.record_recovery(ref=cmd.ref, payer=cmd.payer, treasury=treasury, amount_fen=cmd.amount_fen,
                                        voucher=cmd.voucher, date=cmd.date, by=cmd.by, reason=cmd.reason)
             index = ReceiptRef(treasury=treasury, voucher=cmd.voucher, ref=cmd.ref, payer=cmd.payer,
@@ -436,6 +458,9 @@ class GrantsLedger(Application):
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
             app = enterprise.applications[cmd.ref]
+            again = retries.approval(app, cmd)
+            if again is not None:
+                return again
             book = self.policy_book()
             assert book is not None  # an application exists only under an adopted version
             version = book.versions[app.policy_version]
@@ -464,6 +489,9 @@ class GrantsLedger(Application):
     def reject(self, cmd: intake.Reject) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
+            again = retries.rejection(enterprise.applications[cmd.ref], cmd)
+            if again is not None:
+                return again
             rules.decide_rejection(enterprise, cmd)
             enterprise.reject(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason)
             self.save(enterprise)
@@ -473,11 +501,12 @@ class GrantsLedger(Application):
     def pay(self, cmd: intake.Pay) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise_of(cmd.ref)
-            treasury = rules.decide_payment(enterprise, cmd)
-            used = self._get(voucher_ref_id(treasury, cmd.voucher))
-            if used is not None:
-                raise Refused(DUPLICATE_REF, f"voucher: {cmd.voucher!r} of the {treasury} treasury was already used "
-                              f"for {used.ref} ({format_fen(used.amount_fen)} yuan)", field="voucher")
+            treasury = rules.treasury_of(enterprise, cmd.payer)
+            again = retries.payment(self._get(voucher_ref_id(treasury, cmd.voucher)),
+                                    enterprise.applications.get(cmd.ref), cmd, treasury)
+            if again is not None:
+                return again
+            rules.decide_payment(enterprise, cmd)
             enterprise.record_payment(ref=cmd.ref, payer=cmd.payer, treasury=treasury, amount_fen=cmd.amount_fen,
                                       voucher=cmd.voucher, date=cmd.date, by=cmd.by)
             index = VoucherRef(treasury=treasury, voucher=cmd.voucher, ref=cmd.ref, payer=cmd.payer,
@@ -490,12 +519,10 @@ class GrantsLedger(Application):
     def record_external_award(self, cmd: intake.ExternalAward) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
             enterprise = self._enterprise(cmd.uscc)
+            again = retries.external_award(enterprise, cmd)
+            if again is not None:
+                return again
             rules.not_before_registration(enterprise, cmd.date)
-            for ext in enterprise.external_awards:
-                if (ext.project, ext.policy, ext.amount_fen, ext.date) == (cmd.project, cmd.policy, cmd.amount_fen,
-                                                                            cmd.date):
-                    raise Refused(DUPLICATE_REF, f"policy: this award under {cmd.policy!r} for project "
-                                  f"{cmd.project} on {cmd.date} is already recorded", field="policy")
             enterprise.record_external_award(project=cmd.project, policy=cmd.policy, amount_fen=cmd.amount_fen,
                                              date=cmd.date, by=cmd.by, note=cmd.note)
             self.save(enterprise)

@@ -42,7 +42,7 @@ CONTRACT_LINES = [
     {"op": "apply", "ref": "A-007", "uscc": USCC_A, "measure": "M07-base", "project": "P7",
      "date": "2025-09-01", "facts": {"tier": "national"}},                                 # outside-validity
     {"op": "apply", "ref": "A-001", "uscc": USCC_A, "measure": "M07-base", "project": "P7",
-     "date": "2023-01-10", "facts": {"tier": "national"}},                                 # duplicate-ref
+     "date": "2023-01-10", "facts": {"tier": "national"}},                                 # conflicting-retry
     {"op": "pay", "ref": "A-004", "payer": "city", "amount_fen": 1, "voucher": "V-10",
      "date": "2023-07-01"},                                                                # wrong-state
     {"op": "approve", "ref": "NOPE", "date": "2023-06-10"},                               # unknown-application
@@ -58,11 +58,15 @@ CONTRACT_LINES = [
     {"op": "apply", "ref": "A-011", "uscc": USCC_A, "measure": "M18-park", "project": "PARK",
      "date": "2023-01-10", "facts": {"enterprises": 19, "revenue_yuan": "40亿"}},         # recorded, with a warning
     {"op": "approve", "ref": "A-011", "date": "2023-02-01"},                               # not-eligible
+    {"op": "apply", "ref": "A-001", "uscc": USCC_B, "measure": "M07-base", "project": "P7",
+     "date": "2023-01-10", "facts": {"tier": "national"}},                                 # duplicate-ref
+    {"op": "pay", "ref": "A-002", "payer": "city", "amount_fen": 1, "voucher": "V-1",
+     "date": "2023-05-01"},                                                                # duplicate-ref
 ]
 EXPECTED_REFUSALS = [
     (14, "already-awarded"), (15, "over-payment"), (16, "not-grantable"), (17, "unknown-measure"),
-    (18, "outside-validity"), (19, "duplicate-ref"), (20, "wrong-state"), (21, "unknown-application"),
-    (22, "invalid-input"), (23, "unknown-enterprise"), (26, "duplicate-award"), (28, "not-eligible"),
+    (18, "outside-validity"), (19, "conflicting-retry"), (20, "wrong-state"), (21, "unknown-application"),
+    (22, "invalid-input"), (23, "unknown-enterprise"), (26, "duplicate-award"), (28, "not-eligible"), (29, "duplicate-ref"), (30, "duplicate-ref"),
 ]
 
 

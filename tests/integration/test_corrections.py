@@ -66,9 +66,16 @@ ALLOWED = {"amend": {"submitted"}, "withdraw": {"submitted"}, "revoke": {"approv
            "reject": {"submitted"}, "pay": {"approved"}}
 
 
+# The op was done before (to reach the state), on another day: a repeat with other content.
+DONE_BEFORE = {("approved", "approve"), ("revoked", "approve"), ("revoked", "revoke"), ("rejected", "reject"),
+               ("withdrawn", "withdraw")}
+
+
 def _expected(state: str, op: str) -> str:
     if state in ALLOWED[op]:
         return "ok"
+    if (state, op) in DONE_BEFORE:
+        return "conflicting-retry"
     if op == "reverse-payment":
         return "unknown-payment"  # only approved and revoked applications have a payment to reverse
     return "wrong-state"
@@ -146,7 +153,7 @@ def test_a_reversed_payment_no_longer_counts_and_its_voucher_stays_used(paid):
     assert right.exit_code == 0, right.stderr
     twice = _run(db, "reverse-payment", "A-1", "--payer", "city", "--voucher", "V-2", "--date", "2023-03-08",
                  "--reason", "再次")
-    assert twice.exit_code == 1 and _code(twice) == "wrong-state"
+    assert twice.exit_code == 1 and _code(twice) == "conflicting-retry"  # reversed once, on another day
     rows = {r["area"]: r for r in cli_json(db, "report", "shares")["areas"]}
     assert rows["张湾区"]["city_paid_fen"] == 500000
     assert _enterprise(db, USCC_A)["city_paid_fen"] == 500000
@@ -193,7 +200,13 @@ def test_a_revoked_award_is_owed_no_more_and_what_was_paid_is_recovered_at_most_
     assert part.exit_code == 0, part.stderr
     same_receipt = _run(db, "recover", "A-1", "--payer", "city", "--amount-fen", "1", "--voucher", "R-1",
                         "--date", "2023-07-02")
-    assert same_receipt.exit_code == 1 and _code(same_receipt) == "duplicate-ref"
+    assert same_receipt.exit_code == 1 and _code(same_receipt) == "conflicting-retry"  # same receipt, other amount
+    repeated = _run(db, "recover", "A-1", "--payer", "city", "--amount", "3000", "--voucher", "R-1", "--date",
+                    "2023-07-01")
+    assert repeated.exit_code == 0 and json.loads(repeated.stdout)["already_recorded"] is True
+    other_payer = _run(db, "recover", "A-1", "--payer", "county", "--amount-fen", "1", "--voucher", "R-1",
+                       "--date", "2023-07-02")
+    assert other_payer.exit_code == 1 and _code(other_payer) == "over-recovery"  # the area's own series; it paid 0
     rest = _run(db, "recover", "A-1", "--payer", "city", "--amount-fen", "200001", "--voucher", "R-2",
                 "--date", "2023-07-02")
     assert rest.exit_code == 1 and _code(rest) == "over-recovery"

@@ -146,11 +146,11 @@ def test_an_application_filed_by_another_writer_mid_chunk_is_seen_by_the_later_l
     _setup(db_url, [_apply("R-1")])
     ours, theirs = _interfering_ledger(db_url, "apply", _apply("R-9", project="P9"))
     lines = [json.dumps(x, ensure_ascii=False).encode() for x in [
-        _apply("R-1"),  # refused (duplicate-ref) after reading the enterprise: the chunk holds a copy of it
+        _apply("R-1", project="P-other"),  # refused (conflicting-retry) after reading the enterprise: a copy of it
         {"op": "approve", "ref": "R-9", "date": "2023-02-01"},
     ]]
     result = import_lines(ours, lines, "t")
-    assert [r["code"] for r in result["refused"]] == ["duplicate-ref"] and result["accepted"] == 1
+    assert [r["code"] for r in result["refused"]] == ["conflicting-retry"] and result["accepted"] == 1
     assert ours.show("R-9")["status"] == "approved"
     ours.close()
     theirs.close()
@@ -162,12 +162,12 @@ def test_a_payment_is_not_refused_on_a_stale_copy_of_an_application_another_writ
     _setup(db_url, [_apply("R-1")])
     ours, theirs = _interfering_ledger(db_url, "apply", {"op": "approve", "ref": "R-1", "date": "2023-02-01"})
     lines = [json.dumps(x, ensure_ascii=False).encode() for x in [
-        _apply("R-1"),  # refused (duplicate-ref) after reading the enterprise: the chunk holds a copy of it
+        _apply("R-1", project="P-other"),  # refused (conflicting-retry) after reading the enterprise: a copy of it
         {"op": "pay", "ref": "R-1", "payer": "city", "amount_fen": 100000000, "voucher": "V-1",
          "date": "2023-03-01"},
     ]]
     result = import_lines(ours, lines, "t")
-    assert [r["code"] for r in result["refused"]] == ["duplicate-ref"] and result["accepted"] == 1
+    assert [r["code"] for r in result["refused"]] == ["conflicting-retry"] and result["accepted"] == 1
     assert ours.show("R-1")["city_paid_fen"] == 100000000
     ours.close()
     theirs.close()

@@ -74,7 +74,7 @@ def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
         command = intake.parse_command(line, f"w{n}")
         tally["commands"] += 1
         try:
-            ledger.execute(command)
+            result = ledger.execute(command)
         except Refused as refusal:
             tally["refused"] += 1
             tally["codes"][refusal.code] = tally["codes"].get(refusal.code, 0) + 1
@@ -83,7 +83,9 @@ def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
             tally["busy"] += 1
             continue
         tally["ok"] += 1
-        if kind == "approve":
+        if result.get("already_recorded"):
+            tally["already"] = tally.get("already", 0) + 1  # the same approval sent again: answered, not made twice
+        elif kind == "approve":
             tally["approved"].append(ref)
         elif kind == "pay":
             tally["paid"].append((ref, command.payer, command.amount_fen))

@@ -115,6 +115,7 @@ class Filed:
     facts: dict[str, Any] = field(default_factory=dict)  # as (last) filed
     task: str | None = None
     eligible: bool = True  # the facts as (last) filed meet the clause
+    amended_on: str | None = None
     status: str = "submitted"
     entitlement: int = 0
     awarded: int = 0
@@ -335,6 +336,8 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         got = Award(result["entitlement_fen"], result["awarded_fen"], result["city_share_fen"],
                     result["county_share_fen"])
         assert got == expected, (filed, got, expected)
+        again = self.run(**line)  # the same approval sent again is answered, not decided twice
+        assert again["already_recorded"] is True and again["awarded_fen"] == expected.awarded, again
         filed.status = "approved"
         filed.entitlement, filed.awarded, filed.city, filed.county = (expected.entitlement, expected.awarded,
                                                                       expected.city, expected.county)
@@ -382,13 +385,17 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         filed = self.filed[data.draw(st.sampled_from(self.amendable()), label="ref")]
         facts, clause_fen = amended_facts(filed.measure, data.draw)
         line = {"op": "amend", "ref": filed.ref, "facts": facts, "date": self.advance(days), "reason": "补正材料"}
-        if facts == filed.facts:
-            event("amend: the same facts")
-            assert self.refusal(**line) == "invalid-input"  # an amendment must change something
+        if facts == filed.facts:  # the last amendment's facts (an amendment always changes the facts filed)
+            if line["date"] == filed.amended_on:
+                event("amend: sent again")
+                assert self.run(**line)["already_recorded"] is True
+            else:
+                event("amend: the same facts on another day")
+                assert self.refusal(**line) == "conflicting-retry"
             return
         result = self.run(**line)
         assert (result["status"], result["eligible"], result["entitlement_fen"]) == ("submitted", True, clause_fen)
-        filed.clause_fen, filed.facts, filed.eligible = clause_fen, facts, True
+        filed.clause_fen, filed.facts, filed.eligible, filed.amended_on = clause_fen, facts, True, line["date"]
 
     def amendable(self) -> list[str]:
         return [ref for ref in self.with_status("submitted") if self.filed[ref].measure in (SECURITY, EDGE)]
@@ -434,7 +441,8 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         assert self.run(**line)["paid_fen"] == filed.paid[payer] - amount
         filed.paid[payer] -= amount
         filed.payments.remove((payer, voucher, amount))
-        assert self.refusal(**line) == "wrong-state"  # a payment is reversed once
+        assert self.run(**line)["already_recorded"] is True  # sent again: answered, not reversed twice
+        assert self.refusal(**{**line, "reason": "再次冲销"}) == "conflicting-retry"  # a payment is reversed once
 
     @precondition(lambda self: self.with_status("revoked"))
     @rule(data=st.data(), payer=st.sampled_from(PAYERS), days=st.integers(0, 10))

@@ -72,19 +72,23 @@ def test_an_external_award_after_a_local_one_is_recorded_and_flagged(app):
     assert enterprise.external_awards[0].note == "文号 1"
 
 
-def test_the_same_external_award_twice_is_refused(app):
+def test_the_same_external_award_twice_is_recorded_once(app):
     line = {"op": "external-award", "uscc": USCC_A, "project": "P", "policy": "其他政策", "amount_fen": 100,
             "date": "2023-05-01"}
     run(app, **line)
-    assert refusal(app, **line) == "duplicate-ref"
+    assert run(app, **line)["already_recorded"] is True
+    enterprise = app.repository.get(Enterprise.create_id(USCC_A))
+    assert len(enterprise.external_awards) == 1
 
 
 def test_a_voucher_is_used_once_per_treasury(app):
     security(app, "S-1")
     run(app, op="approve", ref="S-1", date="2023-04-01")
     run(app, op="pay", ref="S-1", payer="city", amount_fen=100, voucher="V-1", date="2023-05-01")
-    assert refusal(app, op="pay", ref="S-1", payer="city", amount_fen=100, voucher="V-1",
-                   date="2023-05-01") == "duplicate-ref"
+    assert run(app, op="pay", ref="S-1", payer="city", amount_fen=100, voucher="V-1",
+               date="2023-05-01")["already_recorded"] is True  # sent again
+    assert refusal(app, op="pay", ref="S-1", payer="city", amount_fen=200, voucher="V-1",
+                   date="2023-05-01") == "conflicting-retry"
     run(app, op="pay", ref="S-1", payer="county", amount_fen=100, voucher="V-1", date="2023-05-01")  # other treasury
 
 
