@@ -405,6 +405,7 @@ class PolicyVersion:
     ends: date  # first day outside the window
     adopted_on: date
     by: str
+    edition: dict[str, Any] | None = None  # the edition's full content; None: the built-in catalogue named
 
     def covers(self, day: date) -> bool:
         return self.effective <= day < self.ends
@@ -427,8 +428,11 @@ class PolicyBook(Aggregate):
         self.versions: dict[str, PolicyVersion] = {}
 
     @event("PolicyAdopted", topic="grants:PolicyBook.PolicyAdopted")
-    def adopt(self, version: str, catalogue: str, effective: date, ends: date, date: date, by: str) -> None:
-        self.versions[version] = PolicyVersion(version, catalogue, effective, ends, date, by)
+    def adopt(self, version: str, catalogue: str, effective: date, ends: date, date: date, by: str,
+              edition: dict[str, Any] | None = None) -> None:
+        """``edition`` is the full content of the edition adopted, so replay needs no file; events
+        recorded before editions were data have none and mean the built-in catalogue ``catalogue``."""
+        self.versions[version] = PolicyVersion(version, catalogue, effective, ends, date, by, edition)
 
     def version_for(self, day: date) -> PolicyVersion | None:
         """The version in force on ``day``: of those whose window holds it, the latest to take effect."""
