@@ -444,10 +444,7 @@ class GrantsLedger(Application):
             if measure.quota is not None:
                 quota = self._get(task_quota_id(measure.id, app.facts[measure.quota.year_fact]))
             decision = rules.decide_approval(enterprise, cmd, version, quota)
-            enterprise.approve(ref=cmd.ref, date=cmd.date, by=cmd.by, policy_version=app.policy_version,
-                               entitlement_fen=decision.entitlement_fen, awarded_fen=decision.awarded_fen,
-                               city_share_fen=decision.city_share_fen, county_share_fen=decision.county_share_fen,
-                               basis=decision.basis, trace=decision.trace)
+            enterprise.record_approval(decision, date=cmd.date, by=cmd.by, policy_version=app.policy_version)
             touched: list[Any] = [enterprise]
             if decision.quota_item is not None:
                 measure_id, year, item = decision.quota_item
