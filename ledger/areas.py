@@ -1,6 +1,8 @@
 """The county-level areas of Shiyan. Each enterprise belongs to exactly one, and
 the county half of its awards is owed by that area's treasury."""
 
+from enum import StrEnum
+
 AREAS = (
     "茅箭区",
     "张湾区",
@@ -14,6 +16,13 @@ AREAS = (
     "武当山旅游经济特区",
 )
 
-CITY = "city"
-COUNTY = "county"
-PAYERS = (CITY, COUNTY)
+class Payer(StrEnum):
+    """Who owes a half of an award; the stored value is the string."""
+
+    CITY = "city"  # 市级财政
+    COUNTY = "county"  # the treasury of the enterprise's county-level area
+
+
+CITY = Payer.CITY
+COUNTY = Payer.COUNTY
+PAYERS = tuple(Payer)

@@ -31,19 +31,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://grants-ledger.shiyan/ids")
 
-SUBMITTED = "submitted"
-APPROVED = "approved"
-REJECTED = "rejected"
-WITHDRAWN = "withdrawn"  # 撤回: the applicant took it back before a decision
-REVOKED = "revoked"  # 撤销: an approved award withdrawn by the document that ordered it
-STATUSES = (SUBMITTED, APPROVED, REJECTED, WITHDRAWN, REVOKED)
+class Status(StrEnum):
+    """The status of an application; the stored and printed value is the string."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # 撤回: the applicant took it back before a decision
+    REVOKED = "revoked"  # 撤销: an approved award withdrawn by the document that ordered it
+
+
+SUBMITTED = Status.SUBMITTED
+APPROVED = Status.APPROVED
+REJECTED = Status.REJECTED
+WITHDRAWN = Status.WITHDRAWN
+REVOKED = Status.REVOKED
+STATUSES = tuple(Status)
 
 
 def enterprise_id(uscc: str) -> UUID:
@@ -224,6 +235,25 @@ class ExternalAward:
     note: str | None = None
 
 
+class ApprovalDecision(Protocol):
+    """An approval as the rules decided it (``rules.Approval``): what ``Enterprise.record_approval`` records."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def entitlement_fen(self) -> int: ...
+    @property
+    def awarded_fen(self) -> int: ...
+    @property
+    def city_share_fen(self) -> int: ...
+    @property
+    def county_share_fen(self) -> int: ...
+    @property
+    def basis(self) -> str | None: ...
+    @property
+    def trace(self) -> list[dict[str, Any]]: ...
+
+
 class Enterprise(Aggregate):
     """An enterprise and everything the ledger holds about its awards."""
 
@@ -263,6 +293,13 @@ class Enterprise(Aggregate):
         app.entitlement_fen, app.awarded_fen = entitlement_fen, awarded_fen
         app.city_share_fen, app.county_share_fen = city_share_fen, county_share_fen
         app.basis, app.trace = basis, list(trace)
+
+    def record_approval(self, decision: ApprovalDecision, *, date: date, by: str, policy_version: str) -> None:
+        """Record a decided approval as one value; the event keeps its field names (replay is unchanged)."""
+        self.approve(ref=decision.ref, date=date, by=by, policy_version=policy_version,
+                     entitlement_fen=decision.entitlement_fen, awarded_fen=decision.awarded_fen,
+                     city_share_fen=decision.city_share_fen, county_share_fen=decision.county_share_fen,
+                     basis=decision.basis, trace=decision.trace)
 
     @event("ApplicationRejected", topic="grants:Enterprise.ApplicationRejected")
     def reject(self, ref: str, date: date, by: str, reason: str) -> None:
@@ -406,6 +443,7 @@ class PolicyVersion:
     ends: date  # first day outside the window
     adopted_on: date
     by: str
+    edition: dict[str, Any] | None = None  # the edition's full content; None: the built-in catalogue named
 
     def covers(self, day: date) -> bool:
         return self.effective <= day < self.ends
@@ -428,8 +466,11 @@ class PolicyBook(Aggregate):
         self.versions: dict[str, PolicyVersion] = {}
 
     @event("PolicyAdopted", topic="grants:PolicyBook.PolicyAdopted")
-    def adopt(self, version: str, catalogue: str, effective: date, ends: date, date: date, by: str) -> None:
-        self.versions[version] = PolicyVersion(version, catalogue, effective, ends, date, by)
+    def adopt(self, version: str, catalogue: str, effective: date, ends: date, date: date, by: str,
+              edition: dict[str, Any] | None = None) -> None:
+        """``edition`` is the full content of the edition adopted, so replay needs no file; events
+        recorded before editions were data have none and mean the built-in catalogue ``catalogue``."""
+        self.versions[version] = PolicyVersion(version, catalogue, effective, ends, date, by, edition)
 
     def version_for(self, day: date) -> PolicyVersion | None:
         """The version in force on ``day``: of those whose window holds it, the latest to take effect."""

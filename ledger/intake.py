@@ -98,6 +98,7 @@ class AdoptPolicy:
     catalogue: str | None
     date: date
     by: str
+    edition: dict[str, Any] | None = None  # an edition's content (checked by the rules against its rule set)
 
 
 @dataclass(frozen=True)
@@ -220,15 +221,22 @@ Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAwa
 
 
 def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None) -> AdoptPolicy:
-    _only(data, "adopt-policy", {"effective", "version", "catalogue", "date", "by"})
+    _only(data, "adopt-policy", {"effective", "version", "catalogue", "date", "by", "edition"})
     effective = _date(data, "effective", today=today)
     assert effective is not None
+    edition = data.get("edition")
+    if edition is not None and not isinstance(edition, dict):
+        raise invalid("edition", "must be the content of an edition (an object), as `grants policy adopt "
+                      "--edition FILE` reads it")
+    if edition is not None and data.get("catalogue") is not None:
+        raise invalid("catalogue", "give an edition or a built-in catalogue, not both")
     return AdoptPolicy(
         effective=effective,
         version=_key(data, "version", required=False),
         catalogue=_key(data, "catalogue", required=False),
         date=_date(data, "date", required=False, today=today) or effective,
         by=_by(data, default_by),
+        edition=edition,
     )
 
 

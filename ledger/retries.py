@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger import intake
+from ledger import intake, rules
 from ledger.domain import (
     APPROVED,
     REJECTED,
@@ -63,9 +63,12 @@ def adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy, version_id: str) 
     if book is None or version_id not in book.versions:
         return None
     v: PolicyVersion = book.versions[version_id]
+    given = rules.adopted_content(cmd)
+    recorded = None if v.edition is None or given is None else rules.adopted_content_of(v)
     _check("version", f"policy version {version_id!r}",
-           {"effective": v.effective, "catalogue": v.catalogue, "date": v.adopted_on},
-           {"effective": cmd.effective, "catalogue": cmd.catalogue or v.catalogue, "date": cmd.date})
+           {"effective": v.effective, "catalogue": v.catalogue, "date": v.adopted_on, "edition": recorded},
+           {"effective": cmd.effective, "catalogue": v.catalogue if cmd.edition is not None or not cmd.catalogue
+            else cmd.catalogue, "date": cmd.date, "edition": given})
     return _already({"op": "adopt-policy", "version": v.version, "catalogue": v.catalogue,
                      "effective": v.effective.isoformat(), "ends": v.ends.isoformat()}, v.by, v.adopted_on)
 

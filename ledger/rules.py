@@ -37,7 +37,7 @@ from ledger.errors import (
     invalid,
 )
 from ledger.money import format_fen, split_shares
-from ledger.policy import CURRENT_CATALOGUE, catalogue
+from ledger.policy import CURRENT_CATALOGUE, Catalogue, builtin_catalogues, catalogue, catalogue_for, edition_of
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import add_years
 from ledger.policy.measures import ONCE_PER_ENTERPRISE, PROPORTIONAL_CAP, Measure
@@ -54,19 +54,61 @@ class Adoption:
     catalogue: str
     effective: date
     ends: date
+    edition: dict[str, Any]  # the full content of the edition adopted, recorded with the adoption
 
 
 def version_id(cmd: intake.AdoptPolicy) -> str:
-    """The id an adoption is recorded under: given, or ``{catalogue}@{effective}``."""
-    return cmd.version or f"{catalogue(cmd.catalogue or CURRENT_CATALOGUE).id}@{cmd.effective.isoformat()}"
+    """The id an adoption is recorded under: given, or ``{edition or catalogue}@{effective}``."""
+    if cmd.version:
+        return cmd.version
+    edition_id = edition_of(cmd.edition).id if cmd.edition is not None else catalogue(
+        cmd.catalogue or CURRENT_CATALOGUE).id
+    return f"{edition_id}@{cmd.effective.isoformat()}"
+
+
+def adopted_content(cmd: intake.AdoptPolicy) -> dict[str, Any] | None:
+    """The edition content an adoption command gives (without the source file's digest), if it gives one."""
+    return None if cmd.edition is None else _without_digest(edition_of(cmd.edition).content)
 
 
 def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoption:
-    cat = catalogue(cmd.catalogue or CURRENT_CATALOGUE)
+    """A policy version: an edition (given, or the built-in catalogue named) and its validity window.
+
+    The edition's full content is recorded, so the version is decided by what was adopted
+    whatever later happens to the file. An edition may not reuse the id of a built-in
+    catalogue with other content, nor contradict its own effective date.
+    """
+    if cmd.edition is not None:
+        edition = edition_of(cmd.edition)
+        builtin = builtin_catalogues().get(edition.id)
+        if builtin is not None and dict(builtin.edition.content) != _without_digest(edition.content):
+            raise invalid("edition.id", f"{edition.id!r} is the id of a built-in edition; an edition with other "
+                          "content needs its own id")
+        if edition.effective is not None and edition.effective != cmd.effective:
+            raise invalid("effective", f"the edition says it takes effect on {edition.effective}, not "
+                          f"{cmd.effective}")
+        cat = catalogue_for(edition.id, edition.content)
+    else:
+        cat = catalogue(cmd.catalogue or CURRENT_CATALOGUE)
     version = version_id(cmd)
     if book is not None and version in book.versions:
         raise Refused(DUPLICATE_REF, f"policy version {version!r} was already adopted", field="version")
-    return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years))
+    return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years),
+                    dict(cat.edition.content))
+
+
+def _without_digest(content: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(content).items() if k != "source_sha256"}
+
+
+def adopted_content_of(version: PolicyVersion) -> dict[str, Any] | None:
+    """The edition content an adoption recorded (without the source file's digest)."""
+    return None if version.edition is None else _without_digest(version.edition)
+
+
+def catalogue_of(version: PolicyVersion) -> Catalogue:
+    """The catalogue a policy version decides by: the edition its adoption recorded."""
+    return catalogue_for(version.catalogue, version.edition)
 
 
 def version_in_force(book: PolicyBook | None, day: date, field: str = "date") -> PolicyVersion:
@@ -98,7 +140,7 @@ def decide_submission(book: PolicyBook | None, cmd: intake.Apply) -> Submission:
     thresholds is assessed and recorded with it (the office must decide on every
     application in writing); it is enforced when the application is approved."""
     in_force = book.version_for(cmd.date) if book else None
-    cat = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE)
+    cat = catalogue_of(in_force) if in_force else catalogue(CURRENT_CATALOGUE)
     measure = cat.measure(cmd.measure)
     measure.refuse_if_not_grantable()
     version = version_in_force(book, cmd.date)
@@ -128,7 +170,7 @@ def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend
     under the version it was filed under, as of the day it was filed."""
     app = _undecided(enterprise, cmd.ref, cmd.date, "amended")
     version = book.versions[app.policy_version]
-    measure = catalogue(version.catalogue).measure(app.measure)
+    measure = catalogue_of(version).measure(app.measure)
     facts = measure.normalize(cmd.facts)
     if facts == app.facts:
         raise invalid("facts", f"the facts given are the facts {cmd.ref} already has; an amendment must change them")
@@ -190,7 +232,7 @@ class Approval:
 def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: PolicyVersion,
                     quota: TaskQuota | None) -> Approval:
     app = _undecided(enterprise, cmd.ref, cmd.date, "approved")
-    measure = catalogue(version.catalogue).measure(app.measure)
+    measure = catalogue_of(version).measure(app.measure)
     assessment = measure.assess(app.facts, app.applied_on, app.policy_version)
     steps = assessment.steps
 
@@ -333,7 +375,7 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
     """What an application with these facts would get under the version in force, and why."""
     in_force = book.version_for(day) if book else None
     version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
-    measure = catalogue(in_force.catalogue if in_force else CURRENT_CATALOGUE).measure(measure_id)
+    measure = (catalogue_of(in_force) if in_force else catalogue(CURRENT_CATALOGUE)).measure(measure_id)
     measure.refuse_if_not_grantable()
     facts = measure.normalize(raw_facts)
     assessment = measure.assess(facts, day, version_id)
@@ -400,7 +442,7 @@ def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revo
     assert app.decided_on is not None
     if cmd.date < app.decided_on:
         raise invalid("date", f"the revocation date {cmd.date} is before the approval date {app.decided_on}")
-    measure = catalogue(book.versions[app.policy_version].catalogue).measure(app.measure)
+    measure = catalogue_of(book.versions[app.policy_version]).measure(app.measure)
     quota_item = None
     if measure.quota is not None:
         quota_item = (measure.id, app.facts[measure.quota.year_fact], app.facts[measure.quota.item_fact])

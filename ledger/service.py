@@ -326,7 +326,7 @@ class GrantsLedger(Application):
             book = book or PolicyBook()
             adoption = rules.decide_adoption(book, cmd)
             book.adopt(version=adoption.version, catalogue=adoption.catalogue, effective=adoption.effective,
-                       ends=adoption.ends, date=cmd.date, by=cmd.by)
+                       ends=adoption.ends, date=cmd.date, by=cmd.by, edition=adoption.edition)
             self.save(book)
             return {"op": "adopt-policy", "version": adoption.version, "catalogue": adoption.catalogue,
                     "effective": adoption.effective.isoformat(), "ends": adoption.ends.isoformat()}
@@ -464,15 +464,12 @@ class GrantsLedger(Application):
             book = self.policy_book()
             assert book is not None  # an application exists only under an adopted version
             version = book.versions[app.policy_version]
-            measure = catalogue(version.catalogue).measure(app.measure)
+            measure = rules.catalogue_of(version).measure(app.measure)
             quota = None
             if measure.quota is not None:
                 quota = self._get(task_quota_id(measure.id, app.facts[measure.quota.year_fact]))
             decision = rules.decide_approval(enterprise, cmd, version, quota)
-            enterprise.approve(ref=cmd.ref, date=cmd.date, by=cmd.by, policy_version=app.policy_version,
-                               entitlement_fen=decision.entitlement_fen, awarded_fen=decision.awarded_fen,
-                               city_share_fen=decision.city_share_fen, county_share_fen=decision.county_share_fen,
-                               basis=decision.basis, trace=decision.trace)
+            enterprise.record_approval(decision, date=cmd.date, by=cmd.by, policy_version=app.policy_version)
             touched: list[Any] = [enterprise]
             if decision.quota_item is not None:
                 measure_id, year, item = decision.quota_item
@@ -600,7 +597,7 @@ class GrantsLedger(Application):
         they meet it (nothing is recorded): (entitlement, trace, is a preview, eligible)."""
         book = self.policy_book()
         version = book.versions[app.policy_version] if book else None
-        cat = catalogue(version.catalogue if version else CURRENT_CATALOGUE)
+        cat = rules.catalogue_of(version) if version else catalogue(CURRENT_CATALOGUE)
         assessment = cat.measure(app.measure).evaluate(facts, app.applied_on, app.policy_version)
         return assessment.due_fen, assessment.steps, True, assessment.eligible
 

@@ -14,22 +14,13 @@ from datetime import date
 from typing import Any
 
 from ledger.money import format_fen
-from ledger.policy import Catalogue, catalogue, catalogue_2022, text_2022
+from ledger.policy import Catalogue, catalogue
 from ledger.policy.facts import add_years
 from ledger.policy.measures import ONCE_PER_ENTERPRISE, ONCE_PER_PROJECT, Measure
 from ledger.rules import SPLIT_RULE_EN, SPLIT_RULE_ZH
 
 REGENERATE = "python -m ledger.policy.document > docs/policy.md"
-
-# The closing paragraphs of each catalogue's text, and where its original text lives (relative to docs/).
-_TEXTS: dict[str, dict[str, str]] = {
-    catalogue_2022.CATALOGUE_ID: {
-        "funding": text_2022.FUNDING,
-        "validity": text_2022.VALIDITY,
-        "source": "source/shiyan-digital-economy-2022-draft.txt",
-        "publisher": "十堰市经济和信息化局 (Shiyan Municipal Bureau of Economy and Information Technology), 2022-06-06",
-    },
-}
+SOURCES = "source/"  # where docs/ keeps the original texts the editions quote
 
 
 def _cell(value: Any) -> str:
@@ -70,8 +61,7 @@ def _json(facts: Any) -> str:
 
 
 def _closing_rules(cat: Catalogue) -> list[str]:
-    text = _TEXTS[cat.id]
-    validity = text["validity"]
+    validity = cat.edition.validity_text
     validity_sentence = validity[: validity.index("。") + 1]
     highest_sentence = validity[len(validity_sentence):]
     example_start = add_years(date(2024, 2, 29), cat.validity_years)
@@ -82,7 +72,7 @@ def _closing_rules(cat: Catalogue) -> list[str]:
     no_cash = [m.id for m in cat.measures.values() if not m.grantable]
 
     out = ["## Rules that hold for every cash award", ""]
-    out += ["### 50/50 funding (各50%)", "", f"> {text['funding']}", ""]
+    out += ["### 50/50 funding (各50%)", "", f"> {cat.edition.funding}", ""]
     out += [
         "What the ledger does: every approved cash award is owed by two payers, the city treasury (市级财政, payer "
         "`city`) and the treasury of the county-level area the enterprise is registered in (payer `county`). "
@@ -94,7 +84,7 @@ def _closing_rules(cat: Catalogue) -> list[str]:
         "an award under another city policy is recorded with `external-award` and counts only for 就高不重复.",
         "",
     ]
-    out += ["### Validity (有效期为3年)", "", f"> {validity_sentence}", ""]
+    out += [f"### Validity ({cat.edition.validity_words})", "", f"> {validity_sentence}", ""]
     out += [
         "What the ledger does: the start date is blank in the draft, so it is a parameter of a *policy version*: "
         "`grants policy adopt --effective DATE` (or the import op `adopt-policy`) records the version, its "
@@ -127,8 +117,10 @@ def _closing_rules(cat: Catalogue) -> list[str]:
         "new project.",
     ]
     for m in quotas:
-        out.append(f"- {m.id}: each {m.quota.item_fact} is awarded once whoever took it, and at most "  # type: ignore[union-attr]
-                   f"{m.quota.limit} distinct ones per {m.quota.year_fact} (`quota-exhausted`), checked across all "  # type: ignore[union-attr]
+        quota = m.quota
+        assert quota is not None
+        out.append(f"- {m.id}: each {quota.item_fact} is awarded once whoever took it, and at most "
+                   f"{quota.limit} distinct ones per {quota.year_fact} (`quota-exhausted`), checked across all "
                    "enterprises.")
     out += [
         "",
@@ -157,6 +149,11 @@ def _measure_section(m: Measure) -> list[str]:
     out += [m.summary_en, ""]
     if m.tiers:
         out += ["Tiers: " + ", ".join(f"`{k}` {format_fen(v)} yuan" for k, v in m.tiers.items()) + ".", ""]
+    if m.params:
+        out += [f"Parameters (edition `{_edition_file(m)}`):", ""]
+        out += _table(["parameter", "kind", "value", "clause words"],
+                      [[f"`{p.name}`", str(p.kind), p.shown(), p.words] for p in m.params.values()])
+        out.append("")
     if m.facts:
         out += ["Facts:", ""]
         out += _table(["name", "type", "中文", "English", "required", "allowed values"],
@@ -172,28 +169,32 @@ def _measure_section(m: Measure) -> list[str]:
         out.append("")
     if m.examples:
         out += ["Examples:", ""]
-        out += _table(["facts", "outcome"], [[f"`{_json(e.facts)}`", e.outcome] for e in m.examples])
+        out += _table(["facts", "outcome"], [[f"`{_json(e.facts)}`", m.outcome(e)] for e in m.examples])
         out.append("")
     return out
 
 
 def render_policy_markdown(cat: Catalogue) -> str:
     """The catalogue as Markdown: closing rules, a table of every measure item, then one section per item."""
-    text = _TEXTS[cat.id]
+    edition = cat.edition
+    source = SOURCES + edition.source
+    number = f", {edition.document_number}" if edition.document_number else ", no document number (文号)"
     out = [
         f"# The measures of {cat.title}",
         "",
         f"<!-- Generated from catalogue {cat.id} by `{REGENERATE}`; do not edit by hand. -->",
         "",
-        f"Source: 《{text_2022.TITLE}》, {text['publisher']}; the original text is "
-        f"[`{text['source']}`]({text['source']}). Catalogue id: `{cat.id}`; validity {cat.validity_years} years "
-        "from the effective date of each adopted policy version.",
+        f"Source: 《{edition.title}》, {edition.issuer}, {edition.published}{number}; the original text is "
+        f"[`{source}`]({source}). Catalogue id: `{cat.id}`; validity {cat.validity_years} years "
+        "from the effective date of each adopted policy version. Every amount, rate, cap and threshold below is "
+        f"read from the edition file `ledger/policy/editions/{_EDITION_FILE}`, each with the words it comes from.",
         "",
         "Every quote below is verbatim from the original text (a test checks it). Amounts are in yuan; inside the "
         "ledger they are integer fen. `grants policy show ID` prints the same for one measure item.",
         "",
     ]
     out += _closing_rules(cat)
+    out += _issuing_an_edition(cat)
     out += ["## All measure items", ""]
     out += _table(
         ["measure", "clause", "kind", "amount", "facts", "one-time scope", "worked examples"],
@@ -204,6 +205,48 @@ def render_policy_markdown(cat: Catalogue) -> str:
     for m in cat.measures.values():
         out += _measure_section(m)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+_EDITION_FILE = "shiyan-2022-draft.toml"
+
+
+def _edition_file(m: Measure) -> str:
+    return _EDITION_FILE
+
+
+def _issuing_an_edition(cat: Catalogue) -> list[str]:
+    """For a policy officer: how a new edition (the final text, an amendment) is issued, in both languages."""
+    new = "grants policy edition new --from shiyan-2022-draft shiyan-2023.toml"
+    return [
+        "## Issuing a new edition 发布新版本", "",
+        "当正式文本或修订文本发布、金额或门槛发生变化时,政策经办人员无需程序员即可发布新版本:", "",
+        f"1. 复制现行版本: `{new}`。该命令写出版本文件,并把所引用的原文复制到同一目录。",
+        "2. 用新文本替换原文文件(或把 `source` 改为新原文的文件名),并在版本文件中修改标题、发文单位、文号、"
+        "有效期,以及各措施的金额、比例、上限和门槛;每个数字旁的 `words` 必须是新原文中逐字出现的条文。",
+        "3. 校验: `grants policy edition check shiyan-2023.toml --examples tests/examples`。校验格式、"
+        "每条引文是否逐字出自原文、每项措施是否齐全,并按新数字重算算例,逐项列出与上一版本相比的变化。",
+        "4. 采用: `grants policy adopt --edition shiyan-2023.toml --effective 2024-01-01`。版本的全部内容"
+        "记入采用事件,此后即使文件被修改或删除,历史也按原内容重放。施行日及以后的申请按新版本审核,"
+        "之前的申请仍按其申请日所适用的版本审核。",
+        "5. 如果变化的不只是数字而是规则本身(例如新增一种奖励方式),需由程序员新增规则集,并在版本文件的 "
+        "`rules` 中引用。", "",
+        "When the final text or an amendment is published and amounts or thresholds change, a policy officer "
+        "issues a new edition without a programmer:", "",
+        f"1. Copy the edition in force: `{new}`. It writes the edition file and copies the original text it "
+        "quotes next to it.",
+        "2. Replace the original text with the new one (or point `source` at the new text's file) and edit the "
+        "title, issuing body, document number, validity and each measure's amounts, rates, caps and thresholds; "
+        "the `words` next to each number must be verbatim clause words of the new text, and must write the number.",
+        "3. Check it: `grants policy edition check shiyan-2023.toml --examples tests/examples`. It checks the "
+        "format, that every quote is verbatim in the source text and every measure item is present, reruns the "
+        "worked examples with the new numbers, and prints what changed against the parent edition, per measure.",
+        "4. Adopt it: `grants policy adopt --edition shiyan-2023.toml --effective 2024-01-01`. The edition's full "
+        "content is recorded in the adoption event, so history replays the same even if the file later changes "
+        "or is deleted. Applications dated on or after the effective date are decided by the new edition; earlier "
+        "ones by the edition in force on their own date.",
+        "5. When a rule itself changes (not just a number), a programmer adds a rule set and the edition names it "
+        f"in `rules` (this edition: `{cat.edition.rules}`).", "",
+    ]
 
 
 def _anchor(m: Measure) -> str:

@@ -12,20 +12,34 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from ledger.errors import invalid
 from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.text import canonical, clean, safe, shown
 
-INT = "integer"
-DECIMAL = "decimal"
-YUAN = "yuan"
-DATE = "date"
-BOOL = "boolean"
-CHOICE = "choice"
-TEXT = "text"
-YEAR = "year"
+class FactKind(StrEnum):
+    """The type of a fact; the printed value (`grants policy show --json`) is the string."""
+
+    INT = "integer"
+    DECIMAL = "decimal"
+    YUAN = "yuan"
+    DATE = "date"
+    BOOL = "boolean"
+    CHOICE = "choice"
+    TEXT = "text"
+    YEAR = "year"
+
+
+INT = FactKind.INT
+DECIMAL = FactKind.DECIMAL
+YUAN = FactKind.YUAN
+DATE = FactKind.DATE
+BOOL = FactKind.BOOL
+CHOICE = FactKind.CHOICE
+TEXT = FactKind.TEXT
+YEAR = FactKind.YEAR
 
 _DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 _INT_RE = re.compile(r"[0-9]{1,15}")
@@ -38,7 +52,7 @@ class Fact:
     """One fact a measure needs: its name, type, and words in both languages."""
 
     name: str
-    kind: str
+    kind: FactKind
     zh: str
     en: str
     choices: tuple[str, ...] = ()

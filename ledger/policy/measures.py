@@ -11,22 +11,37 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from ledger.errors import NOT_GRANTABLE, Refused
+from ledger.money import format_fen, parse_yuan
 from ledger.policy.assess import Assessment
+from ledger.policy.edition import EditionMeasure, ParamKind, Params
 from ledger.policy.facts import Fact, normalize_facts, parse_date
-from ledger.money import parse_yuan
 
-NO_CASH = "no-cash"
-FIXED = "fixed"
-TIERED = "tiered"
-PROPORTIONAL_CAP = "proportional-with-cap"
-PER_UNIT_CAP = "per-unit-with-cap"
-CASE_BY_CASE = "case-by-case"
-ANNUAL_QUOTA = "annual-quota"
 
-KINDS = (NO_CASH, FIXED, TIERED, PROPORTIONAL_CAP, PER_UNIT_CAP, CASE_BY_CASE, ANNUAL_QUOTA)
+class MeasureKind(StrEnum):
+    """How a measure item pays; the stored and printed value is the string."""
+
+    NO_CASH = "no-cash"
+    FIXED = "fixed"
+    TIERED = "tiered"
+    PROPORTIONAL_CAP = "proportional-with-cap"
+    PER_UNIT_CAP = "per-unit-with-cap"
+    CASE_BY_CASE = "case-by-case"
+    ANNUAL_QUOTA = "annual-quota"
+
+
+NO_CASH = MeasureKind.NO_CASH
+FIXED = MeasureKind.FIXED
+TIERED = MeasureKind.TIERED
+PROPORTIONAL_CAP = MeasureKind.PROPORTIONAL_CAP
+PER_UNIT_CAP = MeasureKind.PER_UNIT_CAP
+CASE_BY_CASE = MeasureKind.CASE_BY_CASE
+ANNUAL_QUOTA = MeasureKind.ANNUAL_QUOTA
+
+KINDS = tuple(MeasureKind)
 
 # How often one enterprise may be awarded under a measure item.
 ONCE_PER_ENTERPRISE = "enterprise"
@@ -61,7 +76,10 @@ class Facts:
         return None if value is None else parse_date(value)
 
 
-Rule = Callable[[Assessment, Facts, date], None]
+Rule = Callable[[Assessment, Facts, date, Params], None]
+"""A measure item's rule: the assessment to write, the facts, the application date, the edition's numbers."""
+
+EXAMPLE_DATE = date(2023, 6, 1)
 
 
 @dataclass(frozen=True)
@@ -74,18 +92,29 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class QuotaRule:
+    """A yearly quota as the rule knows it: the facts it counts by; the limit is an edition parameter."""
+
+    year_fact: str
+    item_fact: str
+    limit_param: str
+
+
+@dataclass(frozen=True)
 class Example:
-    """A worked example shown by `grants policy show` (the tests hold the full set)."""
+    """A worked example shown by `grants policy show`: facts whose outcome is computed by the rule
+    with the edition's numbers (the tests hold the full set)."""
 
     facts: Mapping[str, Any]
-    outcome: str
+    on: date = EXAMPLE_DATE
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class Measure:
     id: str
     clause: int
-    kind: str
+    kind: MeasureKind
     title_zh: str
     summary_en: str
     quote: str
@@ -93,11 +122,30 @@ class Measure:
     facts: tuple[Fact, ...] = ()
     rule: Rule | None = None
     once: str | None = None
-    tiers: Mapping[str, int] = field(default_factory=dict)
     amount_zh: str = ""
     readings: tuple[tuple[str, str], ...] = ()  # (中文, English) default readings where the text is silent
     quota: Quota | None = None
     examples: tuple[Example, ...] = ()
+    params: Params = field(default_factory=Params)
+    tier_params: tuple[str, ...] = ()
+
+    @property
+    def tiers(self) -> dict[str, int]:
+        """Tier -> amount in fen, read from the edition (the one copy the rule and the one-time check use)."""
+        return {tier: self.params.fen(tier) for tier in self.tier_params}
+
+    def outcome(self, example: Example) -> str:
+        """What the rule gives an example's facts, as `grants policy show` prints it."""
+        if self.case_by_case:
+            return "the amount_fen of the approval, with its basis"
+        try:
+            assessment = self.assess(self.normalize(example.facts), example.on, "example")
+        except Refused as refusal:
+            return refusal.code
+        fen = assessment.entitlement_fen or 0
+        capped = any(step.get("cap_applied") for step in assessment.steps)
+        notes = [n for n in ("cap" if capped else "", example.note) if n]
+        return format_fen(fen) + (f" ({'; '.join(notes)})" if notes else "")
 
     @property
     def grantable(self) -> bool:
@@ -136,7 +184,7 @@ class Measure:
         })
         for zh, en in self.readings:
             assessment.steps.append({"step": "reading", "en": "default reading: " + en, "zh": "默认解释:" + zh})
-        self.rule(assessment, Facts(canonical_facts), applied_on)
+        self.rule(assessment, Facts(canonical_facts), applied_on, self.params)
         if self.case_by_case:
             assessment.case_by_case = True
         elif assessment.entitlement_fen is None and not assessment.failures:  # pragma: no cover - a rule must set one
@@ -150,3 +198,34 @@ class Measure:
         if refusal is not None:
             raise refusal
         return assessment
+
+
+@dataclass(frozen=True)
+class MeasureRule:
+    """The code half of a measure item: its facts, its rule and the parameters the rule reads.
+
+    The edition supplies the other half (its words and numbers); ``build`` joins them.
+    """
+
+    id: str
+    clause: int
+    kind: MeasureKind
+    facts: tuple[Fact, ...] = ()
+    rule: Rule | None = None
+    once: str | None = None
+    params: Mapping[str, ParamKind] = field(default_factory=dict)
+    tiers: tuple[str, ...] = ()  # the parameters that are tier amounts, by tier name
+    readings: tuple[tuple[str, str], ...] = ()
+    quota: QuotaRule | None = None
+    examples: tuple[Example, ...] = ()
+
+    def build(self, text: EditionMeasure) -> Measure:
+        quota = None
+        if self.quota is not None:
+            quota = Quota(self.quota.year_fact, self.quota.item_fact, text.params.count(self.quota.limit_param))
+        return Measure(
+            id=self.id, clause=self.clause, kind=self.kind, title_zh=text.title_zh, summary_en=text.summary_en,
+            quote=text.quote, lead=text.lead, facts=self.facts, rule=self.rule, once=self.once,
+            amount_zh=text.amount_zh, readings=self.readings, quota=quota, examples=self.examples,
+            params=text.params, tier_params=self.tiers,
+        )
