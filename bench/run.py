@@ -47,7 +47,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -298,7 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if ledger.recorder.max_notification_id():
                 raise SystemExit(f"{store.shown} already holds events; the benchmark needs an empty ledger")
             result: dict[str, Any] = {
-                "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "when": datetime.now(UTC).isoformat(timespec="seconds"),
                 "load_average_at_start": load_average(),
                 "store": store.kind, "db": store.shown if args.db else "sqlite (temporary file)",
                 "server": server_version(store, engine), "machine": machine(),

@@ -8,7 +8,6 @@ so a payment recorded at 07:00 in Shiyan is dated that day whatever the server's
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone, tzinfo
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from commands import clock, output, report
@@ -15,8 +14,8 @@ from commands.context import Context
 from commands.options import Json
 from commands.output import handled
 from commands.records import render_show
-from ledger.errors import Refused, invalid
 from ledger import jsonline
+from ledger.errors import Refused, invalid
 from ledger.importing import CHUNK, ImportStopped, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger

@@ -188,7 +188,7 @@ class ApplicationState:
         if self.revocation is not None and on(self.revocation.date):
             status = REVOKED
         elif self.decided_on is not None and on(self.decided_on):
-            status = APPROVED if self.status == REVOKED else self.status
+            status = APPROVED if self.status == REVOKED else Status(self.status)
         else:
             status = SUBMITTED
         return ApplicationView(

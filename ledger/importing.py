@@ -64,7 +64,8 @@ def _stored(number: int, outcome: dict[str, Any]) -> dict[str, Any]:
 
 
 def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int) -> list[tuple[int, bytes]]:
-    part, used = [], 0
+    part: list[tuple[int, bytes]] = []
+    used = 0
     for n, raw in numbered[pos:pos + size]:
         if part and used + len(raw) > max_bytes:
             break
@@ -142,7 +143,8 @@ def _moved(ledger: GrantsLedger, exc: Exception, run_id: Any, seen: int) -> bool
     if isinstance(exc, StaleRead):
         return run_id in exc.moved
     try:
-        return ledger.recorder.current_versions([run_id]).get(run_id, 0) != seen  # type: ignore[attr-defined]
+        current: dict[Any, int] = ledger.recorder.current_versions([run_id])  # type: ignore[attr-defined]
+        return current.get(run_id, 0) != seen
     except OperationalError:
         return False
 

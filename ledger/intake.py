@@ -7,6 +7,7 @@ input: which field, why, and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -266,7 +267,7 @@ def _payer(data: dict[str, Any]) -> str:
         payer = canonical(payer, key=True)
     if payer not in PAYERS:
         raise invalid("payer", f"{shown(payer)} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
-    return payer  # type: ignore[no-any-return]
+    return str(payer)
 
 
 def parse_apply(data: dict[str, Any], default_by: str, today: date | None = None) -> Apply:
@@ -309,7 +310,7 @@ def parse_pay(data: dict[str, Any], default_by: str, today: date | None = None) 
     payer = _payer(data)
     return Pay(
         ref=_key(data, "ref"),  # type: ignore[arg-type]
-        payer=payer,  # type: ignore[arg-type]
+        payer=payer,
         amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
         voucher=_key(data, "voucher"),  # type: ignore[arg-type]
         date=_date(data, "date", today=today),  # type: ignore[arg-type]
@@ -391,7 +392,7 @@ def parse_recover(data: dict[str, Any], default_by: str, today: date | None = No
     )
 
 
-PARSERS = {
+PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "adopt-policy": parse_adopt,
     "register": parse_register,
     "apply": parse_apply,

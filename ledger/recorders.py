@@ -104,7 +104,7 @@ class CheckedPOPORecorder(POPOApplicationRecorder):
 
 
 class CheckedPOPOFactory(POPOFactory):
-    def application_recorder(self) -> CheckedPOPORecorder:  # type: ignore[override]
+    def application_recorder(self) -> CheckedPOPORecorder:
         return CheckedPOPORecorder()
 
 
@@ -136,7 +136,8 @@ def _postgres_recorder() -> type:
             if self.datastore.enable_db_functions and kwargs.get("expected_versions"):
                 # The stored-function path never calls _insert_events: the check would be skipped.
                 raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read")
-            return super().insert_events(stored_events, **kwargs)
+            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return inserted
 
         def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -326,6 +326,7 @@ def _highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entit
     earlier: list[dict[str, Any]] = []
     for prior in enterprise.approved():
         if prior.project == app.project and prior.ref != app.ref:
+            assert prior.decided_on is not None  # an award in force was decided
             earlier.append({"source": prior.ref, "measure": prior.measure, "entitlement_fen": prior.entitlement_fen,
                             "awarded_fen": prior.awarded_fen, "date": prior.decided_on.isoformat()})
     for ext in enterprise.external_awards:

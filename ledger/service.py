@@ -12,16 +12,15 @@ from __future__ import annotations
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.utils import Environment
 from eventsourcing.persistence import (
     IntegrityError,
     InternalError,
@@ -30,6 +29,7 @@ from eventsourcing.persistence import (
     RecordConflictError,
     Transcoding,
 )
+from eventsourcing.utils import Environment
 
 from ledger import intake, retries, rules
 from ledger.areas import CITY, COUNTY, PAYERS
@@ -56,13 +56,14 @@ from ledger.domain import (
     voucher_ref_id,
 )
 from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
-from ledger.money import format_fen
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
 from ledger.storage import Store
 from ledger.store_errors import LOCKED, classify, is_conflict
 
 log = structlog.get_logger("grants")
+
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 30
 CACHE_SIZE = 20_000  # aggregates kept between the batches of an import
@@ -99,7 +100,7 @@ class Busy(Exception):
     """The store stayed contended for every retry; nothing was written."""
 
 
-class GrantsLedger(Application):
+class GrantsLedger(Application[UUID]):
     """The grants ledger. Commands take the parsed commands of ``ledger.intake``."""
 
     name = "Grants"
@@ -241,7 +242,7 @@ class GrantsLedger(Application):
         """Empty the cache of aggregates kept between batches."""
         self._cache.clear()
 
-    def _retrying(self, attempt: Any) -> Any:
+    def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt, again after a write conflict; any other store failure surfaces at once.
 
         A conflict is another writer's commit to the same aggregate (RecordConflictError),
@@ -279,7 +280,7 @@ class GrantsLedger(Application):
         raise Busy(f"the ledger stayed busy for {MAX_ATTEMPTS} attempts; nothing was written, try again")
 
     def _enterprise(self, uscc: str) -> Enterprise:
-        enterprise = self._get(enterprise_id(uscc))
+        enterprise: Enterprise | None = self._get(enterprise_id(uscc))
         if enterprise is None:
             raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered; register the enterprise first",
                           field="uscc")
@@ -292,16 +293,18 @@ class GrantsLedger(Application):
         return self._enterprise(index.uscc)
 
     def policy_book(self) -> PolicyBook | None:
-        return self._get(POLICY_BOOK_ID)
+        book: PolicyBook | None = self._get(POLICY_BOOK_ID)
+        return book
 
     def import_run(self, digest: str) -> ImportRun | None:
         """The record of the import of the file with this SHA-256, if it was ever (partly) imported."""
-        return self._get(import_run_id(digest))
+        run: ImportRun | None = self._get(import_run_id(digest))
+        return run
 
     # --- commands -------------------------------------------------------------
 
     def execute(self, command: intake.Command) -> dict[str, Any]:
-        handler = {
+        handlers: dict[type, Callable[[Any], dict[str, Any]]] = {
             intake.AdoptPolicy: self.adopt_policy,
             intake.Register: self.register,
             intake.Apply: self.apply,
@@ -314,8 +317,8 @@ class GrantsLedger(Application):
             intake.Revoke: self.revoke,
             intake.ReversePayment: self.reverse_payment,
             intake.Recover: self.recover,
-        }[type(command)]
-        return handler(command)  # type: ignore[operator]
+        }
+        return handlers[type(command)](command)
 
     def adopt_policy(self, cmd: intake.AdoptPolicy) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
@@ -545,6 +548,7 @@ class GrantsLedger(Application):
         status = view.status
         in_force = status == APPROVED
         decided = status != SUBMITTED
+        entitlement: int | None
         if in_force or status == REVOKED:
             entitlement, trace, preview, eligible = app.entitlement_fen, app.trace, False, True
         else:

@@ -14,7 +14,6 @@ import os
 import pwd
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ledger.storage import SQLITE, Store
 
@@ -189,9 +188,9 @@ def unwritable(store: Store) -> StoreError | None:
                                   "written. Make it writable (chmod u+w), or read it with ?mode=ro")
             hint = ""
             if candidate != path:
-                hint = (f" (left by a command that user ran on the ledger; an administrator can give it to the "
-                        f"ledger's owner with chown. Never delete a -wal file that is not empty: it holds "
-                        f"recorded events)")
+                hint = (" (left by a command that user ran on the ledger; an administrator can give it to the "
+                        "ledger's owner with chown. Never delete a -wal file that is not empty: it holds "
+                        "recorded events)")
             return StoreError(PERMISSION_DENIED, f"user {me} cannot write {candidate}, owned by {_owner(candidate)}"
                               f"{hint}; nothing was written. {fix}")
     directory = path.parent if str(path.parent) else Path(".")

@@ -9,6 +9,7 @@ payments less reversals less recoveries.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -73,12 +74,12 @@ def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
              .where(_cut(x.c.date, as_of)).group_by(x.c.area))
     areas_query = select(e.c.area).where(_registered_by(as_of)).distinct()
     with engine.connect() as conn:
-        figures = {row.area: row._mapping for row in conn.execute(query)}
+        figures = {row.area: dict(row._mapping) for row in conn.execute(query)}
         present = {row.area for row in conn.execute(areas_query)} | set(figures)
     order = {area: i for i, area in enumerate(AREAS)}
     rows = []
     for area in sorted(present, key=lambda a: order.get(a, len(order))):
-        found = figures.get(area, {})
+        found: Mapping[str, Any] = figures.get(area, {})
         rows.append({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}})
     totals = {k: sum(r[k] for r in rows) for k in sums}
     return {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals}

@@ -288,5 +288,6 @@ def rebuild(ledger: GrantsLedger, engine: Engine) -> int:
 def position(engine: Engine) -> int:
     """The last event applied to the views."""
     with engine.connect() as conn:
-        return conn.execute(select(schema.tracking.c.position)
-                            .where(schema.tracking.c.name == TRACKING_NAME)).scalar_one()
+        found: int = conn.execute(select(schema.tracking.c.position)
+                                  .where(schema.tracking.c.name == TRACKING_NAME)).scalar_one()
+        return found

@@ -19,6 +19,7 @@ from ledger.errors import invalid
 from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.text import canonical, clean, safe, shown
 
+
 class FactKind(StrEnum):
     """The type of a fact; the printed value (`grants policy show --json`) is the string."""
 

@@ -7,6 +7,8 @@ quoted text, facts, amounts, default readings) plus one small pure rule function
 
 from __future__ import annotations
 
+import builtins
+import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,18 +62,18 @@ class Facts:
     def get(self, name: str) -> Any:
         return self._facts.get(name)
 
-    def int(self, name: str) -> int | None:
+    def int(self, name: str) -> builtins.int | None:
         return self._facts.get(name)
 
     def decimal(self, name: str) -> Decimal | None:
         value = self._facts.get(name)
         return None if value is None else Decimal(value)
 
-    def fen(self, name: str) -> int | None:
+    def fen(self, name: str) -> builtins.int | None:
         value = self._facts.get(name)
         return None if value is None else parse_yuan(value)
 
-    def date(self, name: str) -> date | None:
+    def date(self, name: str) -> datetime.date | None:
         value = self._facts.get(name)
         return None if value is None else parse_date(value)
 

@@ -95,7 +95,7 @@ def test_concurrent_imports_decide_each_line_as_the_commit_order_would(db_url, t
 
     order = _commit_order(db_url, files)
     assert sorted((f, n) for f, n, _ in order) == sorted((f, n) for f in files for n in range(1, LINES + 1))
-    interleaved = sum(1 for x, y in zip(order, order[1:]) if x[0] != y[0])
+    interleaved = sum(1 for x, y in zip(order, order[1:], strict=False) if x[0] != y[0])
     print(f"\n{interleaved} switches between the two files in commit order")
 
     replay_url = f"sqlite:///{tmp_path / 'replay.db'}"

@@ -160,9 +160,10 @@ def test_a_refused_command_changes_nothing(loaded, tmp_path):
 
 
 def test_rebuilt_read_models_equal_the_incrementally_updated_ones(loaded):
+    from sqlalchemy import select
+
     from ledger.storage import parse_store
     from projections import runner, schema
-    from sqlalchemy import select
 
     db_url, _ = loaded
     engine = runner.make_engine(parse_store(db_url))

@@ -101,7 +101,7 @@ def test_every_state_against_every_correcting_command(db_url, tmp_path):
     assert setup["refused"] == []
     combos = [(state, op) for state in STATES for op in OPS]
     ops = [_op(f"{state}-{op}", op) for state, op in combos]
-    got = dict(zip(combos, _outcomes(_import(db_url, tmp_path, ops, "ops.jsonl"), ops)))
+    got = dict(zip(combos, _outcomes(_import(db_url, tmp_path, ops, "ops.jsonl"), ops), strict=True))
     expected = {(state, op): _expected(state, op) for state, op in combos}
     assert got == expected
     after = {row["ref"]: row["status"] for row in cli_json(db_url, "report", "applications")["applications"]}

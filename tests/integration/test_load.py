@@ -28,10 +28,11 @@ SHARE_FEN = 25000000  # each half of a 50万 award
 
 
 def _setup(url: str) -> None:
+    import json
+
     from commands.imports import import_lines
     from ledger.service import GrantsLedger
     from ledger.storage import parse_store
-    import json
 
     lines: list[dict[str, Any]] = [{"op": "adopt-policy", "effective": "2022-09-01"}]
     lines += [{"op": "register", "uscc": u, "name": f"负载{i}", "area": "张湾区"} for i, u in enumerate(ENTERPRISES)]
@@ -43,14 +44,14 @@ def _setup(url: str) -> None:
 
 
 def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
+    import logging
+
+    import structlog
+
     from ledger import intake
     from ledger.errors import Refused
     from ledger.service import Busy, GrantsLedger
     from ledger.storage import parse_store
-
-    import logging
-
-    import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     ledger = GrantsLedger(parse_store(url))
