@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import signal
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +22,7 @@ from commands.output import handled
 from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
-from ledger.importing import CHUNK, ImportStopped, digest_of, import_file
+from ledger.importing import CHUNK, ImportStopped, Interrupted, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from projections import reports
@@ -39,7 +45,8 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
 
 
 def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK,
-                 name: str = "-", digest: str | None = None) -> dict[str, Any]:
+                 name: str = "-", digest: str | None = None, stop: Callable[[], bool] | None = None
+                 ) -> dict[str, Any]:
     """Apply each line once, in order; a refused line changes nothing and the rest go on.
 
     The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
@@ -48,14 +55,82 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
     """
     if digest is None:
         digest = digest_of(b"".join(line + b"\n" for line in lines))
-    return import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
-                       chunk=chunk)
+    result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
+                         chunk=chunk, stop=stop)
+    result["refused_by_code"] = dict(Counter(r["code"] for r in result["refused"]).most_common())
+    return result
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def read_input(file: Path) -> tuple[bytes, str]:
+    """The bytes of the file (``-``: standard input) without a UTF-8 byte-order mark, and a name for it.
+
+    Notepad and WPS save UTF-8 with a BOM; it is not part of the first line."""
+    if str(file) == "-":
+        data, name = sys.stdin.buffer.read(), "-"
+    else:
+        if not file.is_file():
+            raise invalid("file", f"{str(file)!r} is not a readable file (give - to read standard input)")
+        data, name = file.read_bytes(), file.name
+    return data.removeprefix(BOM), name
+
+
+def write_refusals(path: Path, result: dict[str, Any], lines: list[bytes]) -> None:
+    """The refused lines, with their codes and messages, as CSV (UTF-8 with a BOM, for Excel and WPS)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line 行号", "code 代码", "field 字段", "message 说明", "content 原文"])
+        for r in result["refused"]:
+            raw = lines[r["line"] - 1].decode("utf-8", errors="replace")
+            writer.writerow([r["line"], r["code"], r.get("field", ""), r["message"], raw])
+
+
+class _StopOnInterrupt:
+    """Ctrl-C once: finish the chunk under way, then stop (a second Ctrl-C stops at once)."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __enter__(self) -> _StopOnInterrupt:
+        self._previous = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, *_: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        output.stderr("stopping after the chunk under way (Ctrl-C again to stop at once; that chunk is then "
+                      "not recorded)")
+
+    def __exit__(self, *_: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._previous)
+
+    def __call__(self) -> bool:
+        return self.asked
+
+
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
+
+
+def _bring_views_up_to_date(context: Context) -> None:
+    try:
+        context.views()
+    except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
+        output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
+                      "run `grants projections rebuild`")
 
 
 def render_import(result: dict[str, Any]) -> str:
     lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"
              + (f"; {result['already']} of these lines were recorded by an earlier run and not decided again"
                 if result.get("already") else "")]
+    if result.get("refused_by_code"):
+        lines.append("refused by code: " + ", ".join(f"{code} {n}" for code, n in result["refused_by_code"].items()))
     lines += [f"warning, line {w['line']}: {w['message']}" for w in result["warnings"]]
     if result["refused"]:
         lines.append("")
@@ -69,24 +144,37 @@ def install(app: typer.Typer) -> None:
     @handled
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md).")],
+        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md); "
+                                                  "- reads standard input.")],
         as_json: Json = False,
         chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help="Lines per transaction at most.")] = CHUNK,
+        refusals: Annotated[Path | None, typer.Option(
+            "--refusals", metavar="FILE.csv", help="Also write the refused lines, with their codes and messages, "
+                                                   "to this CSV file (UTF-8 with BOM, opens in Excel and WPS).")] = None,
     ) -> None:
-        """Apply a file of commands in order; refused lines change nothing and are listed."""
+        """Apply a file of commands in order; refused lines change nothing and are listed.
+
+        Ctrl-C stops after the chunk under way; running the same file again goes on from there."""
         context: Context = ctx.obj
-        if not file.is_file():
-            raise invalid("file", f"{str(file)!r} is not a readable file")
+        data, name = read_input(file)
         ledger = context.ledger()
-        data = file.read_bytes()
-        result = import_lines(ledger, data.splitlines(), context.operator, chunk=chunk, name=file.name,
-                              digest=digest_of(data))
+        lines = data.splitlines()
         try:
-            context.views()
-        except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
-            output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
-                          "run `grants projections rebuild`")
-        output.log.info("import", file=file.name, accepted=result["accepted"], refused=len(result["refused"]),
+            with _StopOnInterrupt() as stop:
+                result = import_lines(ledger, lines, context.operator, chunk=chunk, name=name,
+                                      digest=digest_of(data), stop=stop)
+        except Interrupted as interrupted:
+            _bring_views_up_to_date(context)
+            output.error(f"interrupted: {interrupted.recorded} lines of {name} are recorded, up to line "
+                         f"{interrupted.resume_at}; run the same import again to go on from line "
+                         f"{interrupted.resume_at} (the lines recorded are not decided again)", as_json=as_json,
+                         data={"code": "interrupted", "recorded": interrupted.recorded,
+                               "resume_at": interrupted.resume_at})
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        if refusals is not None:
+            write_refusals(refusals, result, lines)
+        _bring_views_up_to_date(context)
+        output.log.info("import", file=name, accepted=result["accepted"], refused=len(result["refused"]),
                         already=result["already"])
         if as_json:
             output.emit_json(result)

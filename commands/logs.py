@@ -14,11 +14,22 @@ import structlog
 from ledger.text import safe
 
 
+_quiet = False
+
+
+def quiet_for_json() -> None:
+    """With --json, stderr carries one JSON document (the error, if any): no log lines beside it,
+    unless GRANTS_LOG_LEVEL asks for them."""
+    global _quiet
+    _quiet = "GRANTS_LOG_LEVEL" not in os.environ
+
+
 class _Stderr:
     """Writes each line to whatever sys.stderr is at that moment (tests swap it)."""
 
     def msg(self, message: str) -> None:
-        print(safe(message), file=sys.stderr, flush=True)
+        if not _quiet:
+            print(safe(message), file=sys.stderr, flush=True)
 
     log = debug = info = warn = warning = error = critical = exception = fatal = msg
 
@@ -28,6 +39,8 @@ def _stderr_logger(*_: object) -> _Stderr:
 
 
 def configure() -> None:
+    global _quiet
+    _quiet = False
     level_name = os.environ.get("GRANTS_LOG_LEVEL", "info").upper()
     level = getattr(logging, level_name, logging.INFO)
     renderer: structlog.typing.Processor

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import signal
 import sys
+from importlib.metadata import version as package_version
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
 from commands import imports, logs, output, policy, records, report
 from commands.context import Context
@@ -25,6 +27,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"grants {package_version('grants-ledger')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -33,6 +41,8 @@ def main(
                                                 "postgresql://user@host:5432/dbname.")] = None,
     by: Annotated[str | None, typer.Option("--by", envvar="GRANTS_USER",
                                            help="Who is working (recorded as 'by' on events).")] = None,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print the version of grants and exit.")] = False,
 ) -> None:
     logs.configure()
     ctx.obj = Context(db=db, by=by)
@@ -132,4 +142,16 @@ def run() -> Any:
         output.error(f"invalid-input: {message}", as_json="--json" in args,
                      data={"code": INVALID_INPUT, "message": message, "field": field})
         return sys.exit(output.EXIT_INVALID)
-    return app(args=hoist_global_options(args), prog_name="grants")
+    as_json = "--json" in args
+    try:
+        code = app(args=hoist_global_options(args), prog_name="grants", standalone_mode=False)
+    except ClickException as exc:  # a usage error: unknown option, missing argument, bad choice
+        if as_json:
+            output.error(exc.format_message(), as_json=True, data={"code": "usage", "message": exc.format_message()})
+        else:
+            exc.show()
+        return sys.exit(exc.exit_code)
+    except typer.Abort:
+        output.stderr("aborted")
+        return sys.exit(130)
+    return sys.exit(code if isinstance(code, int) else 0)

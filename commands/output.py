@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import structlog
 import typer
 
+from commands import logs
 from commands.context import Context, NoLedger
 from ledger.errors import INVALID_INPUT, Refused
 from ledger.money import format_fen
@@ -85,6 +86,8 @@ def handled(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         as_json = bool(kwargs.get("as_json"))
+        if as_json:
+            logs.quiet_for_json()
         try:
             return func(*args, **kwargs)
         except typer.Exit:

@@ -102,7 +102,10 @@ def check(
     date: Annotated[str | None, typer.Option("--date", help="Application date (default today).")] = None,
     as_json: Json = False,
 ) -> None:
-    """What an application with these facts would get, and why. Records nothing."""
+    """What an application with these facts would get, and why. Records nothing.
+
+    The answer, eligible or not, exits 0; only a question that cannot be asked (an unknown
+    measure, malformed facts) is refused."""
     context: Context = ctx.obj
     facts = parse_fact_options(fact)
     try:
@@ -119,8 +122,12 @@ def check(
     if as_json:
         output.emit_json(result)
         return
-    amount = ("decided case by case (一事一议)" if result["case_by_case"]
-              else f"{format_fen(result['entitlement_fen'])} yuan")
+    if not result["eligible"]:
+        amount = f"NOT ELIGIBLE 不符合条件: {result['refusal']['message']}"
+    elif result["case_by_case"]:
+        amount = "decided case by case (一事一议)"
+    else:
+        amount = f"{format_fen(result['entitlement_fen'])} yuan"
     out = [f"{result['measure']} under {result['policy_version']}: {amount}", ""]
     out += [f"  {n:>2}. {s.get('en', '')}" for n, s in enumerate(result["trace"], 1)]
     out += [f"note: {n}" for n in result["notes"]]

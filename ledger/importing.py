@@ -41,6 +41,15 @@ MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another i
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
 
 
+class Interrupted(Exception):
+    """The import was asked to stop (Ctrl-C); it stopped between two chunks, all recorded so far kept."""
+
+    def __init__(self, recorded: int, resume_at: int | None) -> None:
+        super().__init__(f"{recorded} lines recorded")
+        self.recorded = recorded
+        self.resume_at = resume_at
+
+
 class ImportStopped(Exception):
     """A line failed in a way that is not a refusal (a bug): the import stops there."""
 
@@ -75,18 +84,24 @@ def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int
 
 
 def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-                apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES) -> dict[str, Any]:
+                apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES,
+                stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
 
     ``accepted``, ``refused`` and ``warnings`` describe all the lines of the file,
     whichever run decided them; ``already`` counts those an earlier run (or another
-    process importing the same file at the same time) decided.
+    process importing the same file at the same time) decided. When ``stop()`` says so
+    between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     """
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
     mine: set[int] = set()
     pos, size, failures, stop_before = 0, chunk, 0, None
     while True:
+        if stop is not None and stop() and pos < len(numbered):
+            run_now = ledger.import_run(digest)
+            done = len(run_now.outcomes) if run_now is not None else 0
+            raise Interrupted(done, numbered[pos][0])
         part: list[tuple[int, bytes]] = []
         seen = 0
         current: int | None = None

@@ -379,14 +379,15 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
     measure = (catalogue_of(in_force) if in_force else catalogue(CURRENT_CATALOGUE)).measure(measure_id)
     measure.refuse_if_not_grantable()
     facts = measure.normalize(raw_facts)
-    assessment = measure.assess(facts, day, version_id)
+    assessment = measure.evaluate(facts, day, version_id)
+    refusal = assessment.refusal()
     notes = []
     if in_force is None:
         notes.append("no adopted policy version covers this date; an application dated so would be refused "
                      "(outside-validity)")
     return {"measure": measure.id, "clause": measure.clause, "policy_version": version_id, "facts": facts,
-            "entitlement_fen": assessment.entitlement_fen, "case_by_case": assessment.case_by_case,
-            "trace": assessment.steps, "notes": notes}
+            "eligible": refusal is None, "entitlement_fen": assessment.due_fen, "case_by_case": assessment.case_by_case,
+            "refusal": refusal.as_dict() if refusal else None, "trace": assessment.steps, "notes": notes}
 
 
 # --- rejections and payments ----------------------------------------------------

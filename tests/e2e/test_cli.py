@@ -110,9 +110,16 @@ def test_policy_commands_list_show_and_check_without_recording(db):
     shown = cli(db, "policy", "show", "M03-security")
     assert "不超过合同额10%" in shown.stdout
     before = cli_json(db, "projections", "status")["log_end"]
-    refused = cli(db, "policy", "check", "--measure", "M03-security", "--fact", "city_enterprises=10",
-                  "--fact", "annual_revenue_yuan=500万", "--fact", "contract_yuan=1000", "--date", "2023-01-01")
-    assert refused.exit_code == 1 and "not-eligible" in refused.stderr  # 10 enterprises is not 超10家
+    answer = cli(db, "policy", "check", "--measure", "M03-security", "--fact", "city_enterprises=10",
+                 "--fact", "annual_revenue_yuan=500万", "--fact", "contract_yuan=1000", "--date", "2023-01-01")
+    assert answer.exit_code == 0 and "NOT ELIGIBLE" in answer.stdout  # 10 enterprises is not 超10家: an answer
+    not_eligible = cli_json(db, "policy", "check", "--measure", "M03-security", "--fact", "city_enterprises=10",
+                            "--fact", "annual_revenue_yuan=500万", "--fact", "contract_yuan=1000", "--date",
+                            "2023-01-01")
+    assert not_eligible["eligible"] is False and not_eligible["refusal"]["code"] == "not-eligible"
+    assert not_eligible["entitlement_fen"] is None
+    unknown = cli(db, "policy", "check", "--measure", "M99", "--date", "2023-01-01")
+    assert unknown.exit_code == 1 and "unknown-measure" in unknown.stderr  # a question that cannot be asked
     check = cli_json(db, "policy", "check", "--measure", "M03-security", "--fact", "city_enterprises=11",
                      "--fact", "annual_revenue_yuan=500万", "--fact", "contract_yuan=1000", "--date", "2023-01-01")
     assert check["entitlement_fen"] == 10000  # 10% of 1,000.00 yuan

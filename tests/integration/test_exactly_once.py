@@ -109,7 +109,7 @@ def test_an_import_cut_short_goes_on_after_the_last_recorded_line(tmp_path, monk
     ledger = GrantsLedger(parse_store(url))
     resumed = import_lines(ledger, lines, "t", chunk=2)
     assert calls == [5, 6]  # lines 1-4 were recorded with their chunks' events; they are not decided again
-    assert resumed == {"accepted": 6, "refused": [], "warnings": [], "already": 4}
+    assert resumed == {"accepted": 6, "refused": [], "warnings": [], "already": 4, "refused_by_code": {}}
     assert ledger.show("R-3")["status"] == "submitted"
     ledger.close()
 
@@ -181,7 +181,7 @@ def test_a_line_refused_for_a_missing_application_is_decided_again_once_it_exist
     lines = [b'{"op": "approve", "ref": "R-7", "date": "2023-02-01"}']
     result = import_lines(ours, lines, "t")
     # In commit order the other writer's application comes first: the approval stands.
-    assert result == {"accepted": 1, "refused": [], "warnings": [], "already": 0}
+    assert result == {"accepted": 1, "refused": [], "warnings": [], "already": 0, "refused_by_code": {}}
     assert ours.show("R-7")["status"] == "approved"
     ours.close()
     theirs.close()
@@ -213,7 +213,7 @@ def test_import_lines_leave_no_ledger_events_when_the_file_is_empty(tmp_path):
     url = f"sqlite:///{tmp_path / 'e.db'}"
     path = tmp_path / "empty.jsonl"
     path.write_text("# nothing yet\n\n", encoding="utf-8")
-    assert cli_json(url, "import", str(path)) == {"accepted": 0, "refused": [], "warnings": [], "already": 0}
+    assert cli_json(url, "import", str(path)) == {"accepted": 0, "refused": [], "warnings": [], "already": 0, "refused_by_code": {}}
     assert _event_count(url) == 0
 
 

@@ -53,7 +53,7 @@ def test_a_chunk_that_meets_a_concurrent_writer_is_run_again_on_the_new_state(tm
 
     ours.execute = execute_then_interfere
     result = import_lines(ours, lines, "t")
-    assert interfered and result == {"accepted": 2, "refused": [], "warnings": [], "already": 0}
+    assert interfered and result == {"accepted": 2, "refused": [], "warnings": [], "already": 0, "refused_by_code": {}}
     shown = ours.show("B-1")
     assert shown["awarded_fen"] == 30000000  # 50万 less the 20万 the other writer recorded first (就高补差)
     ours.close()
