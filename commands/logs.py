@@ -13,7 +13,6 @@ import structlog
 
 from ledger.text import safe
 
-
 _quiet = False
 
 
