@@ -12,13 +12,14 @@ tables and no ledger is refused (``foreign-database``) with nothing written to i
 from __future__ import annotations
 
 import getpass
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect
 
 from commands import preflight
+from commands import settings as config
+from commands.settings import Setting
 from ledger.service import GrantsLedger
 from ledger.storage import Store, parse_store
 from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
@@ -38,10 +39,7 @@ class NoLedger(Exception):
         self.code = code
 
 
-def default_operator() -> str:
-    explicit = os.environ.get("GRANTS_USER")
-    if explicit:
-        return explicit
+def os_user() -> str:
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user database in some containers
@@ -56,15 +54,27 @@ class Context:
     _ledger: GrantsLedger | None = None
     _engine: Any = None
     _views_ready: bool = field(default=False)
+    _settings: dict[str, Setting] | None = None
+
+    @property
+    def settings(self) -> dict[str, Setting]:
+        """Each setting and where it came from: flag, environment, grants.toml, default."""
+        if self._settings is None:
+            self._settings = config.resolve({"db": self.db, "by": self.by})
+        return self._settings
+
+    def use_db(self, url: str) -> None:
+        """Work on this database from now on (as if given with --db)."""
+        self.db, self._settings, self._store = url, None, None
 
     @property
     def operator(self) -> str:
-        return self.by or default_operator()
+        return self.settings["by"].value or os_user()
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = parse_store(self.db)
+            self._store = parse_store(self.settings["db"].value)
         return self._store
 
     def ledger(self, *, create: bool = True) -> GrantsLedger:

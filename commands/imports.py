@@ -179,6 +179,7 @@ def install(app: typer.Typer) -> None:
         if as_json:
             output.emit_json(result)
         else:
+            output.echo(f"ledger 账本: {context.store.shown}")
             output.echo(render_import(result))
         if result["refused"]:
             raise typer.Exit(output.EXIT_REFUSED)
@@ -188,14 +189,14 @@ def install(app: typer.Typer) -> None:
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
         """Load a realistic sample of the policy's cases into a fresh ledger and print the reports.
 
-        Without --db (and without GRANTS_DB) it writes ./grants-demo.db, replacing an
+        Without a database given (--db, GRANTS_DB or grants.toml) it writes ./grants-demo.db, replacing an
         earlier demo file. Given a database, the ledger there must be empty.
         """
         context: Context = ctx.obj
-        if context.db is None:
+        if context.settings["db"].source.startswith("default"):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(DEMO_DB + suffix).unlink(missing_ok=True)
-            context.db = f"sqlite:///{DEMO_DB}"
+            context.use_db(f"sqlite:///{DEMO_DB}")
         ledger = context.ledger()
         if ledger.recorder.max_notification_id():
             raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
-from commands import imports, logs, output, policy, records, report
+from commands import config, imports, logs, output, policy, records, report
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -36,11 +36,12 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", envvar="GRANTS_DB", metavar="URL",
+    db: Annotated[str | None, typer.Option("--db", metavar="URL",
                                            help="Database URL: sqlite:///grants.db (default) or "
-                                                "postgresql://user@host:5432/dbname.")] = None,
-    by: Annotated[str | None, typer.Option("--by", envvar="GRANTS_USER",
-                                           help="Who is working (recorded as 'by' on events).")] = None,
+                                                "postgresql://user@host:5432/dbname. Else GRANTS_DB, else "
+                                                "grants.toml (see grants config).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who is working (recorded as 'by' on events). Else "
+                                                        "GRANTS_USER, else grants.toml, else the OS user.")] = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Print the version of grants and exit.")] = False,
 ) -> None:
@@ -63,6 +64,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
         output.echo(f"ledger ready at {context.store.shown}")
 
 
+config.install(app)
 records.install(app)
 imports.install(app)
 app.add_typer(report.app, name="report")

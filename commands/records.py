@@ -10,10 +10,9 @@ import typer
 
 from commands import clock, output
 from commands.context import Context
-from commands.options import AmountFen, AmountYuan, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
+from commands.options import AmountFen, AmountYuan, Area, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
 from commands.output import handled, yuan
 from ledger import jsonline
-from ledger.areas import AREAS
 from ledger.errors import invalid
 from ledger.intake import parse_command, parse_ref
 from ledger.money import MoneyError, parse_yuan
@@ -60,6 +59,7 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
         output.emit_json(result)
     else:
         output.echo(summary(result))
+        output.echo(f"  ledger 账本: {context.store.shown}")
     return result
 
 
@@ -117,7 +117,7 @@ def install(app: typer.Typer) -> None:
         ctx: typer.Context,
         uscc: Annotated[str, typer.Option("--uscc", help="18-character unified social credit code.")],
         name: Annotated[str, typer.Option("--name", help="Registered name of the enterprise.")],
-        area: Annotated[str, typer.Option("--area", help="County-level area: " + ", ".join(AREAS))],
+        area: Annotated[Area, typer.Option("--area", help="County-level area (whose treasury pays the county half).")],
         date: Annotated[str | None, typer.Option("--date", help="Date of registration (optional).")] = None,
         by: By = None,
         as_json: Json = False,

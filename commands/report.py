@@ -11,7 +11,7 @@ from commands.context import Context
 from commands.options import AsOf, Json
 from commands.output import handled, yuan
 from commands.records import parse_as_of
-from ledger.domain import STATUSES
+from ledger.domain import STATUSES, Status
 from ledger.errors import invalid
 from projections import reports
 
@@ -61,8 +61,7 @@ def render_applications(data: dict[str, Any]) -> str:
 @handled
 def applications(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="Only the applications in this status: "
-                                                                   + ", ".join(STATUSES) + ".")] = None,
+    status: Annotated[Status | None, typer.Option("--status", help="Only the applications in this status.")] = None,
     as_of: AsOf = None,
     as_json: Json = False,
 ) -> None:

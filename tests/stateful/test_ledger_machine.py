@@ -385,8 +385,11 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         filed = self.filed[data.draw(st.sampled_from(self.amendable()), label="ref")]
         facts, clause_fen = amended_facts(filed.measure, data.draw)
         line = {"op": "amend", "ref": filed.ref, "facts": facts, "date": self.advance(days), "reason": "补正材料"}
-        if facts == filed.facts:  # the last amendment's facts (an amendment always changes the facts filed)
-            if line["date"] == filed.amended_on:
+        if facts == filed.facts:
+            if filed.amended_on is None:
+                event("amend: no change to the facts filed")
+                assert self.refusal(**line) == "invalid-input"  # an amendment must change something
+            elif line["date"] == filed.amended_on:
                 event("amend: sent again")
                 assert self.run(**line)["already_recorded"] is True
             else:
