@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from commands import imports, logs, output, policy, records, report
+from commands.admin import admin_app
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -58,6 +59,7 @@ imports.install(app)
 app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
+app.add_typer(admin_app, name="admin")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")

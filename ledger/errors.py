@@ -24,6 +24,8 @@ WRONG_STATE = "wrong-state"
 DUPLICATE_REF = "duplicate-ref"
 UNKNOWN_PAYMENT = "unknown-payment"
 OVER_RECOVERY = "over-recovery"
+NOT_AUTHORISED = "not-authorised"
+SEPARATION_OF_DUTIES = "separation-of-duties"
 
 CODES = (
     INVALID_INPUT,
@@ -41,6 +43,8 @@ CODES = (
     DUPLICATE_REF,
     UNKNOWN_PAYMENT,
     OVER_RECOVERY,
+    NOT_AUTHORISED,
+    SEPARATION_OF_DUTIES,
 )
 
 

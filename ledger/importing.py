@@ -81,6 +81,16 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     whichever run decided them; ``already`` counts those an earlier run (or another
     process importing the same file at the same time) decided.
     """
+    previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
+    try:
+        return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
+                       chunk=chunk, chunk_bytes=chunk_bytes)
+    finally:
+        ledger.operator = previous
+
+
+def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
+            apply_line: ApplyLine, chunk: int, chunk_bytes: int) -> dict[str, Any]:
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
     mine: set[int] = set()
