@@ -33,7 +33,8 @@ def main(
                                            help="Database URL: sqlite:///grants.db (default) or "
                                                 "postgresql://user@host:5432/dbname.")] = None,
     by: Annotated[str | None, typer.Option("--by", envvar="GRANTS_USER",
-                                           help="Who is working (recorded as 'by' on events).")] = None,
+                                           help="Who is working (recorded as 'by' on events; in enforced mode a "
+                                                "registered operator).")] = None,
 ) -> None:
     logs.configure()
     ctx.obj = Context(db=db, by=by)

@@ -295,3 +295,29 @@ def test_an_import_names_who_ran_it_and_only_an_admin_records_lines_in_others_na
     assert [(s["by"], s["recorded_by"]) for s in stored] == [(n["sr"], n["boss"])]  # both names kept
     assert all(s["os_user"] for s in stored)
     assert run.id == import_run_id(run.digest)
+
+
+def test_a_command_decided_before_its_operator_was_suspended_is_decided_again_and_refused(world):
+    w = world
+    n = enforce(w)
+    ours = w.ledger_of(n["sc"])
+    theirs = w.ledger_of(n["boss"]) if w.pg else GrantsLedger(w.store)  # another process's ledger
+    authorise = ours._authorise
+    calls = []
+
+    def authorise_then_suspend(command: Any) -> None:
+        authorise(command)  # the roster still says sc may act ...
+        calls.append(command)
+        if len(calls) == 1:  # ... and the admin suspends sc before this command is written
+            theirs.execute(intake.parse_command({"op": "suspend-operator", "name": n["sc"], "date": DAY,
+                                                 "reason": "停职"}, n["boss"]))
+
+    ours._authorise = authorise_then_suspend  # type: ignore[method-assign]
+    before = w.log_end()
+    retries = ours.retries
+    result = w.act(n["sc"], {"op": "register", "uscc": _uscc(99), "name": "企业", "area": "茅箭区"})
+    assert result == "not-authorised"
+    assert ours.retries > retries and len(calls) == 1
+    assert w.log_end() == before + 1  # only the suspension
+    if not w.pg:
+        theirs.close()
