@@ -62,15 +62,18 @@ class AccessControl:
         roster = self.roster()
         if roster is None:
             return  # single-user mode: any `by`, as before operators existed
-        day = getattr(command, "date", None) or self.clock()
+        today = self.clock()
         acting = self.operator or command.by
         db_user = self.db_user()
         if db_user is not None and acting != db_user:
             raise operators.refuse(f"by: this session is the database role {db_user!r}, not {acting!r}; each "
                                    "operator connects as its own role")
-        if command.by != acting:
-            operators.may_act_for(roster, acting, command.by, day)
-        operators.authorise(roster, intake.OPS[type(command)], command.by, day)
+        op = intake.OPS[type(command)]
+        if command.by == acting:  # the operator at the keyboard: may it act today?
+            operators.authorise(roster, op, acting, today)
+        else:  # an admin records another's act (migrating history): the admin today, the other on the act's day
+            operators.may_act_for(roster, acting, command.by, today)
+            operators.authorise(roster, op, command.by, getattr(command, "date", None) or today)
         if isinstance(command, (intake.RegisterOperator, intake.ChangeRoles, intake.SuspendOperator,
                                 intake.ReinstateOperator)):
             duties.check_self_administration(command)

@@ -5,7 +5,9 @@ Pure functions of the roster and the command (no clock, no I/O). A ledger withou
 operators existed. The command that registers the first operator creates the roster
 (its first event, ``EnforcementStarted``); from then on every command is checked here
 and refused ``not-authorised`` when its operator is unknown, suspended, outside its
-from/to dates on the command's day, or without the role the command needs.
+from/to days, or without the role the command needs. The day is the day of recording
+for the operator who gives the command, and the command's own date for an operator an
+admin names in an import line (history migrated: was it theirs to do, then).
 """
 
 from __future__ import annotations

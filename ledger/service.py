@@ -9,11 +9,10 @@ where the rules see what the other writer did.
 
 from __future__ import annotations
 
-import getpass
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
@@ -32,13 +31,13 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from ledger import duties, intake, operators, rules
+from ledger import intake, rules
+from ledger.access import AccessControl
 from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
     APPROVED,
     POLICY_BOOK_ID,
     REJECTED,
-    ROSTER_ID,
     REVOKED,
     SUBMITTED,
     WITHDRAWN,
@@ -46,7 +45,6 @@ from ledger.domain import (
     ApplicationState,
     Enterprise,
     ImportRun,
-    OperatorRoster,
     PolicyBook,
     ReceiptRef,
     TaskQuota,
@@ -90,13 +88,6 @@ def _with_warning(result: dict[str, Any], warning: str | None) -> dict[str, Any]
     return result
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
-        return "unknown"
-
-
 class _Unit:
     """What one decision has read: a copy of each aggregate and the version it was read at."""
 
@@ -109,7 +100,7 @@ class Busy(Exception):
     """The store stayed contended for every retry; nothing was written."""
 
 
-class GrantsLedger(Application):
+class GrantsLedger(AccessControl, Application):
     """The grants ledger. Commands take the parsed commands of ``ledger.intake``."""
 
     name = "Grants"
@@ -122,13 +113,7 @@ class GrantsLedger(Application):
         self._unit: _Unit | None = None  # the decision being taken (the batch's, or one command's)
         self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
-        self.operator: str | None = None  # who runs this process's commands, when not each command's `by` (import)
-        self.os_user = _os_user()
-        self._command: intake.Command | None = None  # the command being executed, for its authorisation
-        # The day of recording, for an operator's from/to dates when a command has no date of its
-        # own (a registration without one); the CLI sets China's day (commands/clock.py).
-        self.clock: Callable[[], date] = date.today
-        self._db_user: str | None = None
+        self._init_access()  # who may do what: ledger/access.py
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(5):
             try:
@@ -342,117 +327,6 @@ class GrantsLedger(Application):
             return handler(command)  # type: ignore[operator]
         finally:
             self._command = None
-
-    # --- who may do what (ledger/operators.py, ledger/duties.py) ---------------
-
-    def _authorised(self, attempt: Any) -> Any:
-        """The attempt, preceded by the check of who gives the command, inside the same decision:
-        the roster and the application it reads are checked at the write like any other read."""
-        command = self._command
-        if command is None:
-            return attempt
-
-        def checked() -> Any:
-            self._authorise(command)
-            return attempt()
-        return checked
-
-    def _authorise(self, command: intake.Command) -> None:
-        roster = self.roster()
-        if roster is None:
-            return  # single-user mode: any `by`, as before operators existed
-        day = getattr(command, "date", None) or self.clock()
-        acting = self.operator or command.by
-        db_user = self.db_user()
-        if db_user is not None and acting != db_user:
-            raise operators.refuse(f"by: this session is the database role {db_user!r}, not {acting!r}; each "
-                                   "operator connects as its own role")
-        if command.by != acting:
-            operators.may_act_for(roster, acting, command.by, day)
-        operators.authorise(roster, intake.OPS[type(command)], command.by, day)
-        if isinstance(command, (intake.RegisterOperator, intake.ChangeRoles, intake.SuspendOperator,
-                                intake.ReinstateOperator)):
-            duties.check_self_administration(command)
-        ref = getattr(command, "ref", None)
-        if ref is not None and not isinstance(command, intake.Apply):
-            index = self._get(application_ref_id(ref))
-            enterprise = self._get(enterprise_id(index.uscc)) if index is not None else None
-            if enterprise is not None and ref in enterprise.applications:
-                duties.check_application_duties(command, enterprise.applications[ref])
-
-    def roster(self) -> OperatorRoster | None:
-        """The operators; None while the ledger runs in single-user mode."""
-        return self._get(ROSTER_ID)
-
-    def db_user(self) -> str | None:
-        """The database role of this ledger's sessions (PostgreSQL), None on SQLite."""
-        if self._db_user is None and hasattr(self.recorder, "session_user"):
-            self._db_user = self.recorder.session_user()
-        return self._db_user
-
-    def authorise_reader(self, name: str, today: date) -> None:
-        """Refuse ``not-authorised`` unless ``name`` may read this ledger (any active operator; anyone in
-        single-user mode; on PostgreSQL the session's own role)."""
-        roster = self.roster()
-        if roster is None:
-            return
-        db_user = self.db_user()
-        if db_user is not None and name != db_user:
-            raise operators.refuse(f"by: this session is the database role {db_user!r}, not {name!r}")
-        operators.authorise_reader(roster, name, today)
-
-    def _record(self, processing_event: Any) -> Any:
-        """Stamp every event with the OS user of the process and the operator who recorded it (the
-        runner of an import, which may differ from the `by` of its lines)."""
-        acting = self.operator or (self._command.by if self._command is not None else None)
-        for ev in processing_event.events:
-            ev.__dict__["os_user"] = self.os_user
-            if acting is not None:
-                ev.__dict__["recorded_by"] = acting
-        return super()._record(processing_event)
-
-    def register_operator(self, cmd: intake.RegisterOperator) -> dict[str, Any]:
-        def attempt() -> dict[str, Any]:
-            roster = self.roster()
-            operators.decide_operator_command(roster, cmd)
-            enforced_now = roster is None
-            if roster is None:
-                roster = OperatorRoster(date=cmd.date, by=cmd.by)
-            roster.register(name=cmd.name, display_name=cmd.display_name, roles=list(cmd.roles),
-                            valid_from=cmd.valid_from, valid_to=cmd.valid_to, date=cmd.date, by=cmd.by)
-            self.save(roster)
-            return {"op": "register-operator", "name": cmd.name, "roles": list(cmd.roles),
-                    "valid_from": cmd.valid_from.isoformat(),
-                    "valid_to": cmd.valid_to.isoformat() if cmd.valid_to else None, "enforced_now": enforced_now}
-        return self._retrying(attempt)
-
-    def change_operator(self, cmd: intake.ChangeRoles | intake.SuspendOperator | intake.ReinstateOperator
-                        ) -> dict[str, Any]:
-        def attempt() -> dict[str, Any]:
-            roster = self.roster()
-            operators.decide_operator_command(roster, cmd)
-            assert roster is not None
-            if isinstance(cmd, intake.ChangeRoles):
-                roster.change_roles(name=cmd.name, roles=list(cmd.roles), date=cmd.date, by=cmd.by, reason=cmd.reason)
-            elif isinstance(cmd, intake.SuspendOperator):
-                roster.suspend(name=cmd.name, date=cmd.date, by=cmd.by, reason=cmd.reason)
-            else:
-                roster.reinstate(name=cmd.name, date=cmd.date, by=cmd.by, reason=cmd.reason)
-            self.save(roster)
-            operator = roster.operators[cmd.name]
-            return {"op": intake.OPS[type(cmd)], "name": cmd.name, "roles": list(operator.roles),
-                    "suspended": operator.suspended}
-        return self._retrying(attempt)
-
-    def operator_list(self) -> list[dict[str, Any]]:
-        """Every registered operator as plain data (empty in single-user mode)."""
-        roster = self.roster()
-        if roster is None:
-            return []
-        return [{"name": o.name, "display_name": o.display_name, "roles": list(o.roles),
-                 "valid_from": o.valid_from.isoformat(), "valid_to": o.valid_to.isoformat() if o.valid_to else None,
-                 "suspended": o.suspended, "registered_on": o.registered_on.isoformat(), "by": o.by}
-                for o in roster.operators.values()]
 
     def adopt_policy(self, cmd: intake.AdoptPolicy) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:

@@ -42,7 +42,7 @@ class World:
     def __init__(self, url: str) -> None:
         self.url = url
         self.store = parse_store(url)
-        self.owner = GrantsLedger(self.store)
+        self.owner = self._dated(GrantsLedger(self.store))
         self.engine = runner.make_engine(self.store)
         runner.create_views(self.engine)
         self.pg = self.store.kind == POSTGRES
@@ -61,8 +61,13 @@ class World:
         if name not in self._ledgers:
             base = self.url.rsplit("/", 1)
             url = base[0].replace("postgres@", f"{name}@") + "/" + base[1]
-            self._ledgers[name] = GrantsLedger(parse_store(url), create_tables=False)
+            self._ledgers[name] = self._dated(GrantsLedger(parse_store(url), create_tables=False))
         return self._ledgers[name]
+
+    @staticmethod
+    def _dated(ledger: GrantsLedger) -> GrantsLedger:
+        ledger.clock = lambda: TODAY  # the day of recording, against which an operator's days are checked
+        return ledger
 
     def grant(self, name: str, roles: list[str]) -> None:
         if self.pg:
@@ -263,12 +268,17 @@ def test_unknown_suspended_or_out_of_dates_operators_are_refused_and_enforcement
     assert w.act(n["sc"], line) == "not-authorised"
     w.ok(n["boss"], {"op": "reinstate-operator", "name": n["sc"], "date": DAY, "reason": "复职"})
     w.ok(n["sc"], line)
-    late = w.name("late")
-    w.ok(n["boss"], {"op": "register-operator", "name": late, "display_name": "L", "roles": ["clerk"],
-                     "valid_from": "2023-03-01", "valid_to": "2023-03-31", "date": DAY})
-    w.grant(late, ["clerk"])
-    assert w.act(late, {**line, "ref": "D-2", "project": "D-2"}) == "not-authorised"  # dated before its from
-    w.ok(late, {**line, "ref": "D-3", "project": "D-3", "date": "2023-03-10"})
+    # An operator's days are checked on the day of recording (TODAY, 2024-06-01), so a current
+    # operator may key in an act dated earlier, and an expired or future one nothing.
+    for short, days in {"expired": ("2022-01-01", "2024-05-31"), "future": ("2024-06-02", None),
+                        "current": ("2024-06-01", "2024-06-01")}.items():
+        n[short] = w.name(short)
+        w.ok(n["boss"], {"op": "register-operator", "name": n[short], "display_name": short, "roles": ["clerk"],
+                         "valid_from": days[0], "valid_to": days[1], "date": DAY})
+        w.grant(n[short], ["clerk"])
+    assert w.act(n["expired"], {**line, "ref": "D-2", "project": "D-2"}) == "not-authorised"
+    assert w.act(n["future"], {**line, "ref": "D-3", "project": "D-3"}) == "not-authorised"
+    w.ok(n["current"], {**line, "ref": "D-4", "project": "D-4"})  # dated 2023-01-10, recorded 2024-06-01
     # the roster's first event is the switch; nothing switches it off
     topics = [e.topic for e in w.owner.recorder.select_events(ROSTER_ID)]
     assert topics[0] == "grants:OperatorRoster.EnforcementStarted" and topics.count(topics[0]) == 1
@@ -277,22 +287,29 @@ def test_unknown_suspended_or_out_of_dates_operators_are_refused_and_enforcement
 def test_an_import_names_who_ran_it_and_only_an_admin_records_lines_in_others_names(world):
     w = world
     n = enforce(w)
-    lines = [{"op": "apply", "ref": "I-1", "uscc": USCC_A, "measure": "M03-security", "project": "I-1",
-              "date": "2023-01-10", "facts": FACTS, "by": n["sc"]},
-             {"op": "approve", "ref": "I-1", "date": "2023-02-01", "by": n["sr"]}]
+    n["old"] = w.name("old")  # a reviewer who left at the end of 2023: its acts before then can be migrated
+    w.ok(n["boss"], {"op": "register-operator", "name": n["old"], "display_name": "退休", "roles": ["reviewer"],
+                     "valid_from": "2022-01-01", "valid_to": "2023-12-31", "date": DAY})
+
+    def app(ref: str) -> dict[str, Any]:
+        return {"op": "apply", "ref": ref, "uscc": USCC_A, "measure": "M03-security", "project": ref,
+                "date": "2023-01-10", "facts": FACTS, "by": n["sc"]}
+
+    lines = [app("I-1"), {"op": "approve", "ref": "I-1", "date": "2023-02-01", "by": n["old"]},
+             app("I-2"), {"op": "approve", "ref": "I-2", "date": "2024-02-01", "by": n["old"]}]
     raw = [json.dumps(line, ensure_ascii=False).encode() for line in lines]
     by_clerk = import_lines(w.ledger_of(n["clerk"]), raw, n["clerk"], name="history.jsonl")
-    assert [r["code"] for r in by_clerk["refused"]] == ["not-authorised", "not-authorised"]
-    raw2 = [*raw, b"# migrated by the admin"]
+    assert [r["code"] for r in by_clerk["refused"]] == ["not-authorised"] * 4
+    raw2 = [*raw, b"# migrated by the admin"]  # another file: a file's lines are decided once
     by_admin = import_lines(w.ledger_of(n["boss"]), raw2, n["boss"], name="history.jsonl")
-    assert by_admin["refused"] == [] and by_admin["accepted"] == 2
+    assert [(r["line"], r["code"]) for r in by_admin["refused"]] == [(4, "not-authorised")]  # after it left
     shown = w.owner.show("I-1")
-    assert (shown["status"], shown["decided_by"]) == ("approved", n["sr"])
+    assert (shown["status"], shown["decided_by"], shown["applied_on"]) == ("approved", n["old"], "2023-01-10")
     run = w.owner.import_run(digest_of(b"".join(line + b"\n" for line in raw2)))
     assert run is not None and run.by == n["boss"]
     stored = [json.loads(e.state) for e in w.owner.recorder.select_notifications(1, 10_000)
               if e.topic == "grants:Enterprise.ApplicationApproved"]
-    assert [(s["by"], s["recorded_by"]) for s in stored] == [(n["sr"], n["boss"])]  # both names kept
+    assert [(s["by"], s["recorded_by"]) for s in stored] == [(n["old"], n["boss"])]  # both names kept
     assert all(s["os_user"] for s in stored)
     assert run.id == import_run_id(run.digest)
 
