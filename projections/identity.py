@@ -4,7 +4,10 @@ operator's own database role may do.
 ``install`` (run by the owner of the tables: ``grants init``, ``grants admin grant``):
 
 - adds ``db_user`` to the event table, set by a ``BEFORE INSERT`` trigger to
-  ``session_user`` whatever the INSERT says (events stored before it stay NULL);
+  ``session_user`` whatever the INSERT says (events stored before it stay NULL); in
+  enforced mode the same trigger refuses a row, from anyone but the owner, whose
+  ``recorded_by`` is not the session's role, or whose ``by`` is someone else's unless the
+  role is an admin's (``grants_admin_roles``, kept by ``grant_statements``);
 - creates ``grants_lock_events()``, a ``SECURITY DEFINER`` function that takes the
   recorder's ``EXCLUSIVE`` lock on the event table: ``LOCK TABLE`` in that mode needs
   UPDATE, DELETE or TRUNCATE on the table, which no operator's role has;
@@ -23,13 +26,15 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from ledger.operators import WRITING_ROLES
+from ledger.domain import ROSTER_ID
+from ledger.operators import ADMIN, WRITING_ROLES
 from ledger.recorders import LOCK_FUNCTION
 from projections import schema
 
 EVENTS_TABLE = "grants_events"
 STAMP_FUNCTION = "grants_stamp_db_user"
 STAMP_TRIGGER = "grants_events_db_user"
+ADMINS_TABLE = "grants_admin_roles"  # the database roles of admins: they may record events in others' names
 
 
 def _q(name: str) -> str:
@@ -45,10 +50,36 @@ def install_statements(db_schema: str = "public") -> list[str]:
     events = f"{_q(db_schema)}.{_q(EVENTS_TABLE)}"
     stamp = f"{_q(db_schema)}.{_q(STAMP_FUNCTION)}"
     lock = f"{_q(db_schema)}.{_q(LOCK_FUNCTION)}"
+    admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
+    # In enforced mode (the roster exists), a row from anyone but the owner must have been recorded by
+    # its own session (`recorded_by`), in its own name (`by`) unless the role is an admin's (an import
+    # migrating history). The rows that create the roster (versions 1 and 2) are the switch itself.
+    # SECURITY DEFINER: it reads the admins table, which no operator may; session_user is unchanged.
+    stamp_body = f"""
+DECLARE doc jsonb;
+BEGIN
+  NEW.db_user := session_user;
+  IF pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER')
+     OR (NEW.originator_id = '{ROSTER_ID}' AND NEW.originator_version <= 2)
+     OR NOT EXISTS (SELECT 1 FROM {events} WHERE originator_id = '{ROSTER_ID}') THEN
+    RETURN NEW;
+  END IF;
+  doc := convert_from(NEW.state, 'UTF8')::jsonb;
+  IF doc->>'recorded_by' IS DISTINCT FROM session_user
+     OR (doc ? 'by' AND doc->>'by' IS DISTINCT FROM session_user
+         AND NOT EXISTS (SELECT 1 FROM {admins} WHERE name = session_user)) THEN
+    RAISE EXCEPTION 'grants: the database role % may not record an event by % (recorded by %)', session_user,
+      coalesce(doc->>'by', '-'), coalesce(doc->>'recorded_by', '-') USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END"""
     return [
         f"ALTER TABLE {events} ADD COLUMN IF NOT EXISTS db_user text",
-        f"CREATE OR REPLACE FUNCTION {stamp}() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN NEW.db_user := session_user; RETURN NEW; END $$",
+        f"CREATE TABLE IF NOT EXISTS {admins} (name text PRIMARY KEY)",
+        f"REVOKE ALL ON {admins} FROM PUBLIC",
+        f"CREATE OR REPLACE FUNCTION {stamp}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+        f"SET search_path = pg_catalog AS $${stamp_body}$$",
+        f"REVOKE ALL ON FUNCTION {stamp}() FROM PUBLIC",
         f"CREATE OR REPLACE TRIGGER {_q(STAMP_TRIGGER)} BEFORE INSERT ON {events} "
         f"FOR EACH ROW EXECUTE FUNCTION {stamp}()",
         f"CREATE OR REPLACE FUNCTION {lock}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
@@ -60,9 +91,7 @@ def install_statements(db_schema: str = "public") -> list[str]:
 
 def install(engine: Engine, db_schema: str = "public") -> None:
     """Install the identity DDL (idempotent); the owner of the event table runs it."""
-    with engine.begin() as conn:
-        for statement in install_statements(db_schema):
-            conn.exec_driver_sql(statement)
+    apply(engine, install_statements(db_schema))
 
 
 def grant_statements(operator: str, roles: Sequence[str], *, database: str, suspended: bool = False,
@@ -89,6 +118,10 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} FROM {role}",
         f"GRANT SELECT ON {events}, {views} TO {role}",
     ]
+    admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
+    statements.append(f"DELETE FROM {admins} WHERE name = {_literal(operator)}")
+    if ADMIN in roles and not suspended:
+        statements.append(f"INSERT INTO {admins} (name) VALUES ({_literal(operator)})")
     if writes and not suspended:
         statements += [
             f"GRANT INSERT ON {events} TO {role}",
@@ -100,6 +133,8 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
 
 
 def apply(engine: Engine, statements: Sequence[str]) -> None:
+    """Execute the statements in one transaction, as written (no parameters: '%' is plain text)."""
     with engine.begin() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         for statement in statements:
-            conn.exec_driver_sql(statement)
+            cursor.execute(statement)

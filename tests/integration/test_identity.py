@@ -73,6 +73,7 @@ def roles(pg_url: str) -> Iterator[dict[str, Any]]:
 
 
 def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(roles):
+    """Not through the ledger, and not with plain SQL."""
     names, url_of, psycopg = roles["names"], roles["url"], roles["psycopg"]
     clerk = url_of(names["clerk"])
     ok(clerk, "apply", "--ref", "C-1", "--uscc", USCC_A, "--measure", "M03-security", "--project", "C-1",
@@ -89,9 +90,16 @@ def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(role
                           "ALTER TABLE grants_events DISABLE TRIGGER grants_events_db_user"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
-        # Plain INSERT is possible (the ledger records through it), but the database stamps who did it.
-        conn.execute("INSERT INTO grants_events (originator_id, originator_version, topic, state, db_user) "
-                     "VALUES (gen_random_uuid(), 1, 'grants:Forged', '{\"by\": \"boss\"}', %s)", (names["boss"],))
+        insert = ("INSERT INTO grants_events (originator_id, originator_version, topic, state, db_user) "
+                  "VALUES (gen_random_uuid(), 1, 'grants:Forged', convert_to(%s, 'UTF8'), %s)")
+        # A row in another operator's name, or recorded by another, is refused by the database ...
+        for state in ({"by": names["reviewer"], "recorded_by": names["clerk"]},
+                      {"by": names["clerk"], "recorded_by": names["reviewer"]}, {"by": names["clerk"]}):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not record an event"):
+                conn.execute(insert, (json.dumps(state), names["clerk"]))
+        # ... one in its own name is possible (the ledger records through INSERT), and the database
+        # stamps who wrote it whatever the INSERT says.
+        conn.execute(insert, (json.dumps({"by": names["clerk"], "recorded_by": names["clerk"]}), names["boss"]))
     with psycopg.connect(roles["owner"]) as conn:
         stamped = dict(conn.execute("SELECT topic, db_user FROM grants_events WHERE topic IN "
                                     "('grants:Forged', 'grants:Enterprise.ApplicationSubmitted')").fetchall())  # C-0 and C-1
