@@ -60,6 +60,7 @@ class Context:
     _ledger: GrantsLedger | None = None
     _engine: Any = None
     _views_ready: bool = field(default=False)
+    _initialising: bool = field(default=False)  # `grants init`: the owner creates what is missing
 
     @property
     def operator(self) -> str:
@@ -94,7 +95,7 @@ class Context:
             try:
                 # An operator's own PostgreSQL role may not create or alter tables: an existing
                 # ledger is opened as it is (`grants init`, by the owner, brings it up to date).
-                existing = found is preflight.Found.LEDGER and store.kind == POSTGRES
+                existing = found is preflight.Found.LEDGER and store.kind == POSTGRES and not self._initialising
                 ledger = GrantsLedger(store, create_tables=create and not existing)
                 if not create and not inspect(self.engine).has_table(ledger.recorder.events_table_name):
                     ledger.close()
@@ -148,6 +149,7 @@ class Context:
         return self.engine
 
     def init(self) -> None:
+        self._initialising = True
         self.ledger(create=True)
         runner.create_views(self.engine)
         self._views_ready = True
