@@ -12,18 +12,22 @@ tables and no ledger is refused (``foreign-database``) with nothing written to i
 from __future__ import annotations
 
 import getpass
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import ProgrammingError
 
-from commands import preflight
+from commands import clock, preflight
 from commands import settings as config
 from commands.settings import Setting
 from ledger.service import GrantsLedger
-from ledger.storage import Store, parse_store
+from ledger.storage import POSTGRES, Store, parse_store
 from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
-from projections import runner
+from projections import identity, runner
+
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 class NoLedger(Exception):
@@ -67,9 +71,18 @@ class Context:
         """Work on this database from now on (as if given with --db)."""
         self.db, self._settings, self._store = url, None, None
 
+    _initialising: bool = field(default=False)  # `grants init`: the owner creates what is missing
+
     @property
     def operator(self) -> str:
-        return self.settings["by"].value or os_user()
+        """Who is working: --by, GRANTS_USER or grants.toml; else, on PostgreSQL, the database role of
+        the URL (the identity the database vouches for); else the OS user (trust-based)."""
+        named = self.settings["by"].value
+        if named:
+            return named
+        if self.store.kind == POSTGRES:
+            return self.store.event_store_env["POSTGRES_USER"]
+        return os_user()
 
     @property
     def store(self) -> Store:
@@ -92,7 +105,10 @@ class Context:
             if found is preflight.Found.ABSENT and (not create or store.read_only):
                 raise missing
             try:
-                ledger = GrantsLedger(store, create_tables=create)
+                # An operator's own PostgreSQL role may not create or alter tables: an existing
+                # ledger is opened as it is (`grants init`, by the owner, brings it up to date).
+                existing = found is preflight.Found.LEDGER and store.kind == POSTGRES and not self._initialising
+                ledger = GrantsLedger(store, create_tables=create and not existing)
                 if not create and not inspect(self.engine).has_table(ledger.recorder.events_table_name):
                     ledger.close()
                     raise missing
@@ -103,6 +119,7 @@ class Context:
                 if failure is not None:
                     raise failure from exc
                 raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}", missing=False) from exc
+            ledger.clock = clock.today
             self._ledger = ledger
         return self._ledger
 
@@ -112,20 +129,45 @@ class Context:
             self._engine = runner.make_engine(self.store)
         return self._engine
 
+    def reader(self) -> GrantsLedger:
+        """The ledger, for a command that reads: in enforced mode only an active operator may."""
+        ledger = self.ledger(create=False)
+        ledger.authorise_reader(self.operator, clock.today())
+        return ledger
+
+    def read_views(self) -> Any:
+        """``views()`` for a command that reads (``reader()``'s check first)."""
+        self.reader()
+        return self.views()
+
     def views(self) -> Any:
-        """The read-model engine, with the views created and caught up with the log."""
+        """The read-model engine, with the views created and caught up with the log.
+
+        A role that may only read (an auditor's, on PostgreSQL) cannot bring them up to date: it
+        reads them as they are, and says how far behind the log they are."""
         ledger = self.ledger(create=False)
         if not self._views_ready:
             runner.create_views(self.engine)
             self._views_ready = True
-        runner.catch_up(ledger, self.engine)
+        try:
+            runner.catch_up(ledger, self.engine)
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                raise
+            behind = (ledger.recorder.max_notification_id() or 0) - runner.position(self.engine)
+            if behind:
+                print(f"warning: this database role may only read; the reports are {behind} events behind the "
+                      "log until an operator who records brings them up to date", file=sys.stderr)
         return self.engine
 
     def init(self) -> None:
+        self._initialising = True
         self.ledger(create=True)
         runner.create_views(self.engine)
         self._views_ready = True
         runner.catch_up(self.ledger(), self.engine)
+        if self.store.kind == POSTGRES:
+            identity.install(self.engine)
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -11,6 +11,7 @@ import typer
 from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
 from commands import config, imports, logs, output, policy, records, report
+from commands.admin import admin_app
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -41,7 +42,8 @@ def main(
                                                 "postgresql://user@host:5432/dbname. Else GRANTS_DB, else "
                                                 "grants.toml (see grants config).")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who is working (recorded as 'by' on events). Else "
-                                                        "GRANTS_USER, else grants.toml, else the OS user.")] = None,
+                                                        "GRANTS_USER, else grants.toml, else the OS user; in "
+                                                        "enforced mode a registered operator).")] = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Print the version of grants and exit.")] = False,
 ) -> None:
@@ -70,6 +72,7 @@ imports.install(app)
 app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
+app.add_typer(admin_app, name="admin")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")

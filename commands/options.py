@@ -13,7 +13,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON 
 AsOf = Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
                                           help="Ignore events dated after this day.")]
 Date = Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it takes effect.")]
-By = Annotated[str | None, typer.Option("--by", help="Who does it (default: --by of grants, GRANTS_USER, or the OS user).")]
+By = Annotated[str | None, typer.Option("--by", help="Who does it (default: --by of grants, GRANTS_USER, on PostgreSQL "
+                                                     "the database role, else the OS user).")]
 Ref = Annotated[str, typer.Argument(help="The application's filing number (ref).")]
 AmountYuan = Annotated[str | None, typer.Option("--amount", help="Amount in yuan: 1234.56, 200万, 1.5亿.")]
 AmountFen = Annotated[int | None, typer.Option("--amount-fen", help="Amount in integer fen (1 yuan = 100 fen).")]

@@ -169,7 +169,7 @@ def adopt(
 def versions(ctx: typer.Context, as_json: Json = False) -> None:
     """The adopted policy versions and their validity windows."""
     context: Context = ctx.obj
-    book = context.ledger(create=False).policy_book()
+    book = context.reader().policy_book()
     rows = [{"version": v.version, "catalogue": v.catalogue, "effective": v.effective.isoformat(),
              "ends": v.ends.isoformat(), "adopted_on": v.adopted_on.isoformat(), "by": v.by,
              "edition": rules.catalogue_of(v).edition.label}

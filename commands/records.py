@@ -101,6 +101,14 @@ def summary(result: dict[str, Any]) -> str:
         return (f"{result['ref']}: {yuan(result['amount_fen'])} yuan recovered 已追回 to the {result['treasury']} "
                 f"treasury (receipt {result['voucher']}); {result['payer']} has now paid {yuan(result['paid_fen'])} "
                 "yuan net")
+    if op == "register-operator":
+        until = result["valid_to"] or "no end"
+        return (f"operator {result['name']} registered: {', '.join(result['roles'])}, from {result['valid_from']} "
+                f"to {until}" + ("\nthe ledger is now in enforced mode: every command is checked against the "
+                                 "operators, for good" if result["enforced_now"] else ""))
+    if op in ("change-roles", "suspend-operator", "reinstate-operator"):
+        return (f"operator {result['name']}: {', '.join(result['roles'])}"
+                + (" (SUSPENDED)" if result["suspended"] else " (active)"))
     if op == "external-award":
         text = (f"recorded award under {result['policy']} for {result['uscc']} project {result['project']}: "
                 f"{yuan(result['amount_fen'])} yuan")
@@ -288,7 +296,7 @@ def install(app: typer.Typer) -> None:
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, as_json: Json = False) -> None:
         """Show one application: status, amounts, payments and the computation behind the amount."""
         context: Context = ctx.obj
-        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of))
+        data = context.reader().show(parse_ref(ref), parse_as_of(as_of))
         if as_json:
             output.emit_json(data)
         else:

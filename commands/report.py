@@ -69,7 +69,7 @@ def applications(
     if status is not None and status not in STATUSES:
         raise invalid("status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}")
     context: Context = ctx.obj
-    output.render(reports.applications_report(context.views(), parse_as_of(as_of), status), as_json, render_applications)
+    output.render(reports.applications_report(context.read_views(), parse_as_of(as_of), status), as_json, render_applications)
 
 
 @app.command("enterprise")
@@ -77,7 +77,7 @@ def applications(
 def enterprise(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
     """Awarded and paid per enterprise."""
     context: Context = ctx.obj
-    output.render(reports.enterprise_report(context.views(), parse_as_of(as_of)), as_json, render_enterprises)
+    output.render(reports.enterprise_report(context.read_views(), parse_as_of(as_of)), as_json, render_enterprises)
 
 
 @app.command("shares")
@@ -86,4 +86,4 @@ def shares(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> Non
     """What the city and each area's treasury owe (their halves of every award in force), have paid
     (net of reversals) and have to recover on revoked awards."""
     context: Context = ctx.obj
-    output.render(reports.shares_report(context.views(), parse_as_of(as_of)), as_json, render_shares)
+    output.render(reports.shares_report(context.read_views(), parse_as_of(as_of)), as_json, render_shares)

@@ -511,3 +511,66 @@ class ImportRun(Aggregate):
     def decide(self, outcomes: list[dict[str, Any]], by: str) -> None:
         for outcome in outcomes:
             self.outcomes[outcome["line"]] = outcome
+
+
+ROSTER_ID = uuid5(NAMESPACE, "operator-roster")
+
+
+@dataclass
+class Operator:
+    """One operator: who may act in the ledger, with which roles, between which days."""
+
+    name: str
+    display_name: str
+    roles: list[str]
+    valid_from: date
+    valid_to: date | None  # the last day it may act; None: no end
+    registered_on: date
+    by: str
+    suspended: bool = False
+
+    def active_on(self, day: date) -> bool:
+        return (not self.suspended and self.valid_from <= day
+                and (self.valid_to is None or day <= self.valid_to))
+
+
+class OperatorRoster(Aggregate):
+    """The operators of the ledger. Its first event is the one-time switch to enforced mode.
+
+    Until it exists the ledger runs in single-user mode (any ``by``); the command that
+    registers the first operator creates it, and from then on every command is checked
+    against it (``ledger/operators.py``). Every command reads this one stream, so a
+    command decided on a roster that has since changed (an operator suspended) is run
+    again (the stale-read check of ``save()``).
+    """
+
+    TOPIC = "grants:OperatorRoster"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:OperatorRoster.Created"
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return ROSTER_ID
+
+    @event("EnforcementStarted", topic="grants:OperatorRoster.EnforcementStarted")
+    def __init__(self, date: date, by: str) -> None:
+        self.enforced_on, self.enforced_by = date, by
+        self.operators: dict[str, Operator] = {}
+
+    @event("OperatorRegistered", topic="grants:OperatorRoster.OperatorRegistered")
+    def register(self, name: str, display_name: str, roles: list[str], valid_from: date, valid_to: date | None,
+                 date: date, by: str) -> None:
+        self.operators[name] = Operator(name, display_name, list(roles), valid_from, valid_to, date, by)
+
+    @event("RolesChanged", topic="grants:OperatorRoster.RolesChanged")
+    def change_roles(self, name: str, roles: list[str], date: date, by: str, reason: str) -> None:
+        self.operators[name].roles = list(roles)
+
+    @event("OperatorSuspended", topic="grants:OperatorRoster.OperatorSuspended")
+    def suspend(self, name: str, date: date, by: str, reason: str) -> None:
+        self.operators[name].suspended = True
+
+    @event("OperatorReinstated", topic="grants:OperatorRoster.OperatorReinstated")
+    def reinstate(self, name: str, date: date, by: str, reason: str) -> None:
+        self.operators[name].suspended = False

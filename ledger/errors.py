@@ -25,6 +25,8 @@ DUPLICATE_REF = "duplicate-ref"
 UNKNOWN_PAYMENT = "unknown-payment"
 OVER_RECOVERY = "over-recovery"
 CONFLICTING_RETRY = "conflicting-retry"
+NOT_AUTHORISED = "not-authorised"
+SEPARATION_OF_DUTIES = "separation-of-duties"
 
 CODES = (
     INVALID_INPUT,
@@ -43,6 +45,8 @@ CODES = (
     UNKNOWN_PAYMENT,
     OVER_RECOVERY,
     CONFLICTING_RETRY,
+    NOT_AUTHORISED,
+    SEPARATION_OF_DUTIES,
 )
 
 

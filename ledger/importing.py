@@ -93,6 +93,16 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     process importing the same file at the same time) decided. When ``stop()`` says so
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     """
+    previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
+    try:
+        return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
+                       chunk=chunk, chunk_bytes=chunk_bytes, stop=stop)
+    finally:
+        ledger.operator = previous
+
+
+def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
+            apply_line: ApplyLine, chunk: int, chunk_bytes: int, stop: Callable[[], bool] | None) -> dict[str, Any]:
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
     mine: set[int] = set()
@@ -158,7 +168,7 @@ def _moved(ledger: GrantsLedger, exc: Exception, run_id: Any, seen: int) -> bool
     if isinstance(exc, StaleRead):
         return run_id in exc.moved
     try:
-        current: dict[Any, int] = ledger.recorder.current_versions([run_id])  # type: ignore[attr-defined]
+        current: dict[Any, int] = ledger.recorder.current_versions([run_id])
         return current.get(run_id, 0) != seen
     except OperationalError:
         return False

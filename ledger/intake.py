@@ -7,6 +7,7 @@ input: which field, why, and what is allowed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -217,8 +218,50 @@ class Recover:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class RegisterOperator:
+    """An operator and its roles; the first one switches the ledger to enforced mode for good."""
+
+    name: str
+    display_name: str
+    roles: tuple[str, ...]
+    valid_from: date
+    valid_to: date | None
+    date: date
+    by: str
+
+
+@dataclass(frozen=True)
+class ChangeRoles:
+    """The whole new set of an operator's roles."""
+
+    name: str
+    roles: tuple[str, ...]
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuspendOperator:
+    name: str
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReinstateOperator:
+    name: str
+    date: date
+    by: str
+    reason: str
+
+
+OperatorCommand = RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator
+
 Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAward | Amend | Withdraw | Revoke
-           | ReversePayment | Recover)
+           | ReversePayment | Recover | RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator)
 
 
 def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None) -> AdoptPolicy:
@@ -392,6 +435,68 @@ def parse_recover(data: dict[str, Any], default_by: str, today: date | None = No
     )
 
 
+ROLES = ("clerk", "reviewer", "treasurer", "auditor", "admin")
+OPERATOR_NAME = re.compile(r"[a-z][a-z0-9._-]{0,62}")
+
+
+def _operator_name(data: dict[str, Any]) -> str:
+    """An operator's name: it is also its PostgreSQL role, so lower-case ASCII letters, digits, ``. _ -``."""
+    name = _key(data, "name", max_len=63)
+    if not OPERATOR_NAME.fullmatch(name):  # type: ignore[arg-type]
+        raise invalid("name", f"{shown(name)} is not an operator name: 1 to 63 characters, a lower-case letter "
+                      "first, then lower-case letters, digits, '.', '_' or '-' (it is also the database role)")
+    return name  # type: ignore[return-value]
+
+
+def _roles(data: dict[str, Any]) -> tuple[str, ...]:
+    value = data.get("roles")
+    if not isinstance(value, list) or not value:
+        raise invalid("roles", f"is required: a list of one or more of {', '.join(ROLES)}")
+    roles = set()
+    for role in value:
+        if not isinstance(role, str) or canonical(role, key=True) not in ROLES:
+            raise invalid("roles", f"{shown(role)} is not a role; allowed: {', '.join(ROLES)}")
+        roles.add(canonical(role, key=True))
+    return tuple(r for r in ROLES if r in roles)
+
+
+def parse_register_operator(data: dict[str, Any], default_by: str, today: date | None = None) -> RegisterOperator:
+    _only(data, "register-operator", {"name", "display_name", "roles", "valid_from", "valid_to", "date", "by"})
+    day = _date(data, "date", today=today)
+    valid_from = _date(data, "valid_from", required=False) or day
+    valid_to = _date(data, "valid_to", required=False)
+    if valid_to is not None and valid_to < valid_from:  # type: ignore[operator]
+        raise invalid("valid_to", f"{valid_to} is before valid_from {valid_from}")
+    return RegisterOperator(
+        name=_operator_name(data),
+        display_name=_text(data, "display_name"),  # type: ignore[arg-type]
+        roles=_roles(data),
+        valid_from=valid_from,  # type: ignore[arg-type]
+        valid_to=valid_to,
+        date=day,  # type: ignore[arg-type]
+        by=_by(data, default_by),
+    )
+
+
+def parse_change_roles(data: dict[str, Any], default_by: str, today: date | None = None) -> ChangeRoles:
+    _only(data, "change-roles", {"name", "roles", "date", "by", "reason"})
+    return ChangeRoles(name=_operator_name(data), roles=_roles(data),
+                       date=_date(data, "date", today=today),  # type: ignore[arg-type]
+                       by=_by(data, default_by), reason=_text(data, "reason"))  # type: ignore[arg-type]
+
+
+def parse_suspend_operator(data: dict[str, Any], default_by: str, today: date | None = None) -> SuspendOperator:
+    _only(data, "suspend-operator", {"name", "date", "by", "reason"})
+    return SuspendOperator(name=_operator_name(data), date=_date(data, "date", today=today),  # type: ignore[arg-type]
+                           by=_by(data, default_by), reason=_text(data, "reason"))  # type: ignore[arg-type]
+
+
+def parse_reinstate_operator(data: dict[str, Any], default_by: str, today: date | None = None) -> ReinstateOperator:
+    _only(data, "reinstate-operator", {"name", "date", "by", "reason"})
+    return ReinstateOperator(name=_operator_name(data), date=_date(data, "date", today=today),  # type: ignore[arg-type]
+                             by=_by(data, default_by), reason=_text(data, "reason"))  # type: ignore[arg-type]
+
+
 PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "adopt-policy": parse_adopt,
     "register": parse_register,
@@ -405,7 +510,18 @@ PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "revoke": parse_revoke,
     "reverse-payment": parse_reverse_payment,
     "recover": parse_recover,
+    "register-operator": parse_register_operator,
+    "change-roles": parse_change_roles,
+    "suspend-operator": parse_suspend_operator,
+    "reinstate-operator": parse_reinstate_operator,
 }
+
+OPS = {intake_type: op for op, intake_type in {
+    "adopt-policy": AdoptPolicy, "register": Register, "apply": Apply, "approve": Approve, "reject": Reject,
+    "pay": Pay, "external-award": ExternalAward, "amend": Amend, "withdraw": Withdraw, "revoke": Revoke,
+    "reverse-payment": ReversePayment, "recover": Recover, "register-operator": RegisterOperator,
+    "change-roles": ChangeRoles, "suspend-operator": SuspendOperator, "reinstate-operator": ReinstateOperator,
+}.items()}
 
 
 def parse_command(data: Any, default_by: str, *, today: date | None = None) -> Command:

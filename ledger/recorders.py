@@ -28,6 +28,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 Versions = Mapping[UUID, int]
 
 _SQLITE_IDS_PER_QUERY = 500
+LOCK_FUNCTION = "grants_lock_events"  # created by projections/identity.py
 
 
 class StaleRead(RecordConflictError):
@@ -113,6 +114,7 @@ def _postgres_recorder() -> type:
     from psycopg.sql import SQL, Identifier
 
     class CheckedPostgresRecorder(PostgresApplicationRecorder):
+        _lock_function: bool | None = None  # whether the identity DDL's lock function exists
         def _versions(self, curs: Any, ids: Iterable[UUID]) -> dict[UUID, int]:
             statement = SQL("SELECT originator_id, MAX(originator_version) AS version FROM {schema}.{table} "
                             "WHERE originator_id = ANY(%s::uuid[]) GROUP BY originator_id").format(
@@ -142,6 +144,28 @@ def _postgres_recorder() -> type:
         def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 return self._versions(curs, ids)  # one statement: one snapshot
+
+        def session_user(self) -> str:
+            """The database role this recorder's sessions run as (what the event table stamps)."""
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute("SELECT session_user AS name")
+                row = curs.fetchone()
+                assert row is not None
+                return str(row["name"])
+
+        def _lock_table(self, curs: Any) -> None:
+            # LOCK TABLE ... IN EXCLUSIVE MODE needs UPDATE, DELETE or TRUNCATE on the table, which
+            # no operator's role has (projections/identity.py). Where the ledger's identity DDL is
+            # installed, the lock is taken by its SECURITY DEFINER function instead (held to commit).
+            if self._lock_function is None:
+                curs.execute("SELECT to_regprocedure(%s) IS NOT NULL AS found",
+                             (f"{self.datastore.schema}.{LOCK_FUNCTION}()",))
+                self._lock_function = bool(curs.fetchone()["found"])
+            if self._lock_function:
+                curs.execute(SQL("SELECT {schema}.{function}()").format(
+                    schema=Identifier(self.datastore.schema), function=Identifier(LOCK_FUNCTION)))
+            else:
+                super()._lock_table(curs)
 
     return CheckedPostgresRecorder
 

@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from ledger import intake, retries, rules
+from ledger.access import AccessControl
 from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
     APPROVED,
@@ -100,7 +101,7 @@ class Busy(Exception):
     """The store stayed contended for every retry; nothing was written."""
 
 
-class GrantsLedger(Application[UUID]):
+class GrantsLedger(AccessControl, Application[UUID]):
     """The grants ledger. Commands take the parsed commands of ``ledger.intake``."""
 
     name = "Grants"
@@ -113,6 +114,7 @@ class GrantsLedger(Application[UUID]):
         self._unit: _Unit | None = None  # the decision being taken (the batch's, or one command's)
         self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
+        self._init_access()  # who may do what: ledger/access.py
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(5):
             try:
@@ -188,7 +190,7 @@ class GrantsLedger(Application[UUID]):
         """Raise StaleRead if a stream read by a decision that writes nothing has moved since."""
         if not read:
             return
-        current = self.recorder.current_versions(read)  # type: ignore[attr-defined]
+        current = self.recorder.current_versions(read)
         moved = {i: (v, current.get(i, 0)) for i, v in read.items() if current.get(i, 0) != v}
         if moved:
             raise StaleRead(moved)
@@ -252,6 +254,7 @@ class GrantsLedger(Application[UUID]):
         read-only file, a permission problem or a lost connection is no conflict: it is
         raised as its StoreError without a retry.
         """
+        attempt = self._authorised(attempt)
         if self._batch is not None:
             return attempt()  # inside a batch: the batch is checked as a whole when it is written
         deadline = time.monotonic() + self.store.lock_timeout
@@ -317,8 +320,16 @@ class GrantsLedger(Application[UUID]):
             intake.Revoke: self.revoke,
             intake.ReversePayment: self.reverse_payment,
             intake.Recover: self.recover,
+            intake.RegisterOperator: self.register_operator,
+            intake.ChangeRoles: self.change_operator,
+            intake.SuspendOperator: self.change_operator,
+            intake.ReinstateOperator: self.change_operator,
         }
-        return handlers[type(command)](command)
+        self._command = command
+        try:
+            return handlers[type(command)](command)
+        finally:
+            self._command = None
 
     def adopt_policy(self, cmd: intake.AdoptPolicy) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:

@@ -222,6 +222,11 @@ IGNORED = frozenset({
     "grants:PolicyBook.Opened",
     "grants:ImportRun.Started",  # the import's own bookkeeping (exactly-once), read by the import itself
     "grants:ImportRun.LinesDecided",
+    "grants:OperatorRoster.EnforcementStarted",  # who may do what: read from the log (`grants admin operators`)
+    "grants:OperatorRoster.OperatorRegistered",
+    "grants:OperatorRoster.RolesChanged",
+    "grants:OperatorRoster.OperatorSuspended",
+    "grants:OperatorRoster.OperatorReinstated",
 })
 
 

@@ -1,0 +1,128 @@
+"""`grants admin`: operators and their roles, and (PostgreSQL) their database roles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from commands import clock, output
+from commands.context import Context
+from commands.options import By, Json
+from commands.output import handled
+from commands.records import record
+from ledger.errors import WRONG_STATE, Refused, invalid
+from ledger.intake import ROLES
+from ledger.storage import POSTGRES
+from projections import identity
+
+admin_app = typer.Typer(help="Operators, their roles, and their database roles.", no_args_is_help=True)
+operator_app = typer.Typer(help="Register, change, suspend and reinstate operators.", no_args_is_help=True)
+admin_app.add_typer(operator_app, name="operator")
+
+Name = Annotated[str, typer.Argument(help="The operator's name (also its PostgreSQL role).")]
+Roles = Annotated[list[str], typer.Option("--role", help=f"A role: {', '.join(ROLES)}; repeat for each.")]
+Day = Annotated[str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it takes effect "
+                                                                                "(default today).")]
+Reason = Annotated[str, typer.Option("--reason", help="Why, for the record.")]
+
+
+def _day(value: str | None) -> str:
+    return value or clock.today().isoformat()
+
+
+@operator_app.command("add")
+@handled
+def add(
+    ctx: typer.Context,
+    name: Name,
+    role: Roles,
+    display_name: Annotated[str, typer.Option("--display-name", help="The person's name as people read it.")],
+    valid_from: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
+                                                   help="First day it may act (default --date).")] = None,
+    valid_to: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD",
+                                                 help="Last day it may act (default: no end).")] = None,
+    date: Day = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Register an operator. The first one (it must be an admin) switches the ledger to enforced mode for good."""
+    record(ctx, {"op": "register-operator", "name": name, "display_name": display_name, "roles": role,
+                 "valid_from": valid_from, "valid_to": valid_to, "date": _day(date), "by": by}, as_json)
+
+
+@operator_app.command("roles")
+@handled
+def roles(ctx: typer.Context, name: Name, role: Roles, reason: Reason, date: Day = None, by: By = None,
+          as_json: Json = False) -> None:
+    """Replace an operator's roles with the --role options given."""
+    record(ctx, {"op": "change-roles", "name": name, "roles": role, "reason": reason, "date": _day(date), "by": by},
+           as_json)
+
+
+@operator_app.command("suspend")
+@handled
+def suspend(ctx: typer.Context, name: Name, reason: Reason, date: Day = None, by: By = None,
+            as_json: Json = False) -> None:
+    """Suspend an operator: from now on every command it gives is refused (not-authorised)."""
+    record(ctx, {"op": "suspend-operator", "name": name, "reason": reason, "date": _day(date), "by": by}, as_json)
+
+
+@operator_app.command("reinstate")
+@handled
+def reinstate(ctx: typer.Context, name: Name, reason: Reason, date: Day = None, by: By = None,
+              as_json: Json = False) -> None:
+    """Lift an operator's suspension."""
+    record(ctx, {"op": "reinstate-operator", "name": name, "reason": reason, "date": _day(date), "by": by},
+           as_json)
+
+
+def render_operators(data: dict[str, Any]) -> str:
+    if not data["enforced"]:
+        return "single-user mode: no operator is registered, any --by is accepted (trust-based)"
+    rows = [[o["name"], o["display_name"], ", ".join(o["roles"]), o["valid_from"], o["valid_to"] or "-",
+             "SUSPENDED" if o["suspended"] else "active"] for o in data["operators"]]
+    return "enforced mode\n" + output.table(["name", "display name", "roles", "from", "to", "status"], rows)
+
+
+@admin_app.command("operators")
+@handled
+def operators(ctx: typer.Context, as_json: Json = False) -> None:
+    """The registered operators, their roles, dates and status."""
+    context: Context = ctx.obj
+    ledger = context.reader()
+    rows = ledger.operator_list()
+    output.render({"enforced": ledger.roster() is not None, "operators": rows}, as_json, render_operators)
+
+
+@admin_app.command("grant")
+@handled
+def grant(
+    ctx: typer.Context,
+    name: Name,
+    apply_: Annotated[bool, typer.Option("--apply", help="Execute the SQL (as the owner of the tables) "
+                                                        "instead of printing it.")] = False,
+    as_json: Json = False,
+) -> None:
+    """PostgreSQL: the SQL that creates the operator's own database role with just what its roles need."""
+    context: Context = ctx.obj
+    store = context.store
+    if store.kind != POSTGRES:
+        raise invalid("db", "database roles exist on PostgreSQL only; on SQLite the operator is --by, GRANTS_USER "
+                      "or the OS user, on trust")
+    ledger = context.ledger(create=False)
+    roster = ledger.roster()
+    operator = roster.operators.get(name) if roster is not None else None
+    if operator is None:
+        raise Refused(WRONG_STATE, f"name: {name!r} is not a registered operator; register it first "
+                      "(grants admin operator add)", field="name")
+    statements = identity.install_statements() + identity.grant_statements(
+        operator.name, operator.roles, database=store.event_store_env["POSTGRES_DBNAME"],
+        suspended=operator.suspended)
+    if apply_:
+        identity.apply(context.engine, statements)
+        output.log.info("grant", applied=True)
+    if as_json:
+        output.emit_json({"operator": name, "roles": list(operator.roles), "applied": apply_, "sql": statements})
+    else:
+        output.echo("\n".join(s + ";" for s in statements) + (f"\n-- applied to {store.shown}" if apply_ else ""))

@@ -1,0 +1,140 @@
+"""Identity the database vouches for (PostgreSQL): who inserted each event, and what each
+operator's own database role may do.
+
+``install`` (run by the owner of the tables: ``grants init``, ``grants admin grant``):
+
+- adds ``db_user`` to the event table, set by a ``BEFORE INSERT`` trigger to
+  ``session_user`` whatever the INSERT says (events stored before it stay NULL); in
+  enforced mode the same trigger refuses a row, from anyone but the owner, whose
+  ``recorded_by`` is not the session's role, or whose ``by`` is someone else's unless the
+  role is an admin's (``grants_admin_roles``, kept by ``grant_statements``);
+- creates ``grants_lock_events()``, a ``SECURITY DEFINER`` function that takes the
+  recorder's ``EXCLUSIVE`` lock on the event table: ``LOCK TABLE`` in that mode needs
+  UPDATE, DELETE or TRUNCATE on the table, which no operator's role has;
+- revokes UPDATE, DELETE and TRUNCATE on the event table from PUBLIC.
+
+``grant_statements`` is the SQL that gives one operator's role just what its ledger
+roles need: every role reads (SELECT); a role that records (clerk, reviewer, treasurer,
+admin) may INSERT events (never UPDATE, DELETE or TRUNCATE them), take the write lock
+through the function, and keep the read models (``rm_*``) up to date. Nobody but the
+owner can alter a table (no operator owns one). A suspended operator's role cannot log in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from ledger.domain import ROSTER_ID
+from ledger.operators import ADMIN, WRITING_ROLES
+from ledger.recorders import LOCK_FUNCTION
+from projections import schema
+
+EVENTS_TABLE = "grants_events"
+STAMP_FUNCTION = "grants_stamp_db_user"
+STAMP_TRIGGER = "grants_events_db_user"
+ADMINS_TABLE = "grants_admin_roles"  # the database roles of admins: they may record events in others' names
+
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def install_statements(db_schema: str = "public") -> list[str]:
+    events = f"{_q(db_schema)}.{_q(EVENTS_TABLE)}"
+    stamp = f"{_q(db_schema)}.{_q(STAMP_FUNCTION)}"
+    lock = f"{_q(db_schema)}.{_q(LOCK_FUNCTION)}"
+    admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
+    # In enforced mode (the roster exists), a row from anyone but the owner must have been recorded by
+    # its own session (`recorded_by`), in its own name (`by`) unless the role is an admin's (an import
+    # migrating history). The rows that create the roster (versions 1 and 2) are the switch itself.
+    # SECURITY DEFINER: it reads the admins table, which no operator may; session_user is unchanged.
+    stamp_body = f"""
+DECLARE doc jsonb;
+BEGIN
+  NEW.db_user := session_user;
+  IF pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER')
+     OR (NEW.originator_id = '{ROSTER_ID}' AND NEW.originator_version <= 2)
+     OR NOT EXISTS (SELECT 1 FROM {events} WHERE originator_id = '{ROSTER_ID}') THEN
+    RETURN NEW;
+  END IF;
+  doc := convert_from(NEW.state, 'UTF8')::jsonb;
+  IF doc->>'recorded_by' IS DISTINCT FROM session_user
+     OR (doc ? 'by' AND doc->>'by' IS DISTINCT FROM session_user
+         AND NOT EXISTS (SELECT 1 FROM {admins} WHERE name = session_user)) THEN
+    RAISE EXCEPTION 'grants: the database role % may not record an event by % (recorded by %)', session_user,
+      coalesce(doc->>'by', '-'), coalesce(doc->>'recorded_by', '-') USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END"""
+    return [
+        f"ALTER TABLE {events} ADD COLUMN IF NOT EXISTS db_user text",
+        f"CREATE TABLE IF NOT EXISTS {admins} (name text PRIMARY KEY)",
+        f"REVOKE ALL ON {admins} FROM PUBLIC",
+        f"CREATE OR REPLACE FUNCTION {stamp}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+        f"SET search_path = pg_catalog AS $${stamp_body}$$",
+        f"REVOKE ALL ON FUNCTION {stamp}() FROM PUBLIC",
+        f"CREATE OR REPLACE TRIGGER {_q(STAMP_TRIGGER)} BEFORE INSERT ON {events} "
+        f"FOR EACH ROW EXECUTE FUNCTION {stamp}()",
+        f"CREATE OR REPLACE FUNCTION {lock}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+        f"SET search_path = pg_catalog AS $$ BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; END $$",
+        f"REVOKE ALL ON FUNCTION {lock}() FROM PUBLIC",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {events} FROM PUBLIC",
+    ]
+
+
+def install(engine: Engine, db_schema: str = "public") -> None:
+    """Install the identity DDL (idempotent); the owner of the event table runs it."""
+    apply(engine, install_statements(db_schema))
+
+
+def grant_statements(operator: str, roles: Sequence[str], *, database: str, suspended: bool = False,
+                     db_schema: str = "public") -> list[str]:
+    """The SQL that creates (or brings up to date) the role of ``operator`` with just what ``roles`` need.
+
+    Idempotent: everything is revoked first, then granted, so running it after a change of
+    roles leaves exactly the new privileges.
+    """
+    role = _q(operator)
+    events = f"{_q(db_schema)}.{_q(EVENTS_TABLE)}"
+    lock = f"{_q(db_schema)}.{_q(LOCK_FUNCTION)}"
+    views = ", ".join(f"{_q(db_schema)}.{_q(t.name)}" for t in schema.metadata.sorted_tables)
+    writes = any(r in WRITING_ROLES for r in roles)
+    statements = [
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(operator)}) "
+        f"THEN CREATE ROLE {role}; END IF; END $$",
+        f"ALTER ROLE {role} {'NOLOGIN' if suspended else 'LOGIN'} NOSUPERUSER NOCREATEDB NOCREATEROLE "
+        "NOBYPASSRLS",
+        f"GRANT CONNECT ON DATABASE {_q(database)} TO {role}",
+        f"GRANT USAGE ON SCHEMA {_q(db_schema)} TO {role}",
+        f"REVOKE ALL ON {events}, {views} FROM {role}",
+        f"REVOKE ALL ON FUNCTION {lock}() FROM {role}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} FROM {role}",
+        f"GRANT SELECT ON {events}, {views} TO {role}",
+    ]
+    admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
+    statements.append(f"DELETE FROM {admins} WHERE name = {_literal(operator)}")
+    if ADMIN in roles and not suspended:
+        statements.append(f"INSERT INTO {admins} (name) VALUES ({_literal(operator)})")
+    if writes and not suspended:
+        statements += [
+            f"GRANT INSERT ON {events} TO {role}",
+            f"GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
+            f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} TO {role}",
+            f"GRANT INSERT, UPDATE, DELETE ON {views} TO {role}",
+        ]
+    return statements
+
+
+def apply(engine: Engine, statements: Sequence[str]) -> None:
+    """Execute the statements in one transaction, as written (no parameters: '%' is plain text)."""
+    with engine.begin() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for statement in statements:
+            cursor.execute(statement)

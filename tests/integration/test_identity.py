@@ -1,0 +1,172 @@
+"""Identity: on PostgreSQL the database vouches for who recorded each event; on SQLite the
+operator is taken on trust and the OS user is recorded beside it.
+
+The PostgreSQL tests drive the CLI as each operator's own database role, created by
+`grants admin grant NAME --apply`, and then try plain SQL as that role."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from commands.main import app
+from ledger.intake import parse_command
+from ledger.service import GrantsLedger
+from ledger.storage import parse_store
+from tests.conftest import USCC_A, USCC_B, USCC_C
+
+runner = CliRunner()
+
+
+def grants(url: str, *args: str, by: str | None = None) -> Any:
+    front = ["--db", url] + (["--by", by] if by else [])
+    return runner.invoke(app, [*front, *args, "--json"], catch_exceptions=False)
+
+
+def ok(url: str, *args: str, by: str | None = None) -> Any:
+    result = grants(url, *args, by=by)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def code(result: Any) -> str:
+    return [json.loads(line)["error"]["code"] for line in result.stderr.splitlines()
+            if line.startswith('{"error"')][0]
+
+
+@pytest.fixture
+def roles(pg_url: str) -> Iterator[dict[str, Any]]:
+    """A ledger in enforced mode, with an admin, a clerk, a reviewer and an auditor, each with its own
+    database role; their URLs by name."""
+    psycopg = pytest.importorskip("psycopg")
+    p = "t" + uuid.uuid4().hex[:6]
+    names = {short: f"{p}.{short}" for short in ("boss", "clerk", "reviewer", "auditor")}
+    base, db = pg_url.rsplit("/", 1)
+
+    def url_of(name: str) -> str:
+        return base.replace("postgres@", f"{name}@") + "/" + db
+
+    ok(pg_url, "init")
+    ok(pg_url, "policy", "adopt", "--effective", "2022-09-01", by="anyone")
+    ok(pg_url, "register", "--uscc", USCC_A, "--name", "十堰安盾", "--area", "张湾区", by="anyone")
+    ok(pg_url, "admin", "operator", "add", names["boss"], "--role", "admin", "--display-name", "老板",
+       "--date", "2022-01-01", by=names["boss"])
+    ok(pg_url, "admin", "grant", names["boss"], "--apply")
+    for short, role in (("clerk", "clerk"), ("reviewer", "reviewer"), ("auditor", "auditor")):
+        ok(url_of(names["boss"]), "admin", "operator", "add", names[short], "--role", role, "--display-name", short,
+           "--date", "2022-01-01")
+        ok(pg_url, "admin", "grant", names[short], "--apply")
+    ok(url_of(names["clerk"]), "apply", "--ref", "C-0", "--uscc", USCC_A, "--measure", "M03-security", "--project",
+       "C-0", "--date", "2023-01-10", "--fact", "city_enterprises=11", "--fact", "annual_revenue_yuan=500万",
+       "--fact", "contract_yuan=10万")
+    yield {"names": names, "url": url_of, "owner": pg_url, "psycopg": psycopg}
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for name in names.values():
+            conn.execute(f'DROP OWNED BY "{name}"')
+            conn.execute(f'DROP ROLE "{name}"')
+
+
+def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(roles):
+    """Not through the ledger, and not with plain SQL."""
+    names, url_of, psycopg = roles["names"], roles["url"], roles["psycopg"]
+    clerk = url_of(names["clerk"])
+    ok(clerk, "apply", "--ref", "C-1", "--uscc", USCC_A, "--measure", "M03-security", "--project", "C-1",
+       "--date", "2023-01-10", "--fact", "city_enterprises=11", "--fact", "annual_revenue_yuan=500万",
+       "--fact", "contract_yuan=10万")
+    refused = grants(clerk, "approve", "C-1", "--date", "2023-02-01")
+    assert (refused.exit_code, code(refused)) == (1, "not-authorised")
+    posing = grants(clerk, "approve", "C-1", "--date", "2023-02-01", by=names["reviewer"])
+    assert (posing.exit_code, code(posing)) == (1, "not-authorised")
+    assert "database role" in posing.stderr
+    with psycopg.connect(clerk, autocommit=True) as conn:
+        for statement in ("UPDATE grants_events SET topic = topic", "DELETE FROM grants_events",
+                          "TRUNCATE grants_events", "ALTER TABLE grants_events DROP COLUMN db_user",
+                          "ALTER TABLE grants_events DISABLE TRIGGER grants_events_db_user"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        insert = ("INSERT INTO grants_events (originator_id, originator_version, topic, state, db_user) "
+                  "VALUES (gen_random_uuid(), 1, 'grants:Forged', convert_to(%s, 'UTF8'), %s)")
+        # A row in another operator's name, or recorded by another, is refused by the database ...
+        for state in ({"by": names["reviewer"], "recorded_by": names["clerk"]},
+                      {"by": names["clerk"], "recorded_by": names["reviewer"]}, {"by": names["clerk"]}):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not record an event"):
+                conn.execute(insert, (json.dumps(state), names["clerk"]))
+        # ... one in its own name is possible (the ledger records through INSERT), and the database
+        # stamps who wrote it whatever the INSERT says.
+        conn.execute(insert, (json.dumps({"by": names["clerk"], "recorded_by": names["clerk"]}), names["boss"]))
+    with psycopg.connect(roles["owner"]) as conn:
+        stamped = dict(conn.execute("SELECT topic, db_user FROM grants_events WHERE topic IN "
+                                    "('grants:Forged', 'grants:Enterprise.ApplicationSubmitted')").fetchall())  # C-0 and C-1
+    assert stamped == {"grants:Forged": names["clerk"], "grants:Enterprise.ApplicationSubmitted": names["clerk"]}
+
+
+def test_an_auditor_role_reads_but_writes_nothing(roles):
+    names, url_of, psycopg = roles["names"], roles["url"], roles["psycopg"]
+    auditor = url_of(names["auditor"])
+    clerk = GrantsLedger(parse_store(url_of(names["clerk"])), create_tables=False)
+    try:  # recorded without bringing the read models up to date
+        clerk.execute(parse_command({"op": "register", "uscc": USCC_B, "name": "十堰数智", "area": "茅箭区"},
+                                    names["clerk"]))
+    finally:
+        clerk.close()
+    with psycopg.connect(roles["owner"]) as conn:
+        end = conn.execute("SELECT max(notification_id) FROM grants_events").fetchone()[0]
+    report = grants(auditor, "report", "enterprise")
+    assert report.exit_code == 0, report.stderr
+    assert "1 events behind the log" in report.stderr  # it may not bring them up to date, and says so
+    assert ok(auditor, "show", "C-0")["status"] == "submitted"  # read from the log itself
+    listed = ok(auditor, "admin", "operators")
+    assert {o["name"] for o in listed["operators"]} == set(names.values())
+    refused = grants(auditor, "register", "--uscc", USCC_C, "--name", "x", "--area", "茅箭区")
+    assert (refused.exit_code, code(refused)) == (1, "not-authorised")
+    with psycopg.connect(auditor, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM grants_events").fetchone()[0] == end
+        for statement in ("INSERT INTO grants_events (originator_id, originator_version, topic, state) "
+                          "VALUES (gen_random_uuid(), 1, 'grants:Forged', '{}')",
+                          "UPDATE rm_tracking SET position = 0", "SELECT grants_lock_events()"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    with psycopg.connect(roles["owner"]) as conn:
+        assert conn.execute("SELECT max(notification_id) FROM grants_events").fetchone()[0] == end
+
+
+def _privileges(sql: list[str]) -> dict[str, set[str]]:
+    """GRANT statements: the objects (the text after ON) -> the privileges granted on them."""
+    found: dict[str, set[str]] = {}
+    for statement in sql:
+        if statement.startswith("GRANT "):
+            privileges, _, rest = statement[len("GRANT "):].partition(" ON ")
+            found.setdefault(rest, set()).update(p.strip() for p in privileges.split(","))
+    return found
+
+
+def test_grant_prints_only_the_privileges_the_ledger_roles_need(roles):
+    names, owner = roles["names"], roles["owner"]
+    clerk = _privileges(ok(owner, "admin", "grant", names["clerk"])["sql"])
+    auditor_sql = ok(owner, "admin", "grant", names["auditor"])["sql"]
+    auditor = _privileges(auditor_sql)
+    on_events = {obj: privs for obj, privs in clerk.items() if '"grants_events"' in obj}
+    assert set().union(*on_events.values()) == {"SELECT", "INSERT"}  # never UPDATE, DELETE or TRUNCATE
+    assert set().union(*auditor.values()) == {"SELECT", "CONNECT", "USAGE"}  # reads, nothing else
+    assert 'REVOKE UPDATE, DELETE, TRUNCATE ON "public"."grants_events" FROM PUBLIC' in auditor_sql
+
+
+def test_on_sqlite_the_operator_is_trusted_and_the_os_user_is_recorded_beside_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ok(url, "init")
+    ok(url, "admin", "operator", "add", "boss", "--role", "admin", "--display-name", "老板", "--date", "2022-01-01",
+       by="anyone")
+    assert ok(url, "admin", "operators", by="boss")["enforced"] is True
+    refused = grants(url, "policy", "adopt", "--effective", "2022-09-01", by="stranger")
+    assert (refused.exit_code, code(refused)) == (1, "not-authorised")
+    ok(url, "policy", "adopt", "--effective", "2022-09-01", by="boss")
+    with sqlite3.connect(tmp_path / "ledger.db") as conn:
+        states = [json.loads(row[0]) for row in conn.execute("SELECT state FROM stored_events")]
+    assert all(s["os_user"] for s in states)
+    assert {s["recorded_by"] for s in states} == {"anyone", "boss"}
