@@ -111,11 +111,13 @@ class Context:
         runner.catch_up(ledger, self.engine)
         return self.engine
 
-    def init(self) -> None:
-        self.ledger(create=True)
+    def init(self) -> int:
+        """Create what is missing (tables, append-only guards), seal unsealed events; returns how many were sealed."""
+        sealed = self.ledger(create=True).recorder.seal()  # type: ignore[attr-defined]
         runner.create_views(self.engine)
         self._views_ready = True
         runner.catch_up(self.ledger(), self.engine)
+        return sealed
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import imports, logs, output, policy, records, report
+from commands import audit, imports, logs, output, policy, records, report
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -42,15 +42,17 @@ def main(
 @app.command()
 @handled
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create the ledger's tables (event store and read models) if they do not exist."""
+    """Create the ledger's tables (event store and read models) if they do not exist, make the event log
+    append-only (triggers), and seal any event the hash chain does not cover yet."""
     context: Context = ctx.obj
-    context.init()
-    result = {"db": context.store.shown, "ready": True}
+    sealed = context.init()
+    result = {"db": context.store.shown, "ready": True, "sealed": sealed}
     output.log.info("init", db=context.store.shown)
     if as_json:
         output.emit_json(result)
     else:
-        output.echo(f"ledger ready at {context.store.shown}")
+        output.echo(f"ledger ready at {context.store.shown}"
+                    + (f" ({sealed} events sealed into the hash chain)" if sealed else ""))
 
 
 records.install(app)
@@ -58,6 +60,7 @@ imports.install(app)
 app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
+app.add_typer(audit.app, name="audit")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")

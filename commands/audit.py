@@ -1,0 +1,118 @@
+"""`grants audit`: prove the log unchanged (hash chain), check the whole ledger, trail, reconcile."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+
+from commands import output
+from commands.context import Context
+from commands.options import Json
+from commands.output import handled
+from ledger.errors import invalid
+from projections import audit_checks, audit_log
+
+app = typer.Typer(help="Auditing: verify the log is unchanged, check the ledger, trail, reconcile.",
+                  no_args_is_help=True)
+
+ChainOnly = Annotated[bool, typer.Option("--chain-only", help="Only the hash chain; skip the whole-ledger checks "
+                                                                 "(which replay every event).")]
+HeadOption = Annotated[str | None, typer.Option("--head", metavar="POS:HASH",
+                                                help="Also prove the log up to this head (from `grants audit head`) "
+                                                     "is unchanged.")]
+
+
+def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
+    output.error(str(exc), as_json=as_json, data={"code": "no-chain", "message": str(exc)})
+    raise typer.Exit(output.EXIT_NO_LEDGER) from None
+
+
+@app.command("head")
+@handled
+def head(ctx: typer.Context, as_json: Json = False) -> None:
+    """The position and hash of the newest event: write it down to prove later that nothing before it changed."""
+    context: Context = ctx.obj
+    context.ledger(create=False)
+    try:
+        found = audit_log.head(context.engine)
+    except audit_log.NoChain as exc:
+        _no_chain(exc, as_json)
+    if as_json:
+        output.emit_json({"position": found.position, "hash": found.hash, "head": str(found)})
+    else:
+        output.echo(str(found))
+
+
+@app.command("verify")
+@handled
+def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = False, as_json: Json = False) -> None:
+    """Recompute the hash chain over every stored event (exit 6 naming the first break), then run the
+    whole-ledger checks (exit 7 with their findings)."""
+    context: Context = ctx.obj
+    ledger = context.ledger(create=False)
+    noted = None
+    if head is not None:
+        try:
+            noted = audit_log.Head.parse(head)
+        except ValueError as exc:
+            raise invalid("head", str(exc)) from None
+    started = time.perf_counter()
+    try:
+        walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted)
+    except audit_log.NoChain as exc:
+        _no_chain(exc, as_json)
+    seconds = time.perf_counter() - started
+    broken = walk.broken or mismatch
+    findings: list[dict[str, Any]] | None = None
+    replayed = None
+    if not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
+        if sys.stderr.isatty() and not as_json:
+            output.stderr(f"chain {'broken' if broken else 'ok'} ({walk.events} events); replaying the log for the "
+                          "whole-ledger checks ...")
+        replayed, found = audit_checks.run_checks(ledger, context.views())
+        findings = [f.as_dict() for f in found]
+    data: dict[str, Any] = {
+        "chain": "broken" if broken else "ok",
+        "events": walk.events,
+        "head": f"{walk.head_position}:{walk.head_hash}",
+        "noted_head": str(noted) if noted else None,
+        "broken": broken.as_dict() if broken else None,
+        "seconds": round(seconds, 3),
+        "checked_events": replayed,
+        "findings": findings,
+    }
+    output.log.info("audit verify", chain=data["chain"], events=walk.events)
+    if as_json:
+        output.emit_json(data)
+    else:
+        output.echo(render_verify(data))
+    if broken:
+        raise typer.Exit(output.EXIT_TAMPERED)
+    if findings:
+        raise typer.Exit(output.EXIT_FINDINGS)
+
+
+def render_verify(d: dict[str, Any]) -> str:
+    if d["broken"]:
+        b = d["broken"]
+        event = (f"{b['topic']} of {b['originator_id']} v{b['originator_version']}" if b["topic"] else "-")
+        lines = [f"CHAIN BROKEN at position {b['position']} ({b['code']})",
+                 f"  event  {event}", f"  what   {b['differs']}", f"  {d['events']} events before it verify"]
+    else:
+        lines = [f"chain ok: {d['events']} events, head {d['head']}"]
+        if d["noted_head"]:
+            lines.append(f"noted head {d['noted_head']} is part of the verified chain")
+    if d["findings"] is None and d["broken"]:
+        lines.append("whole-ledger checks not run: the log is not the one the ledger wrote")
+    if d["findings"] is not None:
+        if not d["findings"]:
+            lines.append(f"checks ok: {d['checked_events']} events replayed, no findings")
+        else:
+            lines.append(f"{len(d['findings'])} finding(s) over {d['checked_events']} events:")
+            lines.append(output.table(["code", "position", "ref", "uscc", "finding"],
+                                      [[f["code"], f["position"] if f["position"] is not None else "-",
+                                        f["ref"] or "-", f["uscc"] or "-", f["message"]] for f in d["findings"]]))
+    return "\n".join(lines)
