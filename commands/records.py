@@ -4,13 +4,27 @@ and `show`, the one that reads an application back with its computation trace.""
 from __future__ import annotations
 
 import json
+from datetime import datetime, time
 from typing import Annotated, Any
 
 import typer
 
 from commands import clock, output
 from commands.context import Context
-from commands.options import AmountFen, AmountYuan, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
+from commands.options import (
+    AmountFen,
+    AmountYuan,
+    AsOf,
+    By,
+    Date,
+    Facts,
+    FactsJson,
+    Json,
+    KnownAt,
+    Payer,
+    Reason,
+    Ref,
+)
 from commands.output import handled, yuan
 from ledger import jsonline
 from ledger.areas import AREAS
@@ -27,6 +41,22 @@ def parse_as_of(value: str | None) -> Any:
         return parse_date(value)
     except ValueError:
         raise invalid("as_of", f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def parse_known_at(value: str | None) -> Any:
+    """--known-at: an ISO date-time (China time unless it carries an offset), or a day meaning its end."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(parse_date(text), time.max)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid("known_at", f"{value!r} is not a moment; write 2024-01-15T18:00 (China time), "
+                      "2024-01-15T10:00+00:00, or a day 2024-01-15 (its end)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=clock.CHINA)
 
 
 def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int | None:
@@ -280,10 +310,11 @@ def install(app: typer.Typer) -> None:
 
     @app.command()
     @handled
-    def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, as_json: Json = False) -> None:
-        """Show one application: status, amounts, payments and the computation behind the amount."""
+    def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+        """Show one application: status, amounts, payments and the computation behind the amount, and
+        each event with its recording time."""
         context: Context = ctx.obj
-        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of))
+        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
         if as_json:
             output.emit_json(data)
         else:
@@ -313,7 +344,8 @@ def parse_fact_options(items: list[str] | None) -> dict[str, str]:
 def render_show(d: dict[str, Any]) -> str:
     eligibility = "" if d["eligible"] or d["status"] != "submitted" else "  (NOT ELIGIBLE as filed 不符合条件)"
     lines = [
-        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "") + eligibility,
+        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "")
+        + (f"  (as known at {d['known_at']})" if d["known_at"] else "") + eligibility,
         f"  enterprise 企业     {d['uscc']}  {d['name']}  ({d['area']})",
         f"  measure 措施        {d['measure']}   project 项目 {d['project']}",
         f"  filed 申请日期      {d['applied_on']}   policy version 政策版本 {d['policy_version']}",
@@ -354,12 +386,22 @@ def render_show(d: dict[str, Any]) -> str:
         lines.append(output.table(["date 日期", "entry 款项", "payer", "voucher 凭证", "amount 金额", "note 备注", "by"],
                                   sorted(money, key=lambda row: row[0]), right=(4,)))
     lines.append("")
+    lines.append("history 记录" + (f" as known at {d['known_at']}" if d["known_at"] else ""))
+    lines.append(output.table(["effective 生效日", "recorded 记录时间 (China)", "event 事项", "by 经办"],
+                              [[h["date"] or "-", china_time(h["recorded_at"]), h["what"], h["by"]]
+                               for h in d["history"]]))
+    lines.append("")
     lines.append("computation 计算过程" + (" (preview: not decided yet)" if d["trace_is_preview"] else ""))
     for n, step in enumerate(d["trace"], 1):
         lines.append(f"  {n:>2}. {step.get('en', '')}")
         if step.get("zh") and step.get("zh") != step.get("en"):
             lines.append(f"      {step['zh']}")
     return "\n".join(lines)
+
+
+def china_time(iso: str) -> str:
+    """A recording time (stored in UTC) as China time, to the second."""
+    return datetime.fromisoformat(iso).astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _facts_text(facts: dict[str, Any]) -> str:

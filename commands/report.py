@@ -8,14 +8,18 @@ import typer
 
 from commands import output
 from commands.context import Context
-from commands.options import AsOf, Json
+from commands.options import AsOf, Json, KnownAt
 from commands.output import handled, yuan
-from commands.records import parse_as_of
+from commands.records import parse_as_of, parse_known_at
 from ledger.domain import STATUSES
 from ledger.errors import invalid
-from projections import reports
+from projections import known_at as known, reports
 
 app = typer.Typer(help="Totals per enterprise and the city/county shares per area.", no_args_is_help=True)
+
+
+def _known(data: dict[str, Any]) -> str:
+    return f", as known at {data['known_at']}" if data.get("known_at") else ""
 
 
 def render_enterprises(data: dict[str, Any]) -> str:
@@ -24,7 +28,7 @@ def render_enterprises(data: dict[str, Any]) -> str:
     rows.append(["total 合计", "", "", yuan(sum(e["awarded_fen"] for e in data["enterprises"])),
                  yuan(sum(e["city_paid_fen"] for e in data["enterprises"])),
                  yuan(sum(e["county_paid_fen"] for e in data["enterprises"]))])
-    title = "per enterprise, yuan" + (f", as of {data['as_of']}" if data["as_of"] else "")
+    title = "per enterprise, yuan" + (f", as of {data['as_of']}" if data["as_of"] else "") + _known(data)
     return title + "\n" + output.table(
         ["uscc 统一社会信用代码", "name 企业名称", "area 区域", "awarded 核定", "city paid 市级已付", "county paid 县级已付"],
         rows, right=(3, 4, 5))
@@ -39,7 +43,7 @@ def render_shares(data: dict[str, Any]) -> str:
         return cells
 
     rows = [row(a["area"], a) for a in data["areas"]] + [row("total 合计", data["total"])]
-    title = "city / county shares per area, yuan" + (f", as of {data['as_of']}" if data["as_of"] else "")
+    title = "city / county shares per area, yuan" + (f", as of {data['as_of']}" if data["as_of"] else "") + _known(data)
     title += ("\n(owed 应付: awards in force; paid 已付: net of reversals, on awards in force; "
               "to recover 待追回: paid on revoked awards)")
     return title + "\n" + output.table(
@@ -51,10 +55,23 @@ def render_applications(data: dict[str, Any]) -> str:
     rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"], r["status"], yuan(r["awarded_fen"]),
              yuan(r["city_outstanding_fen"]), yuan(r["county_outstanding_fen"]),
              yuan(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in data["applications"]]
-    title = f"{len(rows)} applications" + (f", as of {data['as_of']}" if data["as_of"] else "")
+    title = f"{len(rows)} applications" + (f", as of {data['as_of']}" if data["as_of"] else "") + _known(data)
     return title + "\n" + output.table(
         ["ref 编号", "uscc", "measure 措施", "filed 申请", "status 状态", "awarded 核定", "city due 市级未付",
          "county due 县级未付", "to recover 待追回"], rows, right=(5, 6, 7, 8))
+
+
+def views(ctx: typer.Context, moment: Any) -> Any:
+    """The live read models, or (--known-at) read models rebuilt in memory from the events recorded by then."""
+    context: Context = ctx.obj
+    if moment is None:
+        return context.views()
+    return known.views_known_at(context.ledger(create=False), moment)
+
+
+def stamped(data: dict[str, Any], moment: Any) -> dict[str, Any]:
+    data["known_at"] = moment.isoformat() if moment else None
+    return data
 
 
 @app.command("applications")
@@ -64,27 +81,31 @@ def applications(
     status: Annotated[str | None, typer.Option("--status", help="Only the applications in this status: "
                                                                    + ", ".join(STATUSES) + ".")] = None,
     as_of: AsOf = None,
+    known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
     """Every application: its status, award, and what each payer still owes."""
     if status is not None and status not in STATUSES:
         raise invalid("status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}")
-    context: Context = ctx.obj
-    output.render(reports.applications_report(context.views(), parse_as_of(as_of), status), as_json, render_applications)
+    moment = parse_known_at(known_at)
+    data = reports.applications_report(views(ctx, moment), parse_as_of(as_of), status)
+    output.render(stamped(data, moment), as_json, render_applications)
 
 
 @app.command("enterprise")
 @handled
-def enterprise(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
+def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     """Awarded and paid per enterprise."""
-    context: Context = ctx.obj
-    output.render(reports.enterprise_report(context.views(), parse_as_of(as_of)), as_json, render_enterprises)
+    moment = parse_known_at(known_at)
+    data = reports.enterprise_report(views(ctx, moment), parse_as_of(as_of))
+    output.render(stamped(data, moment), as_json, render_enterprises)
 
 
 @app.command("shares")
 @handled
-def shares(ctx: typer.Context, as_of: AsOf = None, as_json: Json = False) -> None:
+def shares(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     """What the city and each area's treasury owe (their halves of every award in force), have paid
     (net of reversals) and have to recover on revoked awards."""
-    context: Context = ctx.obj
-    output.render(reports.shares_report(context.views(), parse_as_of(as_of)), as_json, render_shares)
+    moment = parse_known_at(known_at)
+    data = reports.shares_report(views(ctx, moment), parse_as_of(as_of))
+    output.render(stamped(data, moment), as_json, render_shares)
