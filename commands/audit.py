@@ -10,9 +10,12 @@ import typer
 
 from commands import output
 from commands.context import Context
-from commands.options import Json
+from commands.options import Json, KnownAt
+from commands.records import china_time, parse_known_at
 from commands.output import handled
 from ledger.errors import invalid
+from ledger.intake import parse_ref
+from ledger.uscc import uscc_problem
 from projections import audit_checks, audit_log
 
 app = typer.Typer(help="Auditing: verify the log is unchanged, check the ledger, trail, reconcile.",
@@ -115,4 +118,61 @@ def render_verify(d: dict[str, Any]) -> str:
             lines.append(output.table(["code", "position", "ref", "uscc", "finding"],
                                       [[f["code"], f["position"] if f["position"] is not None else "-",
                                         f["ref"] or "-", f["uscc"] or "-", f["message"]] for f in d["findings"]]))
+    return "\n".join(lines)
+
+
+@app.command("trail")
+@handled
+def trail(
+    ctx: typer.Context,
+    ref: Annotated[str | None, typer.Argument(help="The application's filing number.")] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help="All events of one enterprise instead.")] = None,
+    known_at: KnownAt = None,
+    as_json: Json = False,
+) -> None:
+    """Every event of one application (or, with --uscc, one enterprise) in order: effective date,
+    recording time, who, what, amounts, facts before and after an amendment, the computation trace."""
+    if (ref is None) == (uscc is None):
+        raise invalid("ref", "give the filing number REF, or --uscc CODE, not both")
+    if uscc is not None and uscc_problem(uscc) is not None:
+        raise invalid("uscc", f"{uscc!r} {uscc_problem(uscc)}")
+    context: Context = ctx.obj
+    data = context.ledger(create=False).trail(parse_ref(ref) if ref is not None else None, uscc,
+                                              parse_known_at(known_at))
+    output.render(data, as_json, render_trail)
+
+
+def _amounts(e: dict[str, Any]) -> str:
+    parts = []
+    if "amount_fen" in e:
+        parts.append(output.yuan(e["amount_fen"]))
+    if "awarded_fen" in e:
+        parts.append(f"awarded {output.yuan(e['awarded_fen'])} = city {output.yuan(e['city_share_fen'])} + county "
+                     f"{output.yuan(e['county_share_fen'])}")
+    return "; ".join(parts)
+
+
+def _detail(e: dict[str, Any]) -> str:
+    keys = ("payer", "voucher", "measure", "project", "policy", "document", "basis", "reason", "note")
+    return ", ".join(f"{k} {e[k]}" for k in keys if k in e)
+
+
+def render_trail(d: dict[str, Any]) -> str:
+    head = f"trail of {d['ref']}, " if d["ref"] else "trail of "
+    lines = [head + f"{d['uscc']} {d['name']} ({d['area']})"
+             + (f", as known at {d['known_at']}" if d["known_at"] else "")]
+    rows = [[e["date"] or "-", china_time(e["recorded_at"]), e["by"] or "-", f"{e['what']} {e['what_zh']}",
+             e["ref"] or "-", _amounts(e), _detail(e)] for e in d["events"]]
+    lines.append(output.table(["effective 生效日", "recorded 记录时间 (China)", "by 经办", "what 事项", "ref 编号",
+                               "amounts 金额", "details 说明"], rows))
+    for e in d["events"]:
+        if "facts_after" in e:
+            changed = {k for k in {**e["facts_before"], **e["facts_after"]}
+                       if e["facts_before"].get(k) != e["facts_after"].get(k)}
+            lines.append(f"amendment of {e['ref']} on {e['date']}: "
+                         + "; ".join(f"{k}: {e['facts_before'].get(k, '-')} -> {e['facts_after'].get(k, '-')}"
+                                     for k in sorted(changed)))
+        if e.get("trace"):
+            lines.append(f"computation of {e['ref']} approved {e['date']}:")
+            lines += [f"  {n:>2}. {step.get('en', '')}" for n, step in enumerate(e["trace"], 1)]
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from ledger.areas import AREAS
 from ledger.errors import invalid
 from ledger.intake import parse_command, parse_ref
 from ledger.money import MoneyError, parse_yuan
+from ledger.uscc import uscc_problem
 from ledger.policy.facts import parse_date
 
 
@@ -312,9 +313,14 @@ def install(app: typer.Typer) -> None:
     @handled
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
         """Show one application: status, amounts, payments and the computation behind the amount, and
-        each event with its recording time."""
+        each event with its recording time. Given a unified social credit code: the enterprise."""
         context: Context = ctx.obj
-        data = context.ledger(create=False).show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
+        ledger = context.ledger(create=False)
+        if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
+            data = ledger.enterprise_summary(ref.strip(), parse_as_of(as_of), parse_known_at(known_at))
+            output.render(data, as_json, render_enterprise)
+            return
+        data = ledger.show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
         if as_json:
             output.emit_json(data)
         else:
@@ -396,6 +402,29 @@ def render_show(d: dict[str, Any]) -> str:
         lines.append(f"  {n:>2}. {step.get('en', '')}")
         if step.get("zh") and step.get("zh") != step.get("en"):
             lines.append(f"      {step['zh']}")
+    return "\n".join(lines)
+
+
+def render_enterprise(d: dict[str, Any]) -> str:
+    cut = (f"  (as of {d['as_of']})" if d["as_of"] else "") + (f"  (as known at {d['known_at']})" if d["known_at"] else "")
+    lines = [f"{d['uscc']}  {d['name']}  ({d['area']})" + cut,
+             f"  registered 登记 {d['registered_on'] or '-'}", ""]
+    rows = [[a["ref"], a["measure"], a["project"], a["applied_on"], a["status"], yuan(a["awarded_fen"]),
+             yuan(a["city_paid_fen"]), yuan(a["county_paid_fen"]),
+             yuan(a["city_outstanding_fen"] + a["county_outstanding_fen"]), yuan(a["to_recover_fen"])]
+            for a in d["applications"]]
+    t = d["total"]
+    rows.append(["total 合计", "", "", "", "", yuan(t["awarded_fen"]), yuan(t["city_paid_fen"]),
+                 yuan(t["county_paid_fen"]), yuan(t["city_outstanding_fen"] + t["county_outstanding_fen"]),
+                 yuan(t["to_recover_fen"])])
+    lines.append(output.table(["ref 编号", "measure 措施", "project 项目", "filed 申请", "status 状态", "awarded 核定",
+                               "city paid 市级已付", "county paid 县级已付", "due 未付", "to recover 待追回"],
+                              rows, right=(5, 6, 7, 8, 9)))
+    if d["external_awards"]:
+        lines += ["", "awards under other policies 其他政策奖励"]
+        lines.append(output.table(["date 日期", "project 项目", "policy 政策", "amount 金额", "by"],
+                                  [[e["date"], e["project"], e["policy"], yuan(e["amount_fen"]), e["by"]]
+                                   for e in d["external_awards"]], right=(3,)))
     return "\n".join(lines)
 
 

@@ -514,6 +514,31 @@ class GrantsLedger(Application):
         """Every event of one enterprise's stream, decoded, in order (each with its recording ``timestamp``)."""
         return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(enterprise_id(uscc))]
 
+    def trail(self, ref: str | None = None, uscc: str | None = None,
+              known_at: datetime | None = None) -> dict[str, Any]:
+        """Every event of one application (``ref``) or one enterprise (``uscc``), in recorded order."""
+        if ref is not None:
+            index = self._get(application_ref_id(ref))
+            if index is None:
+                raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+            uscc = index.uscc
+        assert uscc is not None
+        events = self.enterprise_events(uscc)
+        if not events:
+            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered", field="uscc")
+        return {"ref": ref, "uscc": uscc, "name": events[0].name, "area": events[0].area,
+                "known_at": known_at.isoformat() if known_at else None,
+                "events": trail.entries(events, ref, known_at)}
+
+    def enterprise_summary(self, uscc: str, as_of: date | None = None,
+                           known_at: datetime | None = None) -> dict[str, Any]:
+        """One enterprise: its applications with their status and money, and its awards under other policies."""
+        enterprise = trail.known_at(self.enterprise_events(uscc), known_at)
+        if enterprise is None:
+            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered"
+                          + (f" (as known at {known_at.isoformat()})" if known_at else ""), field="uscc")
+        return trail.summary(enterprise, as_of) | {"known_at": known_at.isoformat() if known_at else None}
+
     def show(self, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
         """One application as plain data, as it stood at the end of a day when one is given, as the
         ledger knew it at ``known_at`` (only events recorded by then) when one is given."""

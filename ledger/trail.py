@@ -6,10 +6,11 @@ caller hands in the decoded events of the enterprise's stream."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from ledger.domain import Enterprise
+from ledger.areas import CITY, COUNTY
+from ledger.domain import APPROVED, REVOKED, Enterprise
 
 # what each event is called in the trail (English, Chinese)
 WHAT = {
@@ -81,3 +82,35 @@ def entries(events: Iterable[Any], ref: str | None = None, moment: datetime | No
             row["trace"] = list(event.trace)
         rows.append(row)
     return rows
+
+
+def summary(enterprise: Enterprise, as_of: date | None = None) -> dict[str, Any]:
+    """An enterprise as plain data: each application's status and money (as of a day), its external awards."""
+    apps = []
+    for app in enterprise.applications.values():
+        if as_of is not None and app.applied_on > as_of:
+            continue
+        view = app.as_of(as_of)
+        in_force = view.status == APPROVED
+        share = {p: (app.city_share_fen if p == CITY else app.county_share_fen) if in_force else 0
+                 for p in (CITY, COUNTY)}
+        paid = {p: view.paid_fen(p) for p in (CITY, COUNTY)}
+        apps.append({"ref": app.ref, "measure": app.measure, "project": app.project,
+                     "applied_on": app.applied_on.isoformat(), "status": view.status,
+                     "awarded_fen": app.awarded_fen if in_force else 0,
+                     "city_share_fen": share[CITY], "county_share_fen": share[COUNTY],
+                     "city_paid_fen": paid[CITY], "county_paid_fen": paid[COUNTY],
+                     "city_outstanding_fen": share[CITY] - paid[CITY] if in_force else 0,
+                     "county_outstanding_fen": share[COUNTY] - paid[COUNTY] if in_force else 0,
+                     "to_recover_fen": paid[CITY] + paid[COUNTY] if view.status == REVOKED else 0})
+    external = [{"project": e.project, "policy": e.policy, "amount_fen": e.amount_fen, "date": e.date.isoformat(),
+                 "by": e.by, "note": e.note} for e in enterprise.external_awards
+                if as_of is None or e.date <= as_of]
+    totals = {k: sum(a[k] for a in apps) for k in ("awarded_fen", "city_paid_fen", "county_paid_fen",
+                                                   "city_outstanding_fen", "county_outstanding_fen",
+                                                   "to_recover_fen")}
+    totals["external_fen"] = sum(e["amount_fen"] for e in external)
+    return {"uscc": enterprise.uscc, "name": enterprise.name, "area": enterprise.area,
+            "registered_on": enterprise.registered_on.isoformat() if enterprise.registered_on else None,
+            "as_of": as_of.isoformat() if as_of else None, "applications": apps, "external_awards": external,
+            "total": totals}
