@@ -10,7 +10,7 @@ import typer
 
 from commands import output
 from commands.context import Context
-from commands.options import Json, KnownAt
+from commands.options import AsOf, Json, KnownAt
 from commands.records import china_time, parse_known_at
 from commands.output import handled
 from ledger.errors import invalid
@@ -175,4 +175,29 @@ def render_trail(d: dict[str, Any]) -> str:
         if e.get("trace"):
             lines.append(f"computation of {e['ref']} approved {e['date']}:")
             lines += [f"  {n:>2}. {step.get('en', '')}" for n, step in enumerate(e["trace"], 1)]
+    return "\n".join(lines)
+
+
+@app.command("reconcile")
+@handled
+def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    """Exit 8 when any award in force has one half paid more than the other (for scheduled jobs); lists them."""
+    from commands.report import shares_data
+
+    data = shares_data(ctx, as_of, known_at)
+    result = {"as_of": data["as_of"], "known_at": data["known_at"], "report_date": data["report_date"],
+              "gaps": data["half_paid"], "gap_fen": data["total"]["gap_fen"],
+              "reconciled": not data["half_paid"]}
+    output.render(result, as_json, render_reconcile)
+    if data["half_paid"]:
+        raise typer.Exit(output.EXIT_GAP)
+
+
+def render_reconcile(d: dict[str, Any]) -> str:
+    if d["reconciled"]:
+        return f"reconciled: every award in force has its two halves paid alike (as of {d['report_date']})"
+    lines = [f"{len(d['gaps'])} award(s) with one half paid more than the other, as of {d['report_date']}:"]
+    lines.append(output.table(["ref 编号", "area 区域", "ahead 已付方", "behind 未付方", "behind by 差额", "since 起", "days 天数"],
+                              [[g["ref"], g["area"], g["paid_by"], g["not_paid_by"], output.yuan(g["behind_fen"]),
+                                g["since"] or "-", g["days_outstanding"]] for g in d["gaps"]], right=(4, 6)))
     return "\n".join(lines)
