@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import audit, imports, logs, output, policy, records, report
+from commands import audit, export, imports, logs, output, policy, records, report
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -61,6 +61,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit.app, name="audit")
+app.add_typer(export.app, name="export")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")
