@@ -273,7 +273,7 @@ def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, bat
             payload += sum(len(e.state) for e in events)
         best = seconds if best is None else min(best, seconds)
         with engine.begin() as conn:  # a scratch ledger: lift the append-only guards to take them out again
-            for statement in append_only.drop_statements(ledger.store.kind, table):
+            for statement in append_only.drop_statements(ledger.store.kind, ledger.recorder.events_table_name):
                 conn.exec_driver_sql(statement)
             conn.execute(text(f"DELETE FROM {table} WHERE {id_column} > :last"), {"last": last})
             conn.execute(text(f"DELETE FROM {chain.CHAIN_TABLE} WHERE position > :last"), {"last": last})

@@ -60,11 +60,11 @@ def postgres_statements(schema: str, events_table: str) -> list[str]:
     ]
 
 
-def drop_statements(kind: str, events_table: str) -> list[str]:
+def drop_statements(kind: str, events_table: str, schema: str = "public") -> list[str]:
     """Remove the guards of the event table and the chain, for a scratch database only (the
     benchmark deletes the events it wrote to measure raw inserts); the next opening of the
     ledger for writing, or `grants init`, puts them back."""
     if kind == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {t}_no_{op} " for t in (events_table, CHAIN_TABLE) for op in ("update", "delete")]
-    return [f"DROP TRIGGER IF EXISTS {t}_{suffix} ON {t}" for t in (events_table, CHAIN_TABLE)
+    return [f'DROP TRIGGER IF EXISTS {t}_{suffix} ON "{schema}"."{t}"' for t in (events_table, CHAIN_TABLE)
             for suffix in ("append_only", "no_truncate")]

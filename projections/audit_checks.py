@@ -40,8 +40,9 @@ def run_checks(ledger: GrantsLedger, engine: Engine) -> tuple[int, list[Finding]
 
 
 def check_views(h: History, engine: Engine) -> list[Finding]:
-    """Read models that disagree with the log: each application's status, award and halves, and what each
-    payer has paid on it net, recomputed from the replayed aggregates."""
+    """Read models that disagree with the log: each enterprise (name, area, awards under other policies),
+    each application's status, award and halves, and what each payer has paid on it net, recomputed from
+    the replayed aggregates."""
     a, x = schema.applications, schema.entries
     with engine.connect() as conn:
         stored = {r.ref: r for r in conn.execute(select(a.c.ref, a.c.uscc, a.c.status, a.c.awarded_fen,
@@ -53,9 +54,21 @@ def check_views(h: History, engine: Engine) -> list[Finding]:
             paid[(ref, payer)] = int(total)
         owed: dict[str, int] = {ref: int(total) for ref, total in conn.execute(
             select(x.c.ref, func.sum(x.c.amount_fen)).where(x.c.kind.in_(schema.OWED_KINDS)).group_by(x.c.ref))}
+        external: dict[str, int] = {uscc: int(total) for uscc, total in conn.execute(
+            select(x.c.uscc, func.sum(x.c.amount_fen)).where(x.c.kind == schema.EXTERNAL).group_by(x.c.uscc))}
+        e = schema.enterprises
+        registered = {r.uscc: (r.name, r.area) for r in conn.execute(select(e.c.uscc, e.c.name, e.c.area))}
     found: list[Finding] = []
     seen = set()
     for enterprise in h.enterprises.values():
+        if registered.pop(enterprise.uscc, None) != (enterprise.name, enterprise.area):
+            found.append(Finding(VIEWS_DISAGREE, None, None, enterprise.uscc,
+                                 "the enterprise's name or area in the read models is not the log's"))
+        in_log = sum(a.amount_fen for a in enterprise.external_awards)
+        if external.get(enterprise.uscc, 0) != in_log:
+            found.append(Finding(VIEWS_DISAGREE, None, None, enterprise.uscc,
+                                 f"awards under other policies: {external.get(enterprise.uscc, 0)} fen in the views, "
+                                 f"{in_log} in the log"))
         for app in enterprise.applications.values():
             seen.add(app.ref)
             row = stored.get(app.ref)
@@ -75,6 +88,8 @@ def check_views(h: History, engine: Engine) -> list[Finding]:
             if differs:
                 found.append(Finding(VIEWS_DISAGREE, None, app.ref, enterprise.uscc,
                                      "; ".join(differs) + " (grants projections rebuild puts the views right)"))
+    for uscc in sorted(registered):
+        found.append(Finding(VIEWS_DISAGREE, None, None, uscc, "the enterprise is in the read models but not in the log"))
     for ref in sorted(set(stored) - seen):
         found.append(Finding(VIEWS_DISAGREE, None, ref, stored[ref].uscc,
                              "the application is in the read models but not in the log"))

@@ -138,3 +138,12 @@ def test_read_models_that_disagree_with_the_log_are_found(url):
     assert [f["ref"] for f in data["findings"] if f["code"] == "views-disagree"] == ["A-1"]
     assert cli(url, "projections", "rebuild").exit_code == 0
     assert _verify(url)[0] == 0
+
+
+def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
+    engine = make_engine(parse_store(url))
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE rm_enterprises SET area = '房县' WHERE uscc = '{USCC_A}'"))
+    engine.dispose()
+    code, data = _verify(url)
+    assert code == 7 and [(f["code"], f["uscc"]) for f in data["findings"]] == [("views-disagree", USCC_A)]
