@@ -73,13 +73,13 @@ def _name(event: Any) -> str:
 # --- checks at each event, on the state just before it ------------------------------
 
 def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
-    """一次性奖励 awarded twice (rules._check_one_time, as at the approval)."""
+    """一次性奖励 awarded twice (rules.check_one_time, as at the approval)."""
     if _name(ev) != "ApplicationApproved":
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
     try:
-        rules._check_one_time(enterprise, app, h.measure_of(enterprise, ev.ref), ev.entitlement_fen)  # noqa: SLF001
+        rules.check_one_time(enterprise, app, h.measure_of(enterprise, ev.ref), ev.entitlement_fen)
     except Refused as refusal:
         return [Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc, refusal.message)]
     return []
@@ -117,7 +117,7 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
     try:
-        due, _ = rules._highest_not_duplicated(enterprise, app, ev.entitlement_fen)  # noqa: SLF001
+        due, _ = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen)
     except Refused as refusal:
         return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
     if due != ev.awarded_fen:
