@@ -59,14 +59,15 @@ from sqlalchemy import Engine, text
 
 from bench.generate import dumps, generate
 from commands.imports import import_lines
+from ledger import append_only, chain
 from ledger.service import GrantsLedger
 from ledger.storage import POSTGRES, SQLITE, Store, parse_store
-from projections import reports, runner
+from projections import audit_log, reports, runner
 
 PAGE = 1000
 RAW_BATCH = 5000  # events per insert_events call of the raw insert on PostgreSQL (see raw_insert)
 RAW_BATCH_BYTES = 3_000_000
-TARGETS = {"import_vs_raw_insert": 0.25, "rebuild_vs_raw_read": 0.4, "latency_growth": 1.0}
+TARGETS = {"import_vs_raw_insert": 0.25, "rebuild_vs_raw_read": 0.4, "latency_growth": 1.0, "verify_vs_raw_read": 0.4}
 
 
 def progress(message: str) -> None:
@@ -158,6 +159,14 @@ def events_table(ledger: GrantsLedger) -> str:
 
 
 # --- the measurements -----------------------------------------------------------------
+
+def verify_log(ledger: GrantsLedger, engine: Engine) -> int:
+    """`grants audit verify`'s chain walk over the whole log; how many events it checked."""
+    walk, _ = audit_log.verify_chain(engine, ledger.recorder.events_table_name)
+    if walk.broken is not None:
+        raise RuntimeError(f"the chain is broken: {walk.broken}")
+    return walk.events
+
 
 def read_log(ledger: GrantsLedger, decode: bool = False) -> int:
     """The whole log in pages of 1,000, as the rebuild and the catch-up read it."""
@@ -263,8 +272,12 @@ def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, bat
             count += len(events)
             payload += sum(len(e.state) for e in events)
         best = seconds if best is None else min(best, seconds)
-        with engine.begin() as conn:
+        with engine.begin() as conn:  # a scratch ledger: lift the append-only guards to take them out again
+            for statement in append_only.drop_statements(ledger.store.kind, ledger.recorder.events_table_name):
+                conn.exec_driver_sql(statement)
             conn.execute(text(f"DELETE FROM {table} WHERE {id_column} > :last"), {"last": last})
+            conn.execute(text(f"DELETE FROM {chain.CHAIN_TABLE} WHERE position > :last"), {"last": last})
+        ledger.recorder.create_table()  # the guards back
     if (ledger.recorder.max_notification_id() or 0) != last:
         raise RuntimeError("the raw events were not removed from the log")
     assert best is not None
@@ -333,6 +346,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             progress(f"rebuild of the read models (best of {args.repeat})")
             rebuild_s, rebuild_n = best_of(args.repeat, lambda: runner.rebuild(ledger, engine))
             decode_s, decode_n = best_of(args.repeat, lambda: read_log(ledger, decode=True))
+            progress(f"audit verify of {total_events} events (best of {args.repeat})")
+            verify_s, verify_n = best_of(args.repeat, lambda: verify_log(ledger, engine))
             rss["rebuilt"] = peak_rss_mb()
 
             # 5. raw insert of the same payloads
@@ -357,6 +372,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     catch["events_per_s"] = rate(catch["events"], catch["seconds"])
     rebuild = {"events": rebuild_n, "seconds": round(rebuild_s, 4), "events_per_s": rate(rebuild_n, rebuild_s)}
     decode = {"events": decode_n, "seconds": round(decode_s, 4), "events_per_s": rate(decode_n, decode_s)}
+    verify = {"events": verify_n, "seconds": round(verify_s, 4), "events_per_s": rate(verify_n, verify_s)}
     history_growth = round(lat_large["events"] / lat_small["events"], 2)
     growth = {name: round(lat_large[name]["median_ms"] / lat_small[name]["median_ms"], 2)
               for name in ("show", "report_enterprise", "report_shares")}
@@ -367,6 +383,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "catch_up": catch,
         "rebuild": rebuild,
         "read_and_decode": decode,
+        "audit_verify": verify,
         "latency": {"show_ref": show_ref, "busiest_ref": busiest_ref, "busiest_lines": busiest_lines,
                     "small": lat_small, "large": lat_large,
                     "history_growth": history_growth, "latency_growth": growth},
@@ -375,6 +392,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rebuild_vs_raw_read": round(rebuild["events_per_s"] / read["events_per_s"], 4),
             "catch_up_vs_raw_read": round(catch["events_per_s"] / read["events_per_s"], 4),
             "read_and_decode_vs_raw_read": round(decode["events_per_s"] / read["events_per_s"], 4),
+            "verify_vs_raw_read": round(verify["events_per_s"] / read["events_per_s"], 4),
         },
         "load_average_at_end": load_average(),
         "peak_rss_mb": peak_rss_mb(),
@@ -481,6 +499,9 @@ def render(r: dict[str, Any]) -> str:
          f"{ratios['read_and_decode_vs_raw_read']:.3f} x raw read", ""),
         ("catch-up after import", f"{_n(r['catch_up']['events_per_s'])} events/s",
          f"{ratios['catch_up_vs_raw_read']:.3f} x raw read", ""),
+        ("audit verify (hash chain)", f"{_n(r['audit_verify']['events_per_s'])} events/s",
+         f"{ratios['verify_vs_raw_read']:.3f} x raw read",
+         f">= {TARGETS['verify_vs_raw_read']}: {_verdict(ratios['verify_vs_raw_read'], TARGETS['verify_vs_raw_read'])}"),
     ]
     small, large = lat["small"], lat["large"]
     for name, label in (("show", f"show {lat['show_ref']}"), ("report_enterprise", "report enterprise"),

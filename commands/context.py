@@ -160,14 +160,17 @@ class Context:
                       "log until an operator who records brings them up to date", file=sys.stderr)
         return self.engine
 
-    def init(self) -> None:
+    def init(self) -> int:
+        """Create what is missing (tables, append-only guards; on PostgreSQL the identity triggers and
+        functions), seal unsealed events; returns how many were sealed."""
         self._initialising = True
-        self.ledger(create=True)
+        sealed: int = self.ledger(create=True).recorder.seal()  # type: ignore[attr-defined]
         runner.create_views(self.engine)
         self._views_ready = True
         runner.catch_up(self.ledger(), self.engine)
         if self.store.kind == POSTGRES:
             identity.install(self.engine)
+        return sealed
 
     def close(self) -> None:
         if self._ledger is not None:

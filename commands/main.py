@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
-from commands import config, imports, logs, output, policy, records, report
+from commands import audit, config, export, imports, logs, output, policy, records, report
 from commands.admin import admin_app
 from commands.context import Context
 from commands.options import Json
@@ -55,15 +55,17 @@ def main(
 @app.command()
 @handled
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create the ledger's tables (event store and read models) if they do not exist."""
+    """Create the ledger's tables (event store and read models) if they do not exist, make the event log
+    append-only (triggers), and seal any event the hash chain does not cover yet."""
     context: Context = ctx.obj
-    context.init()
-    result = {"db": context.store.shown, "ready": True}
+    sealed = context.init()
+    result = {"db": context.store.shown, "ready": True, "sealed": sealed}
     output.log.info("init", db=context.store.shown)
     if as_json:
         output.emit_json(result)
     else:
-        output.echo(f"ledger ready at {context.store.shown}")
+        output.echo(f"ledger ready at {context.store.shown}"
+                    + (f" ({sealed} events sealed into the hash chain)" if sealed else ""))
 
 
 config.install(app)
@@ -73,6 +75,8 @@ app.add_typer(report.app, name="report")
 app.add_typer(policy.app, name="policy")
 app.add_typer(projections_app, name="projections")
 app.add_typer(admin_app, name="admin")
+app.add_typer(audit.app, name="audit")
+app.add_typer(export.app, name="export")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")

@@ -12,6 +12,10 @@ from ledger import areas
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD",
                                           help="Ignore events dated after this day.")]
+KnownAt = Annotated[str | None, typer.Option("--known-at", metavar="DATETIME",
+                                              help="Only events recorded up to this moment: ISO date-time "
+                                                   "(2024-01-15T18:00, China time unless it has an offset) or a day "
+                                                   "(its end, China time).")]
 Date = Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="The day it takes effect.")]
 By = Annotated[str | None, typer.Option("--by", help="Who does it (default: --by of grants, GRANTS_USER, on PostgreSQL "
                                                      "the database role, else the OS user).")]

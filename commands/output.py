@@ -30,6 +30,9 @@ EXIT_INVALID = 2  # malformed input (also Typer's own usage errors)
 EXIT_NO_LEDGER = 3  # no ledger at that database, or it cannot be reached
 EXIT_BUSY = 4  # the store stayed contended, or another writer held its lock; nothing was written, try again
 EXIT_NOT_PERMITTED = 5  # the ledger is there, but this user or a read-only URL/file may not write it
+EXIT_TAMPERED = 6  # `grants audit verify`: the event log or its hash chain was changed behind the ledger's back
+EXIT_FINDINGS = 7  # `grants audit verify`: the chain holds, but a whole-ledger check found something
+EXIT_GAP = 8  # `grants audit reconcile`: one payer has paid what the other has not
 EXIT_INTERNAL = 70  # a bug: the traceback is shown with GRANTS_DEBUG=1
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -4,19 +4,35 @@ and `show`, the one that reads an application back with its computation trace.""
 from __future__ import annotations
 
 import json
+from datetime import datetime, time
 from typing import Annotated, Any
 
 import typer
 
 from commands import clock, output
 from commands.context import Context
-from commands.options import AmountFen, AmountYuan, Area, AsOf, By, Date, Facts, FactsJson, Json, Payer, Reason, Ref
+from commands.options import (
+    AmountFen,
+    AmountYuan,
+    Area,
+    AsOf,
+    By,
+    Date,
+    Facts,
+    FactsJson,
+    Json,
+    KnownAt,
+    Payer,
+    Reason,
+    Ref,
+)
 from commands.output import handled, yuan
 from ledger import jsonline
 from ledger.errors import invalid
 from ledger.intake import parse_command, parse_ref
 from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import parse_date
+from ledger.uscc import uscc_problem
 
 
 def parse_as_of(value: str | None) -> Any:
@@ -26,6 +42,22 @@ def parse_as_of(value: str | None) -> Any:
         return parse_date(value)
     except ValueError:
         raise invalid("as_of", f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def parse_known_at(value: str | None) -> Any:
+    """--known-at: an ISO date-time (China time unless it carries an offset), or a day meaning its end."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(parse_date(text), time.max)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid("known_at", f"{value!r} is not a moment; write 2024-01-15T18:00 (China time), "
+                      "2024-01-15T10:00+00:00, or a day 2024-01-15 (its end)") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=clock.CHINA)
 
 
 def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int | None:
@@ -293,10 +325,16 @@ def install(app: typer.Typer) -> None:
 
     @app.command()
     @handled
-    def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, as_json: Json = False) -> None:
-        """Show one application: status, amounts, payments and the computation behind the amount."""
+    def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+        """Show one application: status, amounts, payments and the computation behind the amount, and
+        each event with its recording time. Given a unified social credit code: the enterprise."""
         context: Context = ctx.obj
-        data = context.reader().show(parse_ref(ref), parse_as_of(as_of))
+        ledger = context.reader()
+        if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
+            data = ledger.enterprise_summary(ref.strip(), parse_as_of(as_of), parse_known_at(known_at))
+            output.render(data, as_json, render_enterprise)
+            return
+        data = ledger.show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
         if as_json:
             output.emit_json(data)
         else:
@@ -326,7 +364,8 @@ def parse_fact_options(items: list[str] | None) -> dict[str, str]:
 def render_show(d: dict[str, Any]) -> str:
     eligibility = "" if d["eligible"] or d["status"] != "submitted" else "  (NOT ELIGIBLE as filed 不符合条件)"
     lines = [
-        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "") + eligibility,
+        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "")
+        + (f"  (as known at {d['known_at']})" if d["known_at"] else "") + eligibility,
         f"  enterprise 企业     {d['uscc']}  {d['name']}  ({d['area']})",
         f"  measure 措施        {d['measure']}   project 项目 {d['project']}",
         f"  filed 申请日期      {d['applied_on']}   policy version 政策版本 {d['policy_version']}",
@@ -367,12 +406,45 @@ def render_show(d: dict[str, Any]) -> str:
         lines.append(output.table(["date 日期", "entry 款项", "payer", "voucher 凭证", "amount 金额", "note 备注", "by"],
                                   sorted(money, key=lambda row: row[0]), right=(4,)))
     lines.append("")
+    lines.append("history 记录" + (f" as known at {d['known_at']}" if d["known_at"] else ""))
+    lines.append(output.table(["effective 生效日", "recorded 记录时间 (China)", "event 事项", "by 经办"],
+                              [[h["date"] or "-", china_time(h["recorded_at"]), h["what"], h["by"]]
+                               for h in d["history"]]))
+    lines.append("")
     lines.append("computation 计算过程" + (" (preview: not decided yet)" if d["trace_is_preview"] else ""))
     for n, step in enumerate(d["trace"], 1):
         lines.append(f"  {n:>2}. {step.get('en', '')}")
         if step.get("zh") and step.get("zh") != step.get("en"):
             lines.append(f"      {step['zh']}")
     return "\n".join(lines)
+
+
+def render_enterprise(d: dict[str, Any]) -> str:
+    cut = (f"  (as of {d['as_of']})" if d["as_of"] else "") + (f"  (as known at {d['known_at']})" if d["known_at"] else "")
+    lines = [f"{d['uscc']}  {d['name']}  ({d['area']})" + cut,
+             f"  registered 登记 {d['registered_on'] or '-'}", ""]
+    rows = [[a["ref"], a["measure"], a["project"], a["applied_on"], a["status"], yuan(a["awarded_fen"]),
+             yuan(a["city_paid_fen"]), yuan(a["county_paid_fen"]),
+             yuan(a["city_outstanding_fen"] + a["county_outstanding_fen"]), yuan(a["to_recover_fen"])]
+            for a in d["applications"]]
+    t = d["total"]
+    rows.append(["total 合计", "", "", "", "", yuan(t["awarded_fen"]), yuan(t["city_paid_fen"]),
+                 yuan(t["county_paid_fen"]), yuan(t["city_outstanding_fen"] + t["county_outstanding_fen"]),
+                 yuan(t["to_recover_fen"])])
+    lines.append(output.table(["ref 编号", "measure 措施", "project 项目", "filed 申请", "status 状态", "awarded 核定",
+                               "city paid 市级已付", "county paid 县级已付", "due 未付", "to recover 待追回"],
+                              rows, right=(5, 6, 7, 8, 9)))
+    if d["external_awards"]:
+        lines += ["", "awards under other policies 其他政策奖励"]
+        lines.append(output.table(["date 日期", "project 项目", "policy 政策", "amount 金额", "by"],
+                                  [[e["date"], e["project"], e["policy"], yuan(e["amount_fen"]), e["by"]]
+                                   for e in d["external_awards"]], right=(3,)))
+    return "\n".join(lines)
+
+
+def china_time(iso: str) -> str:
+    """A recording time (stored in UTC) as China time, to the second."""
+    return datetime.fromisoformat(iso).astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _facts_text(facts: dict[str, Any]) -> str:

@@ -107,6 +107,7 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
     run_id = import_run_id(digest)
     mine: set[int] = set()
     pos, size, failures, stop_before = 0, chunk, 0, None
+    log_end: int | None = None  # the log's end at the last failure: while others commit, the ledger is not stuck
     while True:
         if stop is not None and stop() and pos < len(numbered):
             run_now = ledger.import_run(digest)
@@ -143,10 +144,14 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
             if _moved(ledger, exc, run_id, seen):
                 failures = 0  # another process recorded lines of this file: skip them and go on
             else:
+                now = _log_end(ledger)
+                if now != log_end:  # another writer committed meanwhile: wait our turn, this is no deadlock
+                    failures, log_end = 0, now
                 failures += 1
                 size = max(1, size // 2)
                 if failures >= MAX_FAILURES:
-                    raise Busy(f"the ledger stayed busy for {MAX_FAILURES} attempts at the chunk from line "
+                    raise Busy(f"the ledger stayed busy for {MAX_FAILURES} attempts, with no writer getting through, "
+                               f"at the chunk from line "
                                f"{part[0][0] if part else '?'}; the lines before it are recorded. Import the file "
                                "again to go on from there") from exc
             ledger.retries += 1
@@ -161,6 +166,14 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
         failures, stop_before = 0, None
         size = min(chunk, size * 2)
     return _result(ledger.import_run(digest), numbered, mine)
+
+
+def _log_end(ledger: GrantsLedger) -> int | None:
+    try:
+        end: int | None = ledger.recorder.max_notification_id()
+        return end
+    except OperationalError:
+        return None
 
 
 def _moved(ledger: GrantsLedger, exc: Exception, run_id: Any, seen: int) -> bool:

@@ -13,6 +13,11 @@ other writer can commit between the check and the commit. A moved stream raises
 
 ``current_versions`` answers the same question outside a write (one snapshot), for a
 decision that writes nothing (a refusal).
+
+Every write also seals its events into the hash chain (``ledger.chain``) inside the
+same transaction, while it holds the write lock, so the chain follows the commit
+order of the log even with concurrent writers; and the tables are created with the
+append-only triggers of ``ledger.append_only``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from uuid import UUID
 from eventsourcing.persistence import ProgrammingError, RecordConflictError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from ledger import append_only, chain
+from ledger.chain import CHAIN_TABLE, GENESIS
 
 Versions = Mapping[UUID, int]
 
@@ -52,7 +60,39 @@ def _unwritten(expected: Versions | None, stored_events: Sequence[StoredEvent]) 
     return {i: v for i, v in expected.items() if i not in written}
 
 
+_LAST_LINK = f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+
+
+def _last_link(row: Any) -> tuple[int, str]:
+    return (0, GENESIS) if row is None else (row[0], row[1])
+
+
 class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *append_only.sqlite_statements(self.events_table_name)]
+
+    def _seal(self, c: SQLiteCursor, ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> int:
+        """Extend the chain over this write's events (and any the chain does not cover yet, oldest first)."""
+        c.execute(_LAST_LINK)
+        last_position, last_hash = _last_link(c.fetchone())
+        rows: list[chain.Row] = []
+        if not ids or ids[0] > last_position + 1:  # events written before the chain existed: seal them first
+            c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                      "WHERE rowid > ? AND rowid < ? ORDER BY rowid",
+                      (last_position, ids[0] if ids else 2**63 - 1))
+            rows.extend(tuple(r) for r in c.fetchall())
+        rows.extend((i, s.originator_id, s.originator_version, s.topic, s.state) for i, s in zip(ids, stored_events, strict=True))
+        links = chain.extend(last_position, last_hash, rows)
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?,?)",  # noqa: S608
+                      [link.as_row() for link in links])
+        return len(links)
+
+    def seal(self) -> int:
+        """Seal the events the chain does not cover yet (a ledger from before the chain); how many.
+        Safe beside writers: WAL refuses this write if another committed since its reads began."""
+        with self.datastore.transaction(commit=True) as c:
+            return self._seal(c, [], [])
+
     def _versions(self, c: SQLiteCursor, ids: Iterable[UUID]) -> dict[UUID, int]:
         found: dict[UUID, int] = {}
         ids = list(ids)
@@ -75,6 +115,8 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
             moved = _stale(expected, self._versions(c, expected))
             if moved:
                 raise StaleRead(moved)
+        if ids:
+            self._seal(c, ids, stored_events)
         return ids
 
     def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
@@ -103,6 +145,10 @@ class CheckedPOPORecorder(POPOApplicationRecorder):
         with self._database_lock:
             return self._versions(ids)
 
+    def seal(self) -> int:
+        """An in-memory store has no chain (nothing outlives the process to be tampered with)."""
+        return 0
+
 
 class CheckedPOPOFactory(POPOFactory):
     def application_recorder(self) -> CheckedPOPORecorder:
@@ -115,6 +161,63 @@ def _postgres_recorder() -> type:
 
     class CheckedPostgresRecorder(PostgresApplicationRecorder):
         _lock_function: bool | None = None  # whether the identity DDL's lock function exists
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.sql_create_statements.extend(
+                SQL(s).format() for s in append_only.postgres_statements(self.datastore.schema,
+                                                                        self.events_table_name))
+            table = SQL("{schema}.{table}").format(schema=Identifier(self.datastore.schema),
+                                                  table=Identifier(self.events_table_name))
+            self._unsealed_ids = SQL("SELECT notification_id, originator_id, originator_version FROM {table} "
+                                     "WHERE notification_id > %s ORDER BY notification_id").format(table=table)
+            self._unsealed_rows = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
+                                      "FROM {table} WHERE notification_id = ANY(%s::bigint[]) "
+                                      "ORDER BY notification_id").format(table=table)
+            self._insert_links = SQL("INSERT INTO {schema}.{chain} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
+                schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
+            self._last_link = SQL("SELECT position, hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(
+                schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
+
+        def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                           **kwargs: Any) -> Sequence[int] | None:
+            """After the insert, still holding the table lock: extend the chain over every event it does not
+            cover yet, in position order (this write's, and any written before the chain existed)."""
+            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            self._seal(curs, stored_events)
+            return ids
+
+        def seal(self) -> int:
+            """Seal the events the chain does not cover yet (a ledger from before the chain); how many."""
+            with self.datastore.transaction(commit=True) as curs:
+                self._lock_table(curs)
+                return self._seal(curs, [])
+
+        def _seal(self, curs: Any, stored_events: Sequence[StoredEvent]) -> int:
+            curs.execute(self._last_link)
+            row = curs.fetchone()
+            last_position, last_hash = (0, GENESIS) if row is None else (row["position"], row["hash"])
+            curs.execute(self._unsealed_ids, (last_position,))
+            unsealed = curs.fetchall()
+            ours = {(UUID(str(s.originator_id)), s.originator_version): s for s in stored_events}
+            others = [r["notification_id"] for r in unsealed
+                      if (UUID(str(r["originator_id"])), r["originator_version"]) not in ours]
+            stored: dict[int, chain.Row] = {}
+            if others:
+                curs.execute(self._unsealed_rows, (others,))
+                stored = {r["notification_id"]: (r["notification_id"], r["originator_id"], r["originator_version"],
+                                                  r["topic"], bytes(r["state"])) for r in curs.fetchall()}
+            rows: list[chain.Row] = []
+            for r in unsealed:
+                position = r["notification_id"]
+                event = ours.get((UUID(str(r["originator_id"])), r["originator_version"]))
+                rows.append(stored[position] if event is None else
+                            (position, event.originator_id, event.originator_version, event.topic, event.state))
+            links = chain.extend(last_position, last_hash, rows)
+            if links:
+                curs.executemany(self._insert_links, [link.as_row() for link in links])
+            return len(links)
+
         def _versions(self, curs: Any, ids: Iterable[UUID]) -> dict[UUID, int]:
             statement = SQL("SELECT originator_id, MAX(originator_version) AS version FROM {schema}.{table} "
                             "WHERE originator_id = ANY(%s::uuid[]) GROUP BY originator_id").format(
@@ -135,9 +238,10 @@ def _postgres_recorder() -> type:
                     raise StaleRead(moved)
 
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-            if self.datastore.enable_db_functions and kwargs.get("expected_versions"):
-                # The stored-function path never calls _insert_events: the check would be skipped.
-                raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read")
+            if self.datastore.enable_db_functions:
+                # The stored-function path never calls _insert_events: the checks and the chain would be skipped.
+                raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read "
+                                       "nor seal the hash chain")
             inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return inserted
 

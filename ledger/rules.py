@@ -265,9 +265,9 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
                                 f"basis: {cmd.basis}",
                           "zh": f"审批核定金额(低于上限):{format_fen(entitlement)}元,依据:{cmd.basis}"})
 
-    _check_one_time(enterprise, app, measure, entitlement)
+    check_one_time(enterprise, app, measure, entitlement)
     quota_item = _check_quota(app, measure, quota, cmd.ref)
-    awarded, deduction_steps = _highest_not_duplicated(enterprise, app, entitlement)
+    awarded, deduction_steps = highest_not_duplicated(enterprise, app, entitlement)
     steps.extend(deduction_steps)
     city, county = split_shares(awarded)
     steps.append({"step": "split", "awarded_fen": awarded, "city_fen": city, "county_fen": county,
@@ -279,7 +279,7 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
     return Approval(cmd.ref, entitlement, awarded, city, county, cmd.basis, steps, quota_item)
 
 
-def _check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measure, entitlement: int) -> None:
+def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measure, entitlement: int) -> None:
     """一次性奖励: at most once per enterprise (or per project), except a tier upgrade on the same project."""
     if not measure.once:
         return
@@ -317,7 +317,7 @@ def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | Non
     return (measure.id, year, item)
 
 
-def _highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
+def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
     """就高不重复: what one enterprise collects for one project never exceeds its highest single award.
 
     A later higher award pays only the difference over what was already awarded

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from ledger import intake, retries, rules
+from ledger import intake, retries, rules, trail
 from ledger.access import AccessControl
 from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
@@ -548,9 +548,45 @@ class GrantsLedger(AccessControl, Application[UUID]):
 
     # --- queries ----------------------------------------------------------------
 
-    def show(self, ref: str, as_of: date | None = None) -> dict[str, Any]:
-        """One application as plain data, as it stood at the end of a day when one is given."""
-        enterprise = self._enterprise_of(ref)
+    def enterprise_events(self, uscc: str) -> list[Any]:
+        """Every event of one enterprise's stream, decoded, in order (each with its recording ``timestamp``)."""
+        return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(enterprise_id(uscc))]
+
+    def trail(self, ref: str | None = None, uscc: str | None = None,
+              known_at: datetime | None = None) -> dict[str, Any]:
+        """Every event of one application (``ref``) or one enterprise (``uscc``), in recorded order."""
+        if ref is not None:
+            index = self._get(application_ref_id(ref))
+            if index is None:
+                raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+            uscc = index.uscc
+        assert uscc is not None
+        events = self.enterprise_events(uscc)
+        if not events:
+            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered", field="uscc")
+        return {"ref": ref, "uscc": uscc, "name": events[0].name, "area": events[0].area,
+                "known_at": known_at.isoformat() if known_at else None,
+                "events": trail.entries(events, ref, known_at)}
+
+    def enterprise_summary(self, uscc: str, as_of: date | None = None,
+                           known_at: datetime | None = None) -> dict[str, Any]:
+        """One enterprise: its applications with their status and money, and its awards under other policies."""
+        enterprise = trail.known_at(self.enterprise_events(uscc), known_at)
+        if enterprise is None:
+            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered"
+                          + (f" (as known at {known_at.isoformat()})" if known_at else ""), field="uscc")
+        return trail.summary(enterprise, as_of) | {"known_at": known_at.isoformat() if known_at else None}
+
+    def show(self, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+        """One application as plain data, as it stood at the end of a day when one is given, as the
+        ledger knew it at ``known_at`` (only events recorded by then) when one is given."""
+        index = self._get(application_ref_id(ref))
+        if index is None:
+            raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+        events = self.enterprise_events(index.uscc)
+        enterprise = trail.known_at(events, known_at)
+        if enterprise is None or ref not in enterprise.applications:
+            raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was not yet recorded at {known_at}", field="ref")
         app = enterprise.applications[ref]
         if as_of is not None and app.applied_on > as_of:
             raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was filed on {app.applied_on}, after {as_of}",
@@ -603,6 +639,9 @@ class GrantsLedger(AccessControl, Application[UUID]):
             "trace_is_preview": preview,
             "trace": trace,
             "as_of": as_of.isoformat() if as_of else None,
+            "known_at": known_at.isoformat() if known_at else None,
+            "history": [e for e in trail.entries(events, ref, known_at) if as_of is None or e["date"] is None
+                        or e["date"] <= as_of.isoformat()],
         }
         return data
 

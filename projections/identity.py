@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
+from ledger.chain import CHAIN_TABLE
 from ledger.domain import ROSTER_ID
 from ledger.operators import ADMIN, WRITING_ROLES
 from ledger.recorders import LOCK_FUNCTION
@@ -103,6 +104,7 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
     """
     role = _q(operator)
     events = f"{_q(db_schema)}.{_q(EVENTS_TABLE)}"
+    events_chain = f"{events}, {_q(db_schema)}.{_q(CHAIN_TABLE)}"  # the hash chain is sealed with each write
     lock = f"{_q(db_schema)}.{_q(LOCK_FUNCTION)}"
     views = ", ".join(f"{_q(db_schema)}.{_q(t.name)}" for t in schema.metadata.sorted_tables)
     writes = any(r in WRITING_ROLES for r in roles)
@@ -113,10 +115,10 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
         "NOBYPASSRLS",
         f"GRANT CONNECT ON DATABASE {_q(database)} TO {role}",
         f"GRANT USAGE ON SCHEMA {_q(db_schema)} TO {role}",
-        f"REVOKE ALL ON {events}, {views} FROM {role}",
+        f"REVOKE ALL ON {events_chain}, {views} FROM {role}",
         f"REVOKE ALL ON FUNCTION {lock}() FROM {role}",
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} FROM {role}",
-        f"GRANT SELECT ON {events}, {views} TO {role}",
+        f"GRANT SELECT ON {events_chain}, {views} TO {role}",
     ]
     admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
     statements.append(f"DELETE FROM {admins} WHERE name = {_literal(operator)}")
@@ -124,7 +126,7 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
         statements.append(f"INSERT INTO {admins} (name) VALUES ({_literal(operator)})")
     if writes and not suspended:
         statements += [
-            f"GRANT INSERT ON {events} TO {role}",
+            f"GRANT INSERT ON {events_chain} TO {role}",
             f"GRANT EXECUTE ON FUNCTION {lock}() TO {role}",
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} TO {role}",
             f"GRANT INSERT, UPDATE, DELETE ON {views} TO {role}",

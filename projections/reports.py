@@ -29,6 +29,10 @@ def _registered_by(as_of: date | None) -> Any:
     return True if as_of is None else or_(e.c.registered_on.is_(None), e.c.registered_on <= as_of)
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def _paid_by(payer: str) -> Any:
     x = schema.entries
     return and_(x.c.kind.in_(schema.PAID_KINDS), x.c.payer == payer)
@@ -55,13 +59,11 @@ def enterprise_report(engine: Engine, as_of: date | None = None) -> dict[str, An
     return {"as_of": as_of.isoformat() if as_of else None, "enterprises": rows}
 
 
-def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
-    """Per area: what the city and the area's treasury owe (their halves of every award in
-    force, the whole obligation) and what each has paid, net of reversals and recoveries."""
-    e, x = schema.enterprises, schema.entries
+def _share_sums(as_of: date | None) -> dict[str, Any]:
+    x = schema.entries
     is_owed = x.c.kind.in_(schema.OWED_KINDS)
     revoked = x.c.ref.in_(select(x.c.ref).where(x.c.kind == schema.REVOCATION, _cut(x.c.date, as_of)))
-    sums = {
+    return {
         "city_owed_fen": func.sum(case((is_owed, x.c.city_fen), else_=0)),
         "county_owed_fen": func.sum(case((is_owed, x.c.county_fen), else_=0)),
         "city_paid_fen": func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)),
@@ -70,19 +72,108 @@ def shares_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
         "city_to_recover_fen": func.sum(case((and_(_paid_by(CITY), revoked), x.c.amount_fen), else_=0)),
         "county_to_recover_fen": func.sum(case((and_(_paid_by(COUNTY), revoked), x.c.amount_fen), else_=0)),
     }
-    query = (select(x.c.area, *[func.coalesce(v, 0).label(k) for k, v in sums.items()])
-             .where(_cut(x.c.date, as_of)).group_by(x.c.area))
+
+
+def _reconciled(row: dict[str, Any]) -> dict[str, Any]:
+    """Add what is still due per payer and the gap between the two halves paid (on awards in force)."""
+    city_net = row["city_paid_fen"] - row["city_to_recover_fen"]
+    county_net = row["county_paid_fen"] - row["county_to_recover_fen"]
+    row["city_outstanding_fen"] = row["city_owed_fen"] - city_net
+    row["county_outstanding_fen"] = row["county_owed_fen"] - county_net
+    row["gap_fen"] = city_net - county_net
+    return row
+
+
+def shares_report(engine: Engine, as_of: date | None = None, *, report_date: date | None = None,
+                  period: tuple[date, date] | None = None) -> dict[str, Any]:
+    """Per area and per measure: what the city and the area's treasury owe (their halves of every award
+    in force, the whole obligation), what each has paid net of reversals and recoveries, what is still
+    due and the gap between the two halves paid; the applications one payer has paid and the other not,
+    with the days since (as of ``report_date``, default the as-of day); with ``period``, the payments
+    per treasury between two dates."""
+    e, x = schema.enterprises, schema.entries
+    sums = _share_sums(as_of)
+    labelled = [func.coalesce(v, 0).label(k) for k, v in sums.items()]
+    query = select(x.c.area, *labelled).where(_cut(x.c.date, as_of)).group_by(x.c.area)
+    by_measure = (select(x.c.measure, *labelled).where(_cut(x.c.date, as_of), x.c.measure.is_not(None))
+                  .group_by(x.c.measure).order_by(x.c.measure))
     areas_query = select(e.c.area).where(_registered_by(as_of)).distinct()
     with engine.connect() as conn:
         figures = {row.area: dict(row._mapping) for row in conn.execute(query)}
         present = {row.area for row in conn.execute(areas_query)} | set(figures)
+        measures = [_reconciled({"measure": row.measure, **{k: int(row._mapping[k] or 0) for k in sums}})
+                    for row in conn.execute(by_measure)]
+        half_paid = _half_paid(conn, as_of, report_date or as_of)
+        payments = _payments_between(conn, *period) if period else None
     order = {area: i for i, area in enumerate(AREAS)}
     rows = []
     for area in sorted(present, key=lambda a: order.get(a, len(order))):
         found: Mapping[str, Any] = figures.get(area, {})
-        rows.append({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}})
-    totals = {k: sum(r[k] for r in rows) for k in sums}
-    return {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals}
+        rows.append(_reconciled({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}}))
+    totals = _reconciled({k: sum(r[k] for r in rows) for k in sums})
+    data = {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals,
+            "report_date": _iso(report_date or as_of),
+            "measures": measures, "half_paid": half_paid}
+    if period:
+        data["period"] = {"from": period[0].isoformat(), "to": period[1].isoformat(), "treasuries": payments}
+    return data
+
+
+def _half_paid(conn: Any, as_of: date | None, report_date: date | None) -> list[dict[str, Any]]:
+    """Awards in force on which one payer has paid (net) more of its half than the other: ``paid_by`` is the
+    payer ahead, ``behind_fen`` how far the other is behind, ``since`` the first payment of the payer ahead;
+    oldest first."""
+    x = schema.entries
+    is_owed = x.c.kind.in_(schema.OWED_KINDS)
+    first_paid = {payer: func.min(case((and_(x.c.kind == schema.PAYMENT, x.c.payer == payer), x.c.date), else_=None))
+                  for payer in (CITY, COUNTY)}
+    query = (select(x.c.ref, x.c.uscc, x.c.area, x.c.measure,
+                    func.sum(case((is_owed, x.c.city_fen), else_=0)).label("city_owed"),
+                    func.sum(case((is_owed, x.c.county_fen), else_=0)).label("county_owed"),
+                    func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)).label("city_paid"),
+                    func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)).label("county_paid"),
+                    first_paid[CITY].label("city_first"), first_paid[COUNTY].label("county_first"))
+             .where(_cut(x.c.date, as_of), x.c.ref.is_not(None))
+             .group_by(x.c.ref, x.c.uscc, x.c.area, x.c.measure).order_by(x.c.ref))
+    found = []
+    for row in conn.execute(query):
+        city_paid, county_paid = int(row.city_paid), int(row.county_paid)
+        city_due, county_due = int(row.city_owed) - city_paid, int(row.county_owed) - county_paid
+        if int(row.city_owed) + int(row.county_owed) <= 0 or city_due == county_due:
+            continue  # revoked, or both halves paid alike
+        payer, since = (CITY, row.city_first) if city_due < county_due else (COUNTY, row.county_first)
+        since = date.fromisoformat(since) if isinstance(since, str) else since
+        found.append({"ref": row.ref, "uscc": row.uscc, "area": row.area, "measure": row.measure,
+                      "paid_by": payer, "not_paid_by": COUNTY if payer == CITY else CITY,
+                      "city_paid_fen": city_paid, "county_paid_fen": county_paid,
+                      "city_outstanding_fen": city_due, "county_outstanding_fen": county_due,
+                      "behind_fen": abs(city_due - county_due),
+                      "since": since.isoformat() if since else None,
+                      "days_outstanding": (report_date - since).days if report_date and since else None})
+    found.sort(key=lambda r: (r["since"] or "", r["ref"]))
+    return found
+
+
+def _payments_between(conn: Any, start: date, end: date) -> list[dict[str, Any]]:
+    """Per treasury (the city's, or an area's for the county half): payments, reversals and recoveries
+    dated from ``start`` to ``end`` inclusive, and the net."""
+    x = schema.entries
+    treasury = case((x.c.payer == CITY, CITY), else_=x.c.area)
+    kinds = {"payments_fen": schema.PAYMENT, "reversals_fen": schema.REVERSAL, "recoveries_fen": schema.RECOVERY}
+    query = (select(treasury.label("treasury"),
+                    *[func.sum(case((x.c.kind == kind, x.c.amount_fen), else_=0)).label(k) for k, kind in kinds.items()],
+                    func.sum(case((x.c.kind == schema.PAYMENT, 1), else_=0)).label("count"))
+             .where(x.c.kind.in_(schema.PAID_KINDS), x.c.date >= start, x.c.date <= end)
+             .group_by(treasury))
+    order = {CITY: -1, **{area: i for i, area in enumerate(AREAS)}}
+    rows = []
+    for row in conn.execute(query):
+        r = {"treasury": row.treasury, "payments": int(row.count),
+             **{k: abs(int(row._mapping[k] or 0)) for k in kinds}}
+        r["net_fen"] = r["payments_fen"] - r["reversals_fen"] - r["recoveries_fen"]
+        rows.append(r)
+    rows.sort(key=lambda r: order.get(r["treasury"], len(order)))
+    return rows
 
 
 def applications_report(engine: Engine, as_of: date | None = None, status: str | None = None) -> dict[str, Any]:

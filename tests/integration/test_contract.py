@@ -133,7 +133,9 @@ def test_shares_report_owes_each_payer_its_half_of_every_award_in_the_area(loade
     areas = {row["area"]: row for row in cli_json(db_url, "report", "shares")["areas"]}
     assert areas["张湾区"] == {"area": "张湾区", "city_owed_fen": 100000000, "county_owed_fen": 100000000,
                               "city_paid_fen": 100000000, "county_paid_fen": 40000000,
-                              "city_to_recover_fen": 0, "county_to_recover_fen": 0}
+                              "city_to_recover_fen": 0, "county_to_recover_fen": 0,
+                              # the reconciliation's figures (issue 8), added to the row
+                              "city_outstanding_fen": 0, "county_outstanding_fen": 60000000, "gap_fen": 60000000}
     assert areas["茅箭区"]["city_owed_fen"] + areas["茅箭区"]["county_owed_fen"] == 1234567 + 30000000
 
 

@@ -1,0 +1,172 @@
+"""The tamper-evident hash chain over the event log (see docs/decisions/0006-tamper-evidence.md).
+
+Each stored event, in the global order of its notification id (its *position*), gets a
+link: ``hash = SHA-256(previous hash ‖ header ‖ SHA-256(state))``, where the header is
+the position, the originator id (32 lowercase hex digits), the originator version and
+the topic. The state is stored bytes as written; eventsourcing keeps the event's
+recording time (``timestamp``) inside it, so the recording time is covered too.
+
+A link row also keeps the fields it covers (originator id, version, topic, the state's
+digest) and the position of the link before it, so a check can say *what* differs and
+*which* event went missing, not only that something did. Pure functions: no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+GENESIS = "0" * 64  # the "previous hash" of the first link
+CHAIN_TABLE = "audit_chain"
+
+# a stored event as read from the store: (position, originator id, version, topic, state)
+Row = tuple[int, Any, int, str, bytes]
+
+
+@dataclass(frozen=True)
+class Link:
+    position: int
+    prev_position: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state_sha256: str
+    hash: str
+
+    def as_row(self) -> tuple[int, int, str, int, str, str, str]:
+        return (self.position, self.prev_position, self.originator_id, self.originator_version, self.topic,
+                self.state_sha256, self.hash)
+
+
+def canonical_id(originator_id: Any) -> str:
+    """32 lowercase hex digits, however the store hands the id over (SQLite text, PostgreSQL uuid)."""
+    if isinstance(originator_id, UUID):
+        return originator_id.hex
+    text = str(originator_id)
+    return text if len(text) == 32 else UUID(text).hex
+
+
+def link_hash(prev_hash: str, position: int, originator_id: str, version: int, topic: str,
+              state_digest: bytes) -> str:
+    header = f"{position}\x00{originator_id}\x00{version}\x00{topic}\x00".encode()
+    return hashlib.sha256(bytes.fromhex(prev_hash) + header + state_digest).hexdigest()
+
+
+def extend(last_position: int, last_hash: str, rows: Iterable[Row]) -> list[Link]:
+    """The links that seal ``rows`` (in position order) after the link (last_position, last_hash)."""
+    links = []
+    for position, originator_id, version, topic, state in rows:
+        oid = canonical_id(originator_id)
+        digest = hashlib.sha256(bytes(state)).digest()
+        h = link_hash(last_hash, position, oid, version, topic, digest)
+        links.append(Link(position, last_position, oid, version, topic, digest.hex(), h))
+        last_position, last_hash = position, h
+    return links
+
+
+# --- checking ---------------------------------------------------------------------
+
+EDITED, REMOVED, INSERTED, CHAIN_EDITED, HEAD_MISMATCH = (
+    "event-edited", "event-removed", "event-inserted", "chain-edited", "head-mismatch")
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place where the log and its chain disagree."""
+
+    code: str
+    position: int
+    originator_id: str | None
+    originator_version: int | None
+    topic: str | None
+    differs: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "position": self.position, "originator_id": self.originator_id,
+                "originator_version": self.originator_version, "topic": self.topic, "differs": self.differs}
+
+
+@dataclass
+class Walk:
+    """The result of walking the chain: how far it held, and the first break if any."""
+
+    events: int = 0
+    head_position: int = 0
+    head_hash: str = GENESIS
+    broken: Break | None = None
+
+
+def walk(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]]) -> Walk:
+    """Recompute the chain over (event row, link row) pairs merged by position, stopping at the first break.
+
+    A link row is (position, prev_position, originator_id, version, topic, state_sha256, hash).
+    """
+    result = Walk()
+    sha256 = hashlib.sha256
+    prev = bytes.fromhex(result.head_hash)
+    for event, link in pairs:
+        if event is None:
+            assert link is not None
+            result.broken = Break(REMOVED, link[0], link[2], link[3], link[4],
+                                  "the chain seals an event at this position that is no longer in the log")
+            result.head_hash = prev.hex()
+            return result
+        position, originator_id, version, topic, state = event
+        if link is None:
+            result.broken = Break(INSERTED, position, canonical_id(originator_id), version, topic,
+                                  "this event is in the log but was never sealed into the chain "
+                                  "(written behind the ledger's back)")
+            result.head_hash = prev.hex()
+            return result
+        oid = originator_id.hex if isinstance(originator_id, UUID) else canonical_id(originator_id)
+        digest = sha256(state).digest()
+        raw = sha256(prev + f"{position}\x00{oid}\x00{version}\x00{topic}\x00".encode() + digest).digest()
+        if raw.hex() != link[6]:
+            result.broken = _explain(result, event, oid, digest, link, raw.hex())
+            result.head_hash = prev.hex()
+            return result
+        result.events += 1
+        result.head_position, prev = position, raw
+    result.head_hash = prev.hex()
+    return result
+
+
+def _explain(result: Walk, event: Row, oid: str, digest: bytes, link: tuple[Any, ...], h: str) -> Break:
+    position, _, version, topic, _ = event
+    if link[1] != result.head_position:
+        return Break(REMOVED, position, oid, version, topic,
+                     f"the chain links this event to position {link[1]}, but the event before it in the log is "
+                     f"at {result.head_position}: the events in between were removed")
+    differs = []
+    if link[2] != oid:
+        differs.append(f"originator id {link[2]} -> {oid}")
+    if link[3] != version:
+        differs.append(f"version {link[3]} -> {version}")
+    if link[4] != topic:
+        differs.append(f"topic {link[4]} -> {topic}")
+    if link[5] != digest.hex():
+        differs.append(f"state (sha256 {link[5][:16]}… -> {digest.hex()[:16]}…)")
+    if differs:
+        return Break(EDITED, position, link[2], link[3], link[4], "; ".join(differs))
+    return Break(CHAIN_EDITED, position, oid, version, topic,
+                 f"the event matches its sealed fields but the chain's hash does not ({link[6][:16]}… stored, "
+                 f"{h[:16]}… recomputed): the chain itself was rewritten")
+
+
+def merge(events: Iterator[Row], links: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Row | None, Any]]:
+    """Pair event rows and link rows by position (both in position order)."""
+    event = next(events, None)
+    link = next(links, None)
+    while event is not None or link is not None:
+        if link is None or (event is not None and event[0] < link[0]):
+            yield event, None
+            event = next(events, None)
+        elif event is None or link[0] < event[0]:
+            yield None, link
+            link = next(links, None)
+        else:
+            yield event, link
+            event, link = next(events, None), next(links, None)

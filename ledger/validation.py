@@ -1,0 +1,258 @@
+"""Whole-ledger checks for ``grants audit verify``: small functions that each return findings
+(the pattern of Beancount's ``ops/validation.py``).
+
+The log is replayed once, in its global order, into the same aggregates the write side
+uses; at each decision the check re-runs the write side's own rule function
+(``ledger.rules``) on the state just before it, so a decision the rules would have
+refused (an event written behind the ledger's back, or by a bug) is named with its
+position. Pure: the caller decodes the events; nothing here reads a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from ledger import rules
+from ledger.areas import PAYERS
+from ledger.domain import APPROVED, POLICY_BOOK_ID, Enterprise, PolicyBook
+from ledger.errors import (
+    ALREADY_AWARDED,
+    DUPLICATE_AWARD,
+    OVER_PAYMENT,
+    OVER_RECOVERY,
+    QUOTA_EXHAUSTED,
+    WRONG_STATE,
+    Refused,
+)
+from ledger.money import format_fen, split_shares
+from ledger.policy import catalogue
+from ledger.policy.measures import Measure
+
+ABOVE_CAP = "above-cap"
+SPLIT_MISMATCH = "split-mismatch"
+VIEWS_DISAGREE = "views-disagree"
+REPLAY_FAILED = "replay-failed"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    position: int | None
+    ref: str | None
+    uscc: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "position": self.position, "ref": self.ref, "uscc": self.uscc,
+                "message": self.message}
+
+
+@dataclass
+class History:
+    """The replayed ledger: aggregates as they stand after the last event, and where things happened."""
+
+    enterprises: dict[UUID, Enterprise] = field(default_factory=dict)
+    book: PolicyBook | None = None
+    quota: dict[tuple[str, Any], dict[Any, str]] = field(default_factory=dict)  # (measure, year) -> item -> ref
+    last_external: dict[tuple[str, str], int] = field(default_factory=dict)  # (uscc, project) -> position
+    events: int = 0
+
+    def measure_of(self, enterprise: Enterprise, ref: str) -> Measure:
+        app = enterprise.applications[ref]
+        assert self.book is not None
+        return catalogue(self.book.versions[app.policy_version].catalogue).measure(app.measure)
+
+
+def _name(event: Any) -> str:
+    return type(event).__qualname__.rsplit(".", 1)[-1]
+
+
+# --- checks at each event, on the state just before it ------------------------------
+
+def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
+    """一次性奖励 awarded twice (rules.check_one_time, as at the approval)."""
+    if _name(ev) != "ApplicationApproved":
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    try:
+        rules.check_one_time(enterprise, app, h.measure_of(enterprise, ev.ref), ev.entitlement_fen)
+    except Refused as refusal:
+        return [Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc, refusal.message)]
+    return []
+
+
+def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
+    """An award above what its clause gives for the facts, or halves that do not split it by the rule."""
+    if _name(ev) != "ApplicationApproved":
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    measure = h.measure_of(enterprise, ev.ref)
+    found = []
+    if not measure.case_by_case:
+        cap = measure.assess(app.facts, app.applied_on, app.policy_version).entitlement_fen or 0
+        if ev.entitlement_fen > cap:
+            found.append(Finding(ABOVE_CAP, position, ev.ref, enterprise.uscc,
+                                 f"{measure.id} gives at most {format_fen(cap)} yuan for the facts on file; the approval "
+                                 f"records {format_fen(ev.entitlement_fen)}"))
+    if ev.awarded_fen > ev.entitlement_fen:
+        found.append(Finding(ABOVE_CAP, position, ev.ref, enterprise.uscc,
+                             f"awarded {format_fen(ev.awarded_fen)} yuan, more than the entitlement "
+                             f"{format_fen(ev.entitlement_fen)}"))
+    if (ev.city_share_fen, ev.county_share_fen) != split_shares(max(ev.awarded_fen, 0)):
+        found.append(Finding(SPLIT_MISMATCH, position, ev.ref, enterprise.uscc,
+                             f"city {format_fen(ev.city_share_fen)} + county {format_fen(ev.county_share_fen)} is not "
+                             f"the split of {format_fen(ev.awarded_fen)} (county half rounded down, city the odd fen)"))
+    return found
+
+
+def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Finding]:
+    """就高不重复 at the approval: the amount the rule pays given the earlier awards on the project."""
+    if _name(ev) != "ApplicationApproved":
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    try:
+        due, _ = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen)
+    except Refused as refusal:
+        return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
+    if due != ev.awarded_fen:
+        return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc,
+                        f"就高不重复: the rule pays {format_fen(due)} yuan given the earlier awards on project "
+                        f"{app.project}; the approval records {format_fen(ev.awarded_fen)}")]
+    return []
+
+
+def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
+    """A yearly quota (clause 16): each task once, at most ``limit`` tasks a year, awards in force."""
+    name = _name(ev)
+    if name not in ("ApplicationApproved", "AwardRevoked"):
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    measure = h.measure_of(enterprise, ev.ref)
+    if measure.quota is None:
+        return []
+    facts = enterprise.applications[ev.ref].facts
+    year, item = facts[measure.quota.year_fact], facts[measure.quota.item_fact]
+    taken = h.quota.setdefault((measure.id, year), {})
+    if name == "AwardRevoked":
+        if taken.get(item) == ev.ref:
+            del taken[item]
+        return []
+    found = []
+    if item in taken:
+        found.append(Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc,
+                             f"{measure.id}: task {item} of {year} was already awarded to {taken[item]}"))
+    elif len(taken) >= measure.quota.limit:
+        found.append(Finding(QUOTA_EXHAUSTED, position, ev.ref, enterprise.uscc,
+                             f"{measure.id}: {len(taken)} of {measure.quota.limit} tasks of {year} were already "
+                             "awarded"))
+    taken.setdefault(item, ev.ref)
+    return found
+
+
+def check_money(h: History, position: int, ev: Any) -> list[Finding]:
+    """A payer paid beyond its share (net of reversals and recoveries), paid on an award not in force,
+    or more recovered than it paid."""
+    name = _name(ev)
+    if name not in ("PaymentRecorded", "RecoveryRecorded", "PaymentReversed"):
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    paid = app.paid_fen(ev.payer)
+    if name == "PaymentRecorded":
+        if app.status != APPROVED:
+            return [Finding(WRONG_STATE, position, ev.ref, enterprise.uscc,
+                            f"a payment by {ev.payer} on an application that is {app.status}")]
+        owed = app.share_fen(ev.payer)
+        if paid + ev.amount_fen > owed:
+            return [Finding(OVER_PAYMENT, position, ev.ref, enterprise.uscc,
+                            f"the {ev.payer} share is {format_fen(owed)} yuan; with this payment "
+                            f"{format_fen(paid + ev.amount_fen)} would be paid")]
+    elif name == "RecoveryRecorded" and ev.amount_fen > paid:
+        return [Finding(OVER_RECOVERY, position, ev.ref, enterprise.uscc,
+                        f"{format_fen(ev.amount_fen)} yuan recovered from the {ev.payer} treasury, which had "
+                        f"{format_fen(paid)} paid net")]
+    return []
+
+
+EVENT_CHECKS: tuple[Callable[[History, int, Any], list[Finding]], ...] = (
+    check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money)
+
+
+# --- checks over the whole history ---------------------------------------------------
+
+def check_overlap_with_external_awards(h: History) -> list[Finding]:
+    """就高不重复 broken once later awards under other policies are counted (rules.overlap_on_project)."""
+    found = []
+    for enterprise in h.enterprises.values():
+        for project in sorted({a.project for a in enterprise.approved()}):
+            message = rules.overlap_on_project(enterprise, project)
+            if message:
+                found.append(Finding(DUPLICATE_AWARD, h.last_external.get((enterprise.uscc, project)), None,
+                                     enterprise.uscc, message))
+    return found
+
+
+def check_final_balances(h: History) -> list[Finding]:
+    """At the end: no payer's net payment above its share of an award in force, nor below zero."""
+    found = []
+    for enterprise in h.enterprises.values():
+        for app in enterprise.applications.values():
+            for payer in PAYERS:
+                paid = app.paid_fen(payer)
+                if paid < 0 or (app.status == APPROVED and paid > app.share_fen(payer)):
+                    found.append(Finding(OVER_PAYMENT if paid > 0 else OVER_RECOVERY, None, app.ref, enterprise.uscc,
+                                         f"{payer} has {format_fen(paid)} yuan paid net against a share of "
+                                         f"{format_fen(app.share_fen(payer))}"))
+    return found
+
+
+FINAL_CHECKS: tuple[Callable[[History], list[Finding]], ...] = (check_overlap_with_external_awards,
+                                                                 check_final_balances)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored event that could not be decoded (its topic or state is not one the ledger writes)."""
+
+    topic: str
+    error: Exception
+
+
+def replay(events: Iterable[tuple[int, Any]]) -> tuple[History, list[Finding]]:
+    """Replay (position, domain event) pairs in log order, running every check; the history and the findings."""
+    h = History()
+    found: list[Finding] = []
+    for position, ev in events:
+        h.events += 1
+        if isinstance(ev, Unreadable):
+            found.append(Finding(REPLAY_FAILED, position, None, None,
+                                 f"the event {ev.topic!r} cannot be read ({type(ev.error).__name__}: {ev.error})"))
+            continue
+        originator = ev.originator_id
+        if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
+            h.book = ev.mutate(h.book)
+            continue
+        topic_owner = type(ev).__qualname__.split(".", 1)[0]
+        if topic_owner != "Enterprise":
+            continue  # indexes, quotas, import runs: the checks rebuild what they need from the enterprises
+        try:
+            if originator in h.enterprises:
+                for check in EVENT_CHECKS:
+                    found.extend(check(h, position, ev))
+            h.enterprises[originator] = ev.mutate(h.enterprises.get(originator))
+        except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
+            found.append(Finding(REPLAY_FAILED, position, getattr(ev, "ref", None), None,
+                                 f"{_name(ev)} cannot be applied to its enterprise as replayed "
+                                 f"({type(exc).__name__}: {exc})"))
+            continue
+        if _name(ev) == "ExternalAwardRecorded":
+            h.last_external[(h.enterprises[originator].uscc, ev.project)] = position
+    for final in FINAL_CHECKS:
+        found.extend(final(h))
+    return h, found

@@ -1,0 +1,220 @@
+"""Exports for the tools auditors use: CSV (UTF-8 with BOM, for Excel and WPS), xlsx (one
+sheet per table, Chinese headers, yuan with two decimals) and a Beancount ledger whose
+balances are asserted against ``report shares``. Everything is read from the read models
+(live, or rebuilt as known at a moment), cut at an as-of date like the reports."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from ledger.areas import AREAS, CITY, COUNTY
+from projections import reports, schema
+
+MONEY, TEXT = "money", "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    kind: str = TEXT
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    zh: str
+    columns: Sequence[Column]
+    rows: list[dict[str, Any]]
+
+
+_ENTRY = [Column("position", "日志位置"), Column("date", "日期"), Column("ref", "申报编号"),
+          Column("uscc", "统一社会信用代码"), Column("area", "区域"), Column("measure", "措施")]
+_SHARES = [Column("city_owed_fen", "市级应付", MONEY), Column("city_paid_fen", "市级已付(净额)", MONEY),
+           Column("city_to_recover_fen", "市级待追回", MONEY), Column("city_outstanding_fen", "市级未付", MONEY),
+           Column("county_owed_fen", "县级应付", MONEY), Column("county_paid_fen", "县级已付(净额)", MONEY),
+           Column("county_to_recover_fen", "县级待追回", MONEY), Column("county_outstanding_fen", "县级未付", MONEY),
+           Column("gap_fen", "两级差额", MONEY)]
+
+
+def tables(engine: Engine, as_of: date | None) -> list[Table]:
+    apps = reports.applications_report(engine, as_of)["applications"]
+    shares = reports.shares_report(engine, as_of)
+    x = schema.entries
+    query = select(x).order_by(x.c.date, x.c.position)
+    if as_of is not None:
+        query = query.where(x.c.date <= as_of)
+    with engine.connect() as conn:
+        entries = [dict(r._mapping) for r in conn.execute(query)]
+    for e in entries:
+        e["date"] = e["date"].isoformat()
+
+    def kind(*kinds: str) -> list[dict[str, Any]]:
+        return [e for e in entries if e["kind"] in kinds]
+
+    return [
+        Table("applications", "申请", [
+            Column("ref", "申报编号"), Column("uscc", "统一社会信用代码"), Column("measure", "措施"),
+            Column("project", "项目"), Column("applied_on", "申请日期"), Column("status", "状态"),
+            Column("decided_on", "决定日期"), Column("revoked_on", "撤销日期"),
+            Column("awarded_fen", "核定金额", MONEY), Column("city_share_fen", "市级分担", MONEY),
+            Column("county_share_fen", "县级分担", MONEY), Column("city_paid_fen", "市级已付", MONEY),
+            Column("county_paid_fen", "县级已付", MONEY), Column("city_outstanding_fen", "市级未付", MONEY),
+            Column("county_outstanding_fen", "县级未付", MONEY), Column("city_to_recover_fen", "市级待追回", MONEY),
+            Column("county_to_recover_fen", "县级待追回", MONEY)], apps),
+        Table("decisions", "核定与撤销", [*_ENTRY, Column("kind", "类别"), Column("amount_fen", "金额", MONEY),
+                                      Column("city_fen", "市级", MONEY), Column("county_fen", "县级", MONEY)],
+              kind(schema.AWARD, schema.REVOCATION)),
+        Table("payments", "支付", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
+                                   Column("amount_fen", "金额", MONEY)], kind(schema.PAYMENT)),
+        Table("reversals", "冲销", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
+                                    Column("amount_fen", "金额(负数)", MONEY)], kind(schema.REVERSAL)),
+        Table("recoveries", "追回", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "收款凭证号"),
+                                     Column("amount_fen", "金额(负数)", MONEY)], kind(schema.RECOVERY)),
+        Table("shares", "分担", [Column("area", "区域"), *_SHARES],
+              [*shares["areas"], {"area": "合计", **shares["total"]}]),
+        Table("external_awards", "其他政策奖励", [Column("position", "日志位置"), Column("date", "日期"),
+                                               Column("uscc", "统一社会信用代码"), Column("area", "区域"),
+                                               Column("policy", "政策"), Column("amount_fen", "金额", MONEY)],
+              kind(schema.EXTERNAL)),
+    ]
+
+
+def yuan(fen: int | None) -> Decimal | None:
+    return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _cell(column: Column, value: Any) -> Any:
+    if column.kind == MONEY:
+        return yuan(value)
+    return "" if value is None else value
+
+
+def write_csv(directory: Path, all_tables: list[Table]) -> dict[str, int]:
+    """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for table in all_tables:
+        with (directory / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([c.zh for c in table.columns])
+            for row in table.rows:
+                writer.writerow([_cell(c, row.get(c.key)) for c in table.columns])
+    return {t.name: len(t.rows) for t in all_tables}
+
+
+def write_xlsx(path: Path, all_tables: list[Table]) -> dict[str, int]:
+    """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in all_tables:
+        sheet = book.create_sheet(table.zh)
+        sheet.append([c.zh for c in table.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([_cell(c, row.get(c.key)) for c in table.columns])
+        for n, column in enumerate(table.columns, 1):
+            letter = sheet.cell(row=1, column=n).column_letter
+            sheet.column_dimensions[letter].width = max(10, 2 * len(column.zh) + 2)
+            if column.kind == MONEY:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=n, max_col=n):
+                    cell.number_format = "#,##0.00"
+        sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return {t.name: len(t.rows) for t in all_tables}
+
+
+# --- Beancount -----------------------------------------------------------------------
+
+AREA_ACCOUNTS = {  # Beancount account names are ASCII here (pinyin of each area)
+    "茅箭区": "Maojian", "张湾区": "Zhangwan", "郧阳区": "Yunyang", "丹江口市": "Danjiangkou", "郧西县": "Yunxi",
+    "竹山县": "Zhushan", "竹溪县": "Zhuxi", "房县": "Fangxian", "十堰经济技术开发区": "ShiyanETDZ",
+    "武当山旅游经济特区": "Wudangshan",
+}
+assert set(AREA_ACCOUNTS) == set(AREAS)
+
+
+def payable(payer: str, area: str) -> str:
+    return "Liabilities:Payable:City" if payer == CITY else f"Liabilities:Payable:County:{AREA_ACCOUNTS[area]}"
+
+
+def treasury(payer: str, area: str) -> str:
+    return "Assets:Treasury:City" if payer == CITY else f"Assets:Treasury:County:{AREA_ACCOUNTS[area]}"
+
+
+def expense(measure: str) -> str:
+    return f"Expenses:Grants:{measure}"
+
+
+def _amount(fen: int) -> str:
+    return f"{yuan(fen)} CNY"
+
+
+def _quote(text: Any) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str) -> dict[str, int]:
+    """A double-entry ledger: each award charges its measure's grant expense and owes each payer its half
+    (payables per treasury and area); payments move money from the treasury to settle the payable;
+    revocations, reversals and recoveries are the same postings reversed. Balance assertions, dated the
+    day after the last entry, state what ``report shares`` prints for each account."""
+    x = schema.entries
+    query = select(x).where(x.c.kind != schema.EXTERNAL).order_by(x.c.date, x.c.position)
+    if as_of is not None:
+        query = query.where(x.c.date <= as_of)
+    with engine.connect() as conn:
+        entries = [r._mapping for r in conn.execute(query)]
+    shares = reports.shares_report(engine, as_of)
+    measures = shares["measures"]
+    first = min((e["date"] for e in entries), default=as_of or date(2022, 1, 1))
+    last = max((e["date"] for e in entries), default=first)
+    check_day = (as_of or last) + timedelta(days=1)
+    accounts = {"Liabilities:Payable:City", "Assets:Treasury:City"}
+    accounts |= {payable(COUNTY, a) for a in AREAS} | {treasury(COUNTY, a) for a in AREAS}
+    accounts |= {expense(m["measure"]) for m in measures} | {expense(e["measure"]) for e in entries}
+    lines = [f"; {title}", 'option "title" ' + _quote(title), 'option "operating_currency" "CNY"', ""]
+    lines += [f"{first.isoformat()} open {a} CNY" for a in sorted(accounts)]
+    lines.append("")
+    for e in entries:
+        narration = _quote(f"{e['kind']} {e['ref']}")
+        head = (f"{e['date'].isoformat()} * {_quote(e['uscc'])} {narration}\n"
+                f"  ref: {_quote(e['ref'])}\n  position: {e['position']}")
+        if e["voucher"]:
+            head += f"\n  voucher: {_quote(e['voucher'])}"
+        if e["kind"] in (schema.AWARD, schema.REVOCATION):
+            postings = [(expense(e["measure"]), e["amount_fen"]), (payable(CITY, e["area"]), -e["city_fen"]),
+                        (payable(COUNTY, e["area"]), -e["county_fen"])]
+        else:  # payment (+), reversal and recovery (negative): the payer's money, settling its payable
+            postings = [(payable(e["payer"], e["area"]), e["amount_fen"]),
+                        (treasury(e["payer"], e["area"]), -e["amount_fen"])]
+        lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings))
+        lines.append("")
+    day = check_day.isoformat()
+    lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}")
+    total = shares["total"]
+    lines.append(f"{day} balance Liabilities:Payable:City  {_amount(-(total['city_owed_fen'] - total['city_paid_fen']))}")
+    lines.append(f"{day} balance Assets:Treasury:City  {_amount(-total['city_paid_fen'])}")
+    by_area = {a["area"]: a for a in shares["areas"]}
+    for area in AREAS:
+        row = by_area.get(area, {"county_owed_fen": 0, "county_paid_fen": 0})
+        lines.append(f"{day} balance {payable(COUNTY, area)}  "
+                     f"{_amount(-(row['county_owed_fen'] - row['county_paid_fen']))}")
+        lines.append(f"{day} balance {treasury(COUNTY, area)}  {_amount(-row['county_paid_fen'])}")
+    for m in measures:
+        lines.append(f"{day} balance {expense(m['measure'])}  {_amount(m['city_owed_fen'] + m['county_owed_fen'])}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {"transactions": len(entries), "balance_assertions": 2 + 2 * len(AREAS) + len(measures)}

@@ -1,0 +1,149 @@
+"""`grants audit verify` re-runs the write side's rules over the whole history: a decision
+the rules would have refused, written past them (here: straight through the aggregates,
+as a bug or a forged command would), is a finding with its code and position (exit 7),
+while the hash chain still holds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ledger.domain import enterprise_id
+from ledger.service import GrantsLedger
+from ledger.storage import parse_store
+from projections.runner import make_engine
+from tests.conftest import USCC_A, USCC_B
+from tests.helpers import cli, write_lines
+
+FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}  # M03-security: 1万
+BASE = [
+    {"op": "adopt-policy", "effective": "2022-09-01"},
+    {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},
+    {"op": "register", "uscc": USCC_B, "name": "十堰数智科技有限公司", "area": "茅箭区"},
+    {"op": "apply", "ref": "A-1", "uscc": USCC_A, "measure": "M03-security", "project": "P1", "date": "2023-01-10",
+     "facts": FACTS},
+    {"op": "approve", "ref": "A-1", "date": "2023-02-01"},
+    {"op": "pay", "ref": "A-1", "payer": "city", "amount_fen": 500000, "voucher": "V-1", "date": "2023-03-01"},
+    {"op": "apply", "ref": "A-2", "uscc": USCC_A, "measure": "M03-security", "project": "P1", "date": "2023-01-11",
+     "facts": FACTS},
+    {"op": "apply", "ref": "B-1", "uscc": USCC_B, "measure": "M03-security", "project": "Q1", "date": "2023-01-12",
+     "facts": FACTS},
+]
+
+
+@pytest.fixture
+def url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    assert cli(url, "import", str(write_lines(tmp_path / "base.jsonl", BASE))).exit_code == 0
+    return url
+
+
+def _verify(url: str) -> tuple[int, dict[str, Any]]:
+    result = cli(url, "audit", "verify", "--json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _force(url: str, uscc: str, method: str, **kwargs: Any) -> int:
+    """Record an event through the aggregate, past every rule; returns its position."""
+    ledger = GrantsLedger(parse_store(url))
+    try:
+        enterprise = ledger.repository.get(enterprise_id(uscc))
+        if method == "approve":
+            app = enterprise.applications[kwargs["ref"]]
+            kwargs = {"date": date(2023, 2, 2), "by": "forger", "policy_version": app.policy_version, "basis": None,
+                      "trace": [], **kwargs}
+        getattr(enterprise, method)(**kwargs)
+        ledger.save(enterprise)
+        return ledger.recorder.max_notification_id()
+    finally:
+        ledger.close()
+
+
+def _codes(data: dict[str, Any]) -> dict[str, list[int | None]]:
+    found: dict[str, list[int | None]] = {}
+    for f in data["findings"]:
+        found.setdefault(f["code"], []).append(f["position"])
+    return found
+
+
+def test_a_clean_ledger_has_no_findings(url):
+    code, data = _verify(url)
+    assert code == 0 and data["findings"] == [] and data["checked_events"] > 10
+
+
+def test_a_one_time_award_made_twice_is_found_at_its_approval(url):
+    position = _force(url, USCC_A, "approve", ref="A-2", entitlement_fen=1000000, awarded_fen=1000000,
+                      city_share_fen=500000, county_share_fen=500000)
+    code, data = _verify(url)
+    assert code == 7 and data["chain"] == "ok"
+    codes = _codes(data)
+    assert codes["already-awarded"] == [position]
+    assert position in codes["duplicate-award"]  # and 就高不重复 on the same project pays nothing more
+
+
+def test_an_award_above_its_cap_or_split_wrong_is_found(url):
+    position = _force(url, USCC_B, "approve", ref="B-1", entitlement_fen=2000000, awarded_fen=2000000,
+                      city_share_fen=1500000, county_share_fen=500000)
+    code, data = _verify(url)
+    assert code == 7
+    assert _codes(data)["above-cap"] == [position] and _codes(data)["split-mismatch"] == [position]
+
+
+def test_a_payer_paid_beyond_its_share_net_of_reversals_is_found(url):
+    # city share of A-1 is 5,000 yuan, all paid: a further 1 fen is beyond it
+    position = _force(url, USCC_A, "record_payment", ref="A-1", payer="city", treasury="city", amount_fen=1,
+                      voucher="V-X", date=date(2023, 3, 2), by="forger")
+    code, data = _verify(url)
+    assert code == 7 and position in _codes(data)["over-payment"]
+
+
+def test_a_later_award_under_another_policy_that_breaks_highest_not_duplicated_is_found(url, tmp_path):
+    lines = [{"op": "external-award", "uscc": USCC_A, "project": "P1", "policy": "湖北省数字经济奖励",
+              "amount_fen": 800000, "date": "2023-04-01"}]
+    assert cli(url, "import", str(write_lines(tmp_path / "ext.jsonl", lines))).exit_code == 0
+    code, data = _verify(url)
+    end = cli(url, "projections", "status", "--json")
+    assert code == 7
+    assert _codes(data)["duplicate-award"] == [json.loads(end.stdout)["log_end"]]
+
+
+def test_a_quota_exceeded_is_found(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    lines = BASE[:3]
+    for n in range(11):
+        ref = f"T-{n}"
+        lines += [{"op": "apply", "ref": ref, "uscc": USCC_A if n % 2 else USCC_B, "measure": "M16-task",
+                   "project": ref, "date": "2023-03-01", "facts": {"task_year": 2023, "task": f"T-2023-{n:02d}"}}]
+        if n < 10:
+            lines.append({"op": "approve", "ref": ref, "date": "2023-04-01"})
+    assert cli(url, "import", str(write_lines(tmp_path / "q.jsonl", lines))).exit_code == 0
+    assert _verify(url)[0] == 0
+    position = _force(url, USCC_B, "approve", ref="T-10", entitlement_fen=50_000_000,
+                      awarded_fen=50_000_000, city_share_fen=25_000_000, county_share_fen=25_000_000)
+    code, data = _verify(url)
+    assert code == 7 and _codes(data)["quota-exhausted"] == [position]
+
+
+def test_read_models_that_disagree_with_the_log_are_found(url):
+    engine = make_engine(parse_store(url))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rm_entries SET amount_fen = amount_fen + 100 WHERE kind = 'payment'"))
+    engine.dispose()
+    code, data = _verify(url)
+    assert code == 7
+    assert [f["ref"] for f in data["findings"] if f["code"] == "views-disagree"] == ["A-1"]
+    assert cli(url, "projections", "rebuild").exit_code == 0
+    assert _verify(url)[0] == 0
+
+
+def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
+    engine = make_engine(parse_store(url))
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE rm_enterprises SET area = '房县' WHERE uscc = '{USCC_A}'"))
+    engine.dispose()
+    code, data = _verify(url)
+    assert code == 7 and [(f["code"], f["uscc"]) for f in data["findings"]] == [("views-disagree", USCC_A)]
