@@ -38,7 +38,7 @@ def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
 def head(ctx: typer.Context, as_json: Json = False) -> None:
     """The position and hash of the newest event: write it down to prove later that nothing before it changed."""
     context: Context = ctx.obj
-    context.ledger(create=False)
+    context.reader()
     try:
         found = audit_log.head(context.engine)
     except audit_log.NoChain as exc:
@@ -55,7 +55,7 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
     """Recompute the hash chain over every stored event (exit 6 naming the first break), then run the
     whole-ledger checks (exit 7 with their findings)."""
     context: Context = ctx.obj
-    ledger = context.ledger(create=False)
+    ledger = context.reader()
     noted = None
     if head is not None:
         try:
@@ -137,7 +137,7 @@ def trail(
     if uscc is not None and uscc_problem(uscc) is not None:
         raise invalid("uscc", f"{uscc!r} {uscc_problem(uscc)}")
     context: Context = ctx.obj
-    data = context.ledger(create=False).trail(parse_ref(ref) if ref is not None else None, uscc,
+    data = context.reader().trail(parse_ref(ref) if ref is not None else None, uscc,
                                               parse_known_at(known_at))
     output.render(data, as_json, render_trail)
 

@@ -27,16 +27,17 @@ def _block_after(heading: str) -> str:
 
 
 def test_the_readmes_everyday_and_correction_commands_run_as_written(tmp_path):
-    """Paste the README's everyday commands, then its corrections, into a shell: each succeeds."""
+    """Paste the README's everyday commands, its corrections, its audit and its operators into a shell:
+    each succeeds."""
     import os
     import subprocess
     import sys
 
-    script = _block_after("## Everyday use") + "\n" + _block_after("## Putting a mistake right")
-    script = script.replace("grants import commands.jsonl --json", "true")  # the file is the reader's own
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "GRANTS_USER": "readme"}
-    env.pop("GRANTS_DB", None)
+    script = "\n".join(_block_after(heading) for heading in (
+        "## Everyday use", "## Putting a mistake right", "## Auditing", "## Who may do what"))
+    (tmp_path / ".venv").symlink_to(Path(sys.prefix))  # where the README's first command puts the venv
+    env = {k: v for k, v in os.environ.items() if k not in ("GRANTS_DB", "VIRTUAL_ENV")}
+    env["GRANTS_USER"] = "readme"
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]

@@ -125,11 +125,16 @@ def test_an_auditor_role_reads_but_writes_nothing(roles):
     assert {o["name"] for o in listed["operators"]} == set(names.values())
     refused = grants(auditor, "register", "--uscc", USCC_C, "--name", "x", "--area", "茅箭区")
     assert (refused.exit_code, code(refused)) == (1, "not-authorised")
+    verified = grants(auditor, "audit", "verify")  # the chain and the whole-ledger checks, read only
+    assert verified.exit_code == 0, verified.stderr
+    assert json.loads(verified.stdout)["chain"] == "ok"
+    assert ok(auditor, "audit", "head")["position"] == end
     with psycopg.connect(auditor, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM grants_events").fetchone()[0] == end
         for statement in ("INSERT INTO grants_events (originator_id, originator_version, topic, state) "
                           "VALUES (gen_random_uuid(), 1, 'grants:Forged', '{}')",
-                          "UPDATE rm_tracking SET position = 0", "SELECT grants_lock_events()"):
+                          "UPDATE rm_tracking SET position = 0", "SELECT grants_lock_events()",
+                          "DELETE FROM audit_chain"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
     with psycopg.connect(roles["owner"]) as conn:
