@@ -15,19 +15,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from ledger import rules
+from ledger import duties, intake, rules
 from ledger.areas import PAYERS
-from ledger.domain import APPROVED, POLICY_BOOK_ID, Enterprise, PolicyBook
+from ledger.domain import APPROVED, POLICY_BOOK_ID, ROSTER_ID, Enterprise, OperatorRoster, PolicyBook
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
+    NOT_AUTHORISED,
     OVER_PAYMENT,
     OVER_RECOVERY,
     QUOTA_EXHAUSTED,
+    SEPARATION_OF_DUTIES,
     WRONG_STATE,
     Refused,
 )
 from ledger.money import format_fen, split_shares
+from ledger.operators import ROLE_OF_OP
 from ledger.policy import catalogue
 from ledger.policy.measures import Measure
 
@@ -56,6 +59,7 @@ class History:
 
     enterprises: dict[UUID, Enterprise] = field(default_factory=dict)
     book: PolicyBook | None = None
+    roster: OperatorRoster | None = None  # the operators, from enforced mode on
     quota: dict[tuple[str, Any], dict[Any, str]] = field(default_factory=dict)  # (measure, year) -> item -> ref
     last_external: dict[tuple[str, str], int] = field(default_factory=dict)  # (uscc, project) -> position
     events: int = 0
@@ -180,8 +184,60 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     return []
 
 
+# The op whose role an enterprise's event needs (ledger/operators.py ROLE_OF_OP).
+EVENT_OPS = {
+    "ApplicationSubmitted": "apply", "ApplicationAmended": "amend", "ApplicationWithdrawn": "withdraw",
+    "ExternalAwardRecorded": "external-award", "ApplicationApproved": "approve", "ApplicationRejected": "reject",
+    "AwardRevoked": "revoke", "PaymentRecorded": "pay", "PaymentReversed": "reverse-payment",
+    "RecoveryRecorded": "recover",
+}
+
+
+def _duty_command(ev: Any) -> intake.Command | None:
+    """The command of an event, as far as the separation rules look at it (its kind, ref and who)."""
+    name = _name(ev)
+    if name == "ApplicationApproved":
+        return intake.Approve(ref=ev.ref, date=ev.date, by=ev.by)
+    if name == "ApplicationRejected":
+        return intake.Reject(ref=ev.ref, date=ev.date, by=ev.by, reason=ev.reason)
+    if name == "PaymentRecorded":
+        return intake.Pay(ref=ev.ref, payer=ev.payer, amount_fen=ev.amount_fen, voucher=ev.voucher, date=ev.date,
+                          by=ev.by)
+    if name == "AwardRevoked":
+        return intake.Revoke(ref=ev.ref, date=ev.date, by=ev.by, reason=ev.reason, document=ev.document)
+    return None
+
+
+def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
+    """In enforced mode, every recorded act is by a registered, unsuspended operator holding its role, and no
+    act breaks the separation of duties: an event written past the ledger (by plain SQL under an operator's
+    own database role, say) is named. Operators' from/to days are not checked here."""
+    op = EVENT_OPS.get(_name(ev))
+    if h.roster is None or op is None:
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    ref = getattr(ev, "ref", None)
+    who = getattr(ev, "by", None)
+    found: list[Finding] = []
+    operator = h.roster.operators.get(who) if isinstance(who, str) else None
+    role = ROLE_OF_OP[op]
+    if operator is None or operator.suspended or role not in operator.roles:
+        why = ("not a registered operator" if operator is None else "suspended" if operator.suspended
+               else f"without the role {role}")
+        found.append(Finding(NOT_AUTHORISED, position, ref, enterprise.uscc,
+                             f"{_name(ev)} by {who!r}, {why}, in enforced mode"))
+    command = _duty_command(ev)
+    app = enterprise.applications.get(ref) if ref is not None else None
+    if command is not None and app is not None:
+        try:
+            duties.check_application_duties(command, app)
+        except Refused as refusal:
+            found.append(Finding(SEPARATION_OF_DUTIES, position, ref, enterprise.uscc, refusal.message))
+    return found
+
+
 EVENT_CHECKS: tuple[Callable[[History, int, Any], list[Finding]], ...] = (
-    check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money)
+    check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money, check_duties)
 
 
 # --- checks over the whole history ---------------------------------------------------
@@ -237,6 +293,9 @@ def replay(events: Iterable[tuple[int, Any]]) -> tuple[History, list[Finding]]:
         originator = ev.originator_id
         if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
             h.book = ev.mutate(h.book)
+            continue
+        if isinstance(originator, UUID) and originator == ROSTER_ID:
+            h.roster = ev.mutate(h.roster)
             continue
         topic_owner = type(ev).__qualname__.split(".", 1)[0]
         if topic_owner != "Enterprise":

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from commands.main import app
 from ledger.domain import enterprise_id
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from projections.runner import make_engine
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import cli, write_lines
+from tests.helpers import cli, runner, write_lines
 
 FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}  # M03-security: 1万
 BASE = [
@@ -147,3 +148,36 @@ def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
     engine.dispose()
     code, data = _verify(url)
     assert code == 7 and [(f["code"], f["uscc"]) for f in data["findings"]] == [("views-disagree", USCC_A)]
+
+
+def test_in_enforced_mode_an_act_past_the_roles_or_the_separation_of_duties_is_a_finding(tmp_path):
+    """An approval written past the ledger (plain SQL under a clerk's own database role would do
+    the same): by the clerk who filed it, who holds no reviewer role."""
+    url = f"sqlite:///{tmp_path / 'enforced.db'}"
+    operators = [
+        {"op": "register-operator", "name": "wang.fang", "display_name": "王芳", "roles": ["admin"],
+         "date": "2022-08-01", "by": "wang.fang"},
+        {"op": "register-operator", "name": "zhang.san", "display_name": "张三", "roles": ["clerk"],
+         "date": "2022-08-01", "by": "wang.fang"},
+        {"op": "register-operator", "name": "li.wei", "display_name": "李伟", "roles": ["reviewer"],
+         "date": "2022-08-01", "by": "wang.fang"},
+    ]
+    lines = [*operators, {**BASE[0], "by": "wang.fang"}, *[{**line, "by": "zhang.san"} for line in BASE[1:4]],
+             {**BASE[4], "by": "li.wei"}, {**BASE[6], "by": "zhang.san"}]
+    def as_admin(*args: str) -> Any:
+        return runner.invoke(app, ["--db", url, "--by", "wang.fang", *args], catch_exceptions=False)
+
+    def verify() -> tuple[int, dict[str, Any]]:
+        done = as_admin("audit", "verify", "--json")
+        return done.exit_code, json.loads(done.stdout)
+
+    result = as_admin("import", str(write_lines(tmp_path / "e.jsonl", lines)), "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert verify()[0] == 0  # every act so far by an operator holding its role, duties kept apart
+    position = _force(url, USCC_A, "approve", ref="A-2", by="zhang.san", entitlement_fen=1000000, awarded_fen=0,
+                      city_share_fen=0, county_share_fen=0)
+    code, data = verify()
+    assert code == 7 and data["chain"] == "ok"
+    found = _codes(data)
+    assert found["not-authorised"] == [position] and found["separation-of-duties"] == [position]
+    assert all(positions == [position] for positions in found.values())  # (A-2 is also a second award on P1)
