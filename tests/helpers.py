@@ -9,6 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from commands.main import app
+from tests.conftest import USCC_A, USCC_B
 
 runner = CliRunner()
 
@@ -27,3 +28,13 @@ def cli_json(db_url: str, *args: str) -> Any:
 def write_lines(path: Path, lines: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+# The policy adopted and two enterprises in two areas: the start of most ledgers the tests write.
+TWO_ENTERPRISES: list[dict[str, Any]] = [
+    {"op": "adopt-policy", "effective": "2022-09-01"},
+    {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},
+    {"op": "register", "uscc": USCC_B, "name": "十堰数智科技有限公司", "area": "茅箭区"},
+]
+# M03-security (不超过合同额10%): 10% of a contract of 10万 gives 1万, split 5,000 + 5,000 yuan.
+SECURITY_FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}

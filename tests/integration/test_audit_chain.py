@@ -18,13 +18,11 @@ from ledger import chain
 from ledger.storage import parse_store
 from projections.runner import make_engine
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import cli, cli_json, write_lines
+from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
-FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}
+FACTS = SECURITY_FACTS
 LINES = [
-    {"op": "adopt-policy", "effective": "2022-09-01"},
-    {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},
-    {"op": "register", "uscc": USCC_B, "name": "十堰数智科技有限公司", "area": "茅箭区"},
+    *TWO_ENTERPRISES,
     {"op": "apply", "ref": "A-1", "uscc": USCC_A, "measure": "M03-security", "project": "P1", "date": "2023-01-10",
      "facts": FACTS},
     {"op": "approve", "ref": "A-1", "date": "2023-02-01"},

@@ -14,17 +14,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import cli, cli_json, write_lines
+from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 STATES = ("submitted", "approved", "rejected", "withdrawn", "revoked")
 OPS = ("amend", "withdraw", "revoke", "reverse-payment", "recover", "approve", "reject", "pay")
 
 # M03-security: 10% of the contract, one-time per contract (the project): 10万 gives 1万.
-FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}
+FACTS = SECURITY_FACTS
 SETUP = [
-    {"op": "adopt-policy", "effective": "2022-09-01"},
-    {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},
-    {"op": "register", "uscc": USCC_B, "name": "十堰数智科技有限公司", "area": "茅箭区"},
+    *TWO_ENTERPRISES,
 ]
 
 

@@ -28,11 +28,12 @@ from ledger.storage import POSTGRES, parse_store
 from ledger.uscc import make_uscc
 from projections import identity, runner
 from tests.conftest import USCC_A
+from tests.helpers import SECURITY_FACTS
 
 TODAY = date(2024, 6, 1)
 DAY = "2023-05-01"
 ROLES = ("clerk", "reviewer", "treasurer", "auditor", "admin")
-FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}
+FACTS = SECURITY_FACTS
 
 
 class World:

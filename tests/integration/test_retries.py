@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import cli, write_lines
+from tests.helpers import TWO_ENTERPRISES, cli, write_lines
 
 SETUP = [
-    {"op": "adopt-policy", "effective": "2022-09-01"},
-    {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},
-    {"op": "register", "uscc": USCC_B, "name": "十堰数智科技有限公司", "area": "茅箭区"},
+    *TWO_ENTERPRISES,
     {"op": "apply", "ref": "S-1", "uscc": USCC_A, "measure": "M07-base", "project": "BASE", "date": "2023-01-10",
      "facts": {"tier": "national"}},
     {"op": "apply", "ref": "S-2", "uscc": USCC_A, "measure": "M18-park", "project": "PARK", "date": "2023-01-10",
