@@ -1,4 +1,4 @@
-"""The tamper-evident hash chain over the event log (see docs/decisions/0006-tamper-evidence.md).
+"""The tamper-evident hash chain over the event log (see docs/decisions/0007-tamper-evidence.md).
 
 Each stored event, in the global order of its notification id (its *position*), gets a
 link: ``hash = SHA-256(previous hash ‖ header ‖ SHA-256(state))``, where the header is
