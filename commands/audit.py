@@ -121,7 +121,7 @@ def render_verify(d: dict[str, Any]) -> str:
         else:
             lines.append(f"{len(d['findings'])} finding(s) over {d['checked_events']} events:")
             lines.append(output.table(["code", "position", "ref", "uscc", "finding"],
-                                      [[f["code"], f["position"] if f["position"] is not None else "-",
+                                      [[output.Alert(f["code"]), f["position"] if f["position"] is not None else "-",
                                         f["ref"] or "-", f["uscc"] or "-", f["message"]] for f in d["findings"]]))
     return "\n".join(lines)
 

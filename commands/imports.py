@@ -137,7 +137,8 @@ def render_import(result: dict[str, Any]) -> str:
     if result["refused"]:
         lines.append("")
         lines.append(output.table(["line", "code", "message"],
-                                  [[r["line"], r["code"], r["message"]] for r in result["refused"]], right=(0,)))
+                                  [[r["line"], output.Alert(r["code"]), r["message"]] for r in result["refused"]],
+                                  right=(0,)))
     return "\n".join(lines)
 
 

@@ -189,10 +189,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
         if i in right or widest <= SHORT:  # amounts, counts, codes, dates, refs: never wrapped
             width = max([widest, *(cell_len(w) for w in head.split())])
             grid.add_column(Text(head), justify="right" if i in right else "left", width=width, overflow="fold")
-            needed += width + 1
+            needed += width + 2
         else:  # text (names, messages): wraps at spaces, folds a longer word
             grid.add_column(Text(head), overflow="fold")
-            needed += 11
+            needed += 12
     for raw, row in zip(rows, cells, strict=True):
         grid.add_row(*(Text(text, style="bold red" if color and isinstance(value, Alert) else "")
                        for value, text in zip(raw, row, strict=True)))
