@@ -37,11 +37,12 @@ def bar(description: str, total: int | None, *, as_json: bool = False) -> Iterat
     console = Console(file=sys.stderr, force_terminal=True, highlight=False, emoji=False, markup=False)
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), TextColumn("{task.fields[rate]}", markup=False), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False, redirect_stdout=False) as progress:
         task = progress.add_task(safe(description), total=total, rate="")
 
         def advance(done: int) -> None:
+            progress.update(task, completed=done)
             speed = progress.tasks[0].speed
-            progress.update(task, completed=done, rate=f"{speed:,.0f}/s" if speed else "")
+            progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
         yield advance
