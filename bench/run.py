@@ -59,6 +59,7 @@ from sqlalchemy import Engine, text
 
 from bench.generate import dumps, generate
 from commands.imports import import_lines
+from commands.progress import bar
 from ledger import append_only, chain
 from ledger.service import GrantsLedger
 from ledger.storage import POSTGRES, SQLITE, Store, parse_store
@@ -162,10 +163,17 @@ def events_table(ledger: GrantsLedger) -> str:
 
 def verify_log(ledger: GrantsLedger, engine: Engine) -> int:
     """`grants audit verify`'s chain walk over the whole log; how many events it checked."""
-    walk, _ = audit_log.verify_chain(engine, ledger.recorder.events_table_name)
+    with bar("verify", ledger.recorder.max_notification_id() or 0) as advance:
+        walk, _ = audit_log.verify_chain(engine, ledger.recorder.events_table_name, progress=advance)
     if walk.broken is not None:
         raise RuntimeError(f"the chain is broken: {walk.broken}")
     return walk.events
+
+
+def rebuild_views(ledger: GrantsLedger, engine: Engine) -> int:
+    """`grants projections rebuild`; how many events it replayed."""
+    with bar("rebuild", ledger.recorder.max_notification_id() or 0) as advance:
+        return runner.rebuild(ledger, engine, advance)
 
 
 def read_log(ledger: GrantsLedger, decode: bool = False) -> int:
@@ -344,7 +352,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             progress(f"raw paged read of {total_events} events (best of {args.repeat})")
             read_s, read_n = best_of(args.repeat, lambda: read_log(ledger))
             progress(f"rebuild of the read models (best of {args.repeat})")
-            rebuild_s, rebuild_n = best_of(args.repeat, lambda: runner.rebuild(ledger, engine))
+            rebuild_s, rebuild_n = best_of(args.repeat, lambda: rebuild_views(ledger, engine))
             decode_s, decode_n = best_of(args.repeat, lambda: read_log(ledger, decode=True))
             progress(f"audit verify of {total_events} events (best of {args.repeat})")
             verify_s, verify_n = best_of(args.repeat, lambda: verify_log(ledger, engine))
@@ -418,7 +426,7 @@ def busiest(lines: list[dict[str, Any]]) -> tuple[str, int]:
 
 def import_phase(ledger: GrantsLedger, lines: list[bytes]) -> dict[str, Any]:
     before = ledger.recorder.max_notification_id() or 0
-    seconds, outcome = timed(lambda: import_lines(ledger, lines, "bench"))
+    seconds, outcome = timed(lambda: import_lines(ledger, lines, "bench", show_progress=True))
     after = ledger.recorder.max_notification_id() or 0
     return {"lines": len(lines), "events": after - before, "events_after": after, "seconds": round(seconds, 4),
             "events_per_s": rate(after - before, seconds), "lines_per_s": rate(len(lines), seconds),

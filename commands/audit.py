@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import output
+from commands import output, progress
 from commands.context import Context
 from commands.options import AsOf, Json, KnownAt
 from commands.output import handled
@@ -16,7 +16,7 @@ from commands.records import china_time, parse_known_at
 from ledger.errors import invalid
 from ledger.intake import parse_ref
 from ledger.uscc import uscc_problem
-from projections import audit_checks, audit_log
+from projections import audit_checks, audit_log, runner
 
 app = typer.Typer(help="Auditing: verify the log is unchanged, check the ledger, trail, reconcile.",
                   no_args_is_help=True)
@@ -64,7 +64,10 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
             raise invalid("head", str(exc)) from None
     started = time.perf_counter()
     try:
-        walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted)
+        with progress.bar("verifying hash chain 校验哈希链", ledger.recorder.max_notification_id() or 0,
+                          as_json=as_json) as advance:
+            walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted,
+                                                    advance)
     except audit_log.NoChain as exc:
         _no_chain(exc, as_json)
     seconds = time.perf_counter() - started
@@ -75,7 +78,9 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
         if sys.stderr.isatty() and not as_json:
             output.stderr(f"chain {'broken' if broken else 'ok'} ({walk.events} events); replaying the log for the "
                           "whole-ledger checks ...")
-        replayed, found = audit_checks.run_checks(ledger, context.views())
+        views = context.views()
+        with progress.bar("replaying for the checks 回放核查", runner.position(views), as_json=as_json) as advance:
+            replayed, found = audit_checks.run_checks(ledger, views, advance)
         findings = [f.as_dict() for f in found]
     data: dict[str, Any] = {
         "chain": "broken" if broken else "ok",
@@ -116,7 +121,7 @@ def render_verify(d: dict[str, Any]) -> str:
         else:
             lines.append(f"{len(d['findings'])} finding(s) over {d['checked_events']} events:")
             lines.append(output.table(["code", "position", "ref", "uscc", "finding"],
-                                      [[f["code"], f["position"] if f["position"] is not None else "-",
+                                      [[output.Alert(f["code"]), f["position"] if f["position"] is not None else "-",
                                         f["ref"] or "-", f["uscc"] or "-", f["message"]] for f in d["findings"]]))
     return "\n".join(lines)
 

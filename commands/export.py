@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import output
+from commands import output, progress
 from commands.options import AsOf, Json, KnownAt
 from commands.output import handled
 from commands.records import parse_as_of, parse_known_at
@@ -40,7 +40,10 @@ def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="D
     """One CSV file per table (applications, decisions, payments, reversals, recoveries, shares, external
     awards): UTF-8 with BOM, Chinese headers, amounts in yuan."""
     engine, day, moment = _cut(ctx, as_of, known_at)
-    _done("csv", directory, exports.write_csv(directory, exports.tables(engine, day)), day, moment, as_json)
+    tables = exports.tables(engine, day)
+    with progress.bar("export csv 导出", sum(len(t.rows) for t in tables), as_json=as_json) as advance:
+        counts = exports.write_csv(directory, tables, advance)
+    _done("csv", directory, counts, day, moment, as_json)
 
 
 @app.command("xlsx")
@@ -49,7 +52,10 @@ def to_xlsx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The .
             as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     """One sheet per table, Chinese headers, amounts as yuan numbers with two decimals."""
     engine, day, moment = _cut(ctx, as_of, known_at)
-    _done("xlsx", file, exports.write_xlsx(file, exports.tables(engine, day)), day, moment, as_json)
+    tables = exports.tables(engine, day)
+    with progress.bar("export xlsx 导出", sum(len(t.rows) for t in tables), as_json=as_json) as advance:
+        counts = exports.write_xlsx(file, tables, advance)
+    _done("xlsx", file, counts, day, moment, as_json)
 
 
 @app.command("beancount")

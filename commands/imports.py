@@ -15,14 +15,14 @@ from typing import Annotated, Any
 import typer
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
-from commands import clock, output, report
+from commands import clock, output, progress, report
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
 from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
-from ledger.importing import CHUNK, ImportStopped, Interrupted, digest_of, import_file
+from ledger.importing import CHUNK, ImportStopped, Interrupted, command_lines, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from projections import reports
@@ -45,18 +45,20 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
 
 
 def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK,
-                 name: str = "-", digest: str | None = None, stop: Callable[[], bool] | None = None
-                 ) -> dict[str, Any]:
+                 name: str = "-", digest: str | None = None, stop: Callable[[], bool] | None = None,
+                 show_progress: bool = False) -> dict[str, Any]:
     """Apply each line once, in order; a refused line changes nothing and the rest go on.
 
     The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
     joined with newlines): lines an earlier run of it decided are reported, not
-    decided again (``ledger/importing.py``).
+    decided again (``ledger/importing.py``). With ``show_progress``, a terminal shows a bar.
     """
     if digest is None:
         digest = digest_of(b"".join(line + b"\n" for line in lines))
-    result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
-                         chunk=chunk, stop=stop)
+    with progress.bar(f"importing 导入 {name}", len(command_lines(lines)),
+                      as_json=not show_progress) as advance:
+        result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
+                             chunk=chunk, stop=stop, progress=advance)
     result["refused_by_code"] = dict(Counter(r["code"] for r in result["refused"]).most_common())
     return result
 
@@ -135,7 +137,8 @@ def render_import(result: dict[str, Any]) -> str:
     if result["refused"]:
         lines.append("")
         lines.append(output.table(["line", "code", "message"],
-                                  [[r["line"], r["code"], r["message"]] for r in result["refused"]], right=(0,)))
+                                  [[r["line"], output.Alert(r["code"]), r["message"]] for r in result["refused"]],
+                                  right=(0,)))
     return "\n".join(lines)
 
 
@@ -162,7 +165,8 @@ def install(app: typer.Typer) -> None:
         try:
             with _StopOnInterrupt() as stop:
                 result = import_lines(ledger, lines, context.operator, chunk=chunk, name=name,
-                                      digest=digest_of(data), stop=stop)
+                                      digest=digest_of(data), stop=stop,
+                                      show_progress=not as_json)
         except Interrupted as interrupted:
             _bring_views_up_to_date(context)
             output.error(f"interrupted: {interrupted.recorded} lines of {name} are recorded, up to line "
@@ -202,7 +206,7 @@ def install(app: typer.Typer) -> None:
             raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "
                           "(run it without --db to use ./grants-demo.db)")
         sample = resources.files("commands").joinpath("demo.jsonl").read_bytes().splitlines()
-        result = import_lines(ledger, sample, "demo", name="demo.jsonl")
+        result = import_lines(ledger, sample, "demo", name="demo.jsonl", show_progress=not as_json)
         engine = context.views()
         enterprises = reports.enterprise_report(engine)
         shares = reports.shares_report(engine)

@@ -4,8 +4,12 @@ messages and logs on stderr, and the table that maps failures to exit codes."""
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
+import re
+import secrets
+import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -13,6 +17,11 @@ from typing import Any, TypeVar
 
 import structlog
 import typer
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from commands import logs
 from commands.context import Context, NoLedger
@@ -133,29 +142,74 @@ def yuan(fen: int | None) -> str:
     return "-" if fen is None else format_fen(fen)
 
 
+class Alert(str):
+    """A cell to emphasise on a colour terminal: a refusal, an amount still due."""
+
+
+def due(fen: int | None) -> str:
+    """``yuan(fen)``, emphasised when it is not zero (an amount still owed or to recover)."""
+    return Alert(yuan(fen)) if fen else yuan(fen)
+
+
+_NONCE = secrets.token_hex(8)  # a stored text cannot forge the marks of our own styles without it
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_MARK = re.compile("\ue000" + _NONCE + r"([0-9;]*)\ue001")
+_RULE = box.Box("    \n    \n -  \n    \n    \n    \n    \n    \n")  # a dashed line under the headers, nothing else
+SHORT = 24  # a column whose cells are all this narrow is kept whole rather than wrapped
+PIPE_WIDTH = 120  # tables written to a pipe or a file: stable whatever the terminal
+
+
+def styled() -> bool:
+    """Colour and emphasis: only on a terminal, and never under NO_COLOR (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def table_width() -> int:
+    """The terminal's width; on a pipe COLUMNS if it is set, else 120."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[int] = ()) -> str:
-    """A plain aligned text table (wide CJK characters count double)."""
+    """An aligned table that fits the terminal (Rich: wide CJK characters count double).
 
-    def width(text: str) -> int:
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(width(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for n, row in enumerate(cells):
-        parts = []
-        for i, cell in enumerate(row):
-            pad = " " * (widths[i] - width(cell))
-            parts.append(pad + cell if i in right else cell + pad)
-        lines.append("  ".join(parts).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    Columns in ``right`` (amounts, counts) are right-aligned and never wrapped; the
+    others wrap at spaces, or fold a word longer than the column, so that no cell is cut.
+    Cells that are ``Alert`` are emphasised on a colour terminal; every cell is ``safe``.
+    """
+    cells = [[safe(str(c)) for c in row] for row in rows]
+    heads = [safe(str(h)) for h in headers]
+    color = styled()
+    grid = Table(box=_RULE, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold" if color else "")
+    needed = 0
+    for i, head in enumerate(heads):
+        widest = max((cell_len(r[i]) for r in cells), default=0)
+        if i in right or widest <= SHORT:  # amounts, counts, codes, dates, refs: never wrapped
+            width = max([widest, *(cell_len(w) for w in head.split())])
+            grid.add_column(Text(head), justify="right" if i in right else "left", width=width, overflow="fold")
+            needed += width + 2
+        else:  # text (names, messages): wraps at spaces, folds a longer word
+            grid.add_column(Text(head), overflow="fold")
+            needed += 12
+    for raw, row in zip(rows, cells, strict=True):
+        grid.add_row(*(Text(text, style="bold red" if color and isinstance(value, Alert) else "")
+                       for value, text in zip(raw, row, strict=True)))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=max(table_width(), needed), force_terminal=color, no_color=False,
+                      color_system="standard" if color else None, highlight=False, emoji=False, markup=False,
+                      legacy_windows=False, soft_wrap=False)
+    console.print(grid)
+    text = "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n"))
+    return _SGR.sub(lambda m: "\ue000" + _NONCE + m.group(1) + "\ue001", text) if color else text
 
 
 def echo(text: str = "") -> None:
-    """Print for people; stored text never reaches the terminal as control, format or bidi characters."""
-    typer.echo(safe(text))
+    """Print for people; stored text never reaches the terminal as control, format or bidi characters.
+
+    Only the styles ``table`` marked with this process's secret come back as escape codes."""
+    typer.echo(_MARK.sub(lambda m: "\x1b[" + m.group(1) + "m", safe(text)))
 
 
 def stderr(text: str) -> None:

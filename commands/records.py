@@ -391,9 +391,10 @@ def render_show(d: dict[str, Any]) -> str:
     rows = [["entitlement 应得", yuan(d["entitlement_fen"]), "", ""],
             ["awarded 核定", yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],
             ["paid, net 已付净额", "", yuan(d["city_paid_fen"]), yuan(d["county_paid_fen"])],
-            ["outstanding 未付", "", yuan(d["city_outstanding_fen"]), yuan(d["county_outstanding_fen"])]]
+            ["outstanding 未付", "", output.due(d["city_outstanding_fen"]), output.due(d["county_outstanding_fen"])]]
     if revocation:
-        rows.append(["to recover 待追回", "", yuan(d["city_to_recover_fen"]), yuan(d["county_to_recover_fen"])])
+        rows.append(["to recover 待追回", "", output.due(d["city_to_recover_fen"]),
+                     output.due(d["county_to_recover_fen"])])
     lines.append(output.table(["", "award 奖励", "city 市级", "county 县级"], rows, right=(1, 2, 3)))
     money = [[p["date"], "payment 支付", p["payer"], p["voucher"], yuan(p["amount_fen"]),
               "reversed 已冲销" if p["reversed"] else "", p["by"]] for p in d["payments"]]

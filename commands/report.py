@@ -9,7 +9,7 @@ import typer
 from commands import clock, output
 from commands.context import Context
 from commands.options import AsOf, Json, KnownAt
-from commands.output import handled, yuan
+from commands.output import Alert, due, handled, yuan
 from commands.records import parse_as_of, parse_known_at
 from ledger.domain import STATUSES, Status
 from ledger.errors import invalid
@@ -45,8 +45,8 @@ def render_shares(data: dict[str, Any]) -> str:
         cells = [label]
         for payer in ("city", "county"):
             owed, paid, back = f[f"{payer}_owed_fen"], f[f"{payer}_paid_fen"], f[f"{payer}_to_recover_fen"]
-            cells += [yuan(owed), yuan(paid - back), yuan(owed - (paid - back)), yuan(back)]
-        return cells + [yuan(f["gap_fen"])]
+            cells += [yuan(owed), yuan(paid - back), due(owed - (paid - back)), due(back)]
+        return cells + [due(f["gap_fen"])]
 
     headers = ["city owed 市级应付", "paid 已付", "due 未付", "to recover 待追回", "county owed 县级应付", "paid 已付",
                "due 未付", "to recover 待追回", "gap 差额"]
@@ -64,7 +64,7 @@ def render_shares(data: dict[str, Any]) -> str:
                       "单边拨付",
                   output.table(["ref 编号", "area 区域", "measure 措施", "ahead 已付方", "behind 未付方", "behind by 差额",
                                 "since 起", "days 天数"],
-                               [[h["ref"], h["area"], h["measure"], h["paid_by"], h["not_paid_by"], yuan(h["behind_fen"]),
+                               [[h["ref"], h["area"], h["measure"], h["paid_by"], h["not_paid_by"], due(h["behind_fen"]),
                                  h["since"] or "-", h["days_outstanding"] if h["days_outstanding"] is not None else "-"]
                                 for h in data["half_paid"]], right=(5, 7))]
     if "period" in data:
@@ -78,9 +78,10 @@ def render_shares(data: dict[str, Any]) -> str:
 
 
 def render_applications(data: dict[str, Any]) -> str:
-    rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"], r["status"], yuan(r["awarded_fen"]),
-             yuan(r["city_outstanding_fen"]), yuan(r["county_outstanding_fen"]),
-             yuan(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in data["applications"]]
+    rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"],
+             Alert(r["status"]) if r["status"] == "rejected" else r["status"], yuan(r["awarded_fen"]),
+             due(r["city_outstanding_fen"]), due(r["county_outstanding_fen"]),
+             due(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in data["applications"]]
     title = f"{len(rows)} applications" + (f", as of {data['as_of']}" if data["as_of"] else "") + _known(data)
     return title + "\n" + output.table(
         ["ref 编号", "uscc", "measure 措施", "filed 申请", "status 状态", "awarded 核定", "city due 市级未付",

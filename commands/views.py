@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from commands import output
+from commands import output, progress
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -20,7 +20,9 @@ def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
     context: Context = ctx.obj
     ledger = context.ledger(create=False)
     runner.create_views(context.engine)
-    applied = runner.rebuild(ledger, context.engine)
+    with progress.bar("rebuilding read models 重建报表", ledger.recorder.max_notification_id() or 0,
+                      as_json=as_json) as advance:
+        applied = runner.rebuild(ledger, context.engine, advance)
     output.log.info("projections rebuilt", events=applied)
     if as_json:
         output.emit_json({"rebuilt": True, "events": applied})

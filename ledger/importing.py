@@ -85,24 +85,28 @@ def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int
 
 def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
                 apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES,
-                stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+                stop: Callable[[], bool] | None = None,
+                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
 
     ``accepted``, ``refused`` and ``warnings`` describe all the lines of the file,
     whichever run decided them; ``already`` counts those an earlier run (or another
     process importing the same file at the same time) decided. When ``stop()`` says so
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
+    ``progress(done)``, after each committed chunk, gets how many of the file's command
+    lines (``command_lines``) are decided so far, by this run or an earlier one.
     """
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
         return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
-                       chunk=chunk, chunk_bytes=chunk_bytes, stop=stop)
+                       chunk=chunk, chunk_bytes=chunk_bytes, stop=stop, progress=progress)
     finally:
         ledger.operator = previous
 
 
 def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-            apply_line: ApplyLine, chunk: int, chunk_bytes: int, stop: Callable[[], bool] | None) -> dict[str, Any]:
+            apply_line: ApplyLine, chunk: int, chunk_bytes: int, stop: Callable[[], bool] | None,
+            progress: Callable[[int], None] | None) -> dict[str, Any]:
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
     mine: set[int] = set()
@@ -165,6 +169,8 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
         pos += len(part)
         failures, stop_before = 0, None
         size = min(chunk, size * 2)
+        if progress is not None:
+            progress(pos)
     return _result(ledger.import_run(digest), numbered, mine)
 
 

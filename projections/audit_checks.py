@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -17,7 +17,8 @@ from projections import runner, schema
 PAGE = 5000
 
 
-def _events(ledger: GrantsLedger, stop: int) -> Iterator[tuple[int, Any]]:
+def _events(ledger: GrantsLedger, stop: int, progress: Callable[[int], None] | None = None
+            ) -> Iterator[tuple[int, Any]]:
     start = 1
     while start <= stop:
         page = ledger.recorder.select_notifications(start=start, limit=PAGE, stop=stop)
@@ -29,12 +30,17 @@ def _events(ledger: GrantsLedger, stop: int) -> Iterator[tuple[int, Any]]:
             except Exception as exc:  # noqa: BLE001 - an event that cannot be read is a finding, not a crash
                 yield n.id, Unreadable(n.topic, exc)
         start = page[-1].id + 1
+        if progress is not None:
+            progress(page[-1].id)
 
 
-def run_checks(ledger: GrantsLedger, engine: Engine) -> tuple[int, list[Finding]]:
-    """Replay the log up to where the read models stand, run every check; (events replayed, findings)."""
+def run_checks(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None
+               ) -> tuple[int, list[Finding]]:
+    """Replay the log up to where the read models stand, run every check; (events replayed, findings).
+
+    ``progress(position)`` is told the position replayed up to after each page."""
     upto = runner.position(engine)
-    history, found = replay(_events(ledger, upto))
+    history, found = replay(_events(ledger, upto, progress))
     found.extend(check_views(history, engine))
     return history.events, found
 

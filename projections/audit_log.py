@@ -3,7 +3,7 @@ rows in one read snapshot, hashed with hashlib, no aggregate reconstruction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -86,8 +86,11 @@ def link_rows(cursor: Any, postgres: bool) -> Iterator[tuple[Any, ...]]:
     return _pages(cursor, statement, p)
 
 
-def verify_chain(engine: Engine, events_table: str, head: Head | None = None) -> tuple[chain.Walk, chain.Break | None]:
+def verify_chain(engine: Engine, events_table: str, head: Head | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[chain.Walk, chain.Break | None]:
     """Walk the whole chain; with ``head``, also prove the log up to that noted head is unchanged.
+
+    ``progress(walked)`` is told every ``PROGRESS_EVERY`` events how many are walked.
 
     Returns the walk (events checked, the recomputed head, the first break) and, when a
     head was given and does not match, a head-mismatch break.
@@ -98,7 +101,7 @@ def verify_chain(engine: Engine, events_table: str, head: Head | None = None) ->
         events = event_rows(raw.cursor(), events_table, postgres)
         links = link_rows(raw.cursor(), postgres)
         marks: dict[int, str] = {}
-        walk = chain.walk(_marking(chain.merge(events, links), head, marks))
+        walk = chain.walk(_counting(_marking(chain.merge(events, links), head, marks), progress))
     mismatch = None
     if head is not None and (walk.broken is None or walk.broken.position > head.position):
         found = marks.get(head.position)
@@ -110,6 +113,23 @@ def verify_chain(engine: Engine, events_table: str, head: Head | None = None) ->
                                    f"(recomputed {found or 'no event at that position'}): the log before it was "
                                    "rewritten, chain and all")
     return walk, mismatch
+
+
+PROGRESS_EVERY = 1000
+
+
+def _counting(pairs: Iterator[Any], progress: Callable[[int], None] | None) -> Iterator[Any]:
+    """Pass pairs through, telling ``progress`` how many have passed (every PROGRESS_EVERY, and at the end)."""
+    if progress is None:
+        yield from pairs
+        return
+    walked = 0
+    for pair in pairs:
+        yield pair
+        walked += 1
+        if walked % PROGRESS_EVERY == 0:
+            progress(walked)
+    progress(walked)
 
 
 def _marking(pairs: Iterator[Any], head: Head | None, marks: dict[int, str]) -> Iterator[Any]:

@@ -6,7 +6,7 @@ balances are asserted against ``report shares``. Everything is read from the rea
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -98,25 +98,33 @@ def _cell(column: Column, value: Any) -> Any:
     return "" if value is None else value
 
 
-def write_csv(directory: Path, all_tables: list[Table]) -> dict[str, int]:
+Progress = Callable[[int], None] | None  # told the rows written so far, after each table
+
+
+def write_csv(directory: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
     """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan."""
     directory.mkdir(parents=True, exist_ok=True)
+    written = 0
     for table in all_tables:
         with (directory / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)
             writer.writerow([c.zh for c in table.columns])
             for row in table.rows:
                 writer.writerow([_cell(c, row.get(c.key)) for c in table.columns])
+        written += len(table.rows)
+        if progress is not None:
+            progress(written)
     return {t.name: len(t.rows) for t in all_tables}
 
 
-def write_xlsx(path: Path, all_tables: list[Table]) -> dict[str, int]:
+def write_xlsx(path: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
     """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
+    written = 0
     for table in all_tables:
         sheet = book.create_sheet(table.zh)
         sheet.append([c.zh for c in table.columns])
@@ -131,6 +139,9 @@ def write_xlsx(path: Path, all_tables: list[Table]) -> dict[str, int]:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=n, max_col=n):
                     cell.number_format = "#,##0.00"
         sheet.freeze_panes = "A2"
+        written += len(table.rows)
+        if progress is not None:
+            progress(written)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return {t.name: len(t.rows) for t in all_tables}

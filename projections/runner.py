@@ -267,8 +267,10 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
     return 0  # pragma: no cover
 
 
-def rebuild(ledger: GrantsLedger, engine: Engine) -> int:
-    """Empty the views and replay the whole log into them, in one transaction."""
+def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None) -> int:
+    """Empty the views and replay the whole log into them, in one transaction.
+
+    ``progress(applied)`` is told how many events are replayed after each page."""
     with engine.begin() as conn:
         lock = select(schema.tracking.c.position).where(schema.tracking.c.name == TRACKING_NAME)
         if engine.dialect.name == "postgresql":
@@ -286,6 +288,8 @@ def rebuild(ledger: GrantsLedger, engine: Engine) -> int:
                 updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
             position = notifications[-1].id
             applied += len(notifications)
+            if progress is not None:
+                progress(applied)
         conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=position))
     return applied
 
