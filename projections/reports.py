@@ -217,3 +217,29 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
     if status is not None:
         rows = [row for row in rows if row["status"] == status]
     return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}
+
+
+def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per calendar month (``YYYY-MM``) of the entries' dates, per payer: payments, reversals and
+    recoveries (as positive amounts) and the net; oldest month first. Summed over the months, each
+    payer's net is its ``paid_fen`` in ``shares_report`` for the same as-of day."""
+    x = schema.entries
+    year, month = func.extract("year", x.c.date), func.extract("month", x.c.date)
+    query = (select(year.label("year"), month.label("month"), x.c.payer, x.c.kind,
+                    func.sum(x.c.amount_fen).label("fen"), func.count().label("n"))
+             .where(x.c.kind.in_(schema.PAID_KINDS), _cut(x.c.date, as_of))
+             .group_by(year, month, x.c.payer, x.c.kind))
+    names = {schema.PAYMENT: "payments", schema.REVERSAL: "reversals", schema.RECOVERY: "recoveries"}
+    months: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            key = f"{int(row.year):04d}-{int(row.month):02d}"
+            m = months.setdefault(key, {"month": key, **{f"{p}_{k}": 0 for p in (CITY, COUNTY)
+                                                         for k in ("payments", "payments_fen", "reversals_fen",
+                                                                   "recoveries_fen", "net_fen")}})
+            kind = names[row.kind]
+            m[f"{row.payer}_{kind}_fen"] += abs(int(row.fen))
+            m[f"{row.payer}_net_fen"] += int(row.fen)
+            if row.kind == schema.PAYMENT:
+                m[f"{row.payer}_payments"] += int(row.n)
+    return [months[k] for k in sorted(months)]
