@@ -3,6 +3,7 @@ checked in the file itself and, rendered, in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -209,3 +210,25 @@ def test_the_page_check_reports_a_chart_that_does_not_add_up_on_the_console(tmp_
     assert 'data-ok="1"' not in run.stdout
     assert any("CONSOLE" in line and "report does not add up: 茅箭区 city owed" in line
                for line in run.stderr.splitlines()), run.stderr[-2000:]
+
+
+def test_the_page_says_the_chain_is_broken_where_audit_verify_does(tmp_path):
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli(db, "demo").exit_code == 0
+    engine = make_engine(parse_store(db))
+    try:
+        with engine.begin() as conn:
+            for guard in ("stored_events_no_update", "stored_events_no_delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER {guard}")
+            conn.exec_driver_sql("UPDATE stored_events SET topic = topic || '-forged' WHERE rowid = 5")
+    finally:
+        engine.dispose()
+    verify = cli(db, "audit", "verify", "--json")
+    assert verify.exit_code == 6
+    out = tmp_path / "r.html"
+    summary = cli_json(db, "report", "html", str(out))
+    assert summary["chain"] == "broken" and summary["findings"] is None
+    page = out.read_text(encoding="utf-8")
+    broken = json.loads(verify.stdout)["broken"]
+    assert 'data-chain="broken"' in page and 'data-findings="-"' in page
+    assert f"broken at position {broken['position']} ({broken['code']})" in page
