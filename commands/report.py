@@ -184,7 +184,10 @@ def html(
     page = html_report.render_html(shares=shares, applications=applications, months=months, audit=audit,
                                    generated_at=datetime.now(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S"),
                                    ledger=context.store.shown)
-    file.write_text(page, encoding="utf-8")
+    try:
+        file.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise invalid("file", f"cannot write {file}: {exc.strerror or exc}") from None
     summary = {"file": str(file), "as_of": shares["as_of"], "known_at": shares["known_at"],
                "areas": len(shares["areas"]), "months": len(months),
                "outstanding": len(html_report.outstanding_applications(applications)),

@@ -232,3 +232,26 @@ def test_the_page_says_the_chain_is_broken_where_audit_verify_does(tmp_path):
     broken = json.loads(verify.stdout)["broken"]
     assert 'data-chain="broken"' in page and 'data-findings="-"' in page
     assert f"broken at position {broken['position']} ({broken['code']})" in page
+
+
+def test_a_page_known_at_a_moment_shows_report_shares_known_at_it_and_says_so(tmp_path):
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli(db, "demo").exit_code == 0
+    out = tmp_path / "r.html"
+    assert cli(db, "report", "html", str(out), "--known-at", "2099-01-01", "--as-of", "2024-04-30").exit_code == 0
+    shares = cli_json(db, "report", "shares", "--known-at", "2099-01-01", "--as-of", "2024-04-30")
+    engine = make_engine(parse_store(db))
+    try:
+        months = reports.payments_by_month(engine, date(2024, 4, 30))
+    finally:
+        engine.dispose()
+    page = out.read_text(encoding="utf-8")
+    assert_page_shows(page, shares, months)
+    assert f'data-known-at="{shares["known_at"]}"' in page and "as known at" in page
+
+
+def test_a_file_that_cannot_be_written_is_refused_as_input(tmp_path):
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli(db, "demo").exit_code == 0
+    result = cli(db, "report", "html", str(tmp_path / "no-such-folder" / "r.html"))
+    assert result.exit_code == 2 and "cannot write" in result.stderr and "Traceback" not in result.stderr
