@@ -221,8 +221,9 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
 
 def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[str, Any]]:
     """Per calendar month (``YYYY-MM``) of the entries' dates, per payer: payments, reversals and
-    recoveries (as positive amounts) and the net; oldest month first. Summed over the months, each
-    payer's net is its ``paid_fen`` in ``shares_report`` for the same as-of day."""
+    recoveries (as positive amounts) and the net; every month from the first to the last with money
+    moved, oldest first, a quiet month with zeros. Summed over the months, each payer's net is its
+    ``paid_fen`` in ``shares_report`` for the same as-of day."""
     x = schema.entries
     year, month = func.extract("year", x.c.date), func.extract("month", x.c.date)
     query = (select(year.label("year"), month.label("month"), x.c.payer, x.c.kind,
@@ -230,16 +231,23 @@ def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[st
              .where(x.c.kind.in_(schema.PAID_KINDS), _cut(x.c.date, as_of))
              .group_by(year, month, x.c.payer, x.c.kind))
     names = {schema.PAYMENT: "payments", schema.REVERSAL: "reversals", schema.RECOVERY: "recoveries"}
-    months: dict[str, dict[str, Any]] = {}
+    fields = [f"{p}_{k}" for p in (CITY, COUNTY) for k in ("payments", "payments_fen", "reversals_fen",
+                                                            "recoveries_fen", "net_fen")]
+    months: dict[tuple[int, int], dict[str, Any]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query):
-            key = f"{int(row.year):04d}-{int(row.month):02d}"
-            m = months.setdefault(key, {"month": key, **{f"{p}_{k}": 0 for p in (CITY, COUNTY)
-                                                         for k in ("payments", "payments_fen", "reversals_fen",
-                                                                   "recoveries_fen", "net_fen")}})
+            key = (int(row.year), int(row.month))
+            m = months.setdefault(key, {"month": f"{key[0]:04d}-{key[1]:02d}", **dict.fromkeys(fields, 0)})
             kind = names[row.kind]
             m[f"{row.payer}_{kind}_fen"] += abs(int(row.fen))
             m[f"{row.payer}_net_fen"] += int(row.fen)
             if row.kind == schema.PAYMENT:
                 m[f"{row.payer}_payments"] += int(row.n)
-    return [months[k] for k in sorted(months)]
+    if not months:
+        return []
+    (y, m), last = min(months), max(months)
+    found = []
+    while (y, m) <= last:
+        found.append(months.get((y, m), {"month": f"{y:04d}-{m:02d}", **dict.fromkeys(fields, 0)}))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return found

@@ -78,12 +78,16 @@ def assert_page_shows(page: str, shares: dict[str, Any], months: list[dict[str, 
             assert int(area_groups[a["area"]]["data-" + key.replace("_", "-")]) == a[key], (a["area"], key)
     by_measure = bars(page, "measures-chart")
     for m in shares["measures"]:
-        assert by_measure[m["measure"]]["owed"] == m["city_owed_fen"] + m["county_owed_fen"]
+        assert by_measure[m["measure"]] == {
+            "owed": m["city_owed_fen"] + m["county_owed_fen"],
+            "paid": m["city_paid_fen"] - m["city_to_recover_fen"] + m["county_paid_fen"] - m["county_to_recover_fen"]}
     by_month = bars(page, "months-chart")
     assert list(by_month) == [m["month"] for m in months]
     total = shares["total"]
     assert sum(b["city-net"] for b in by_month.values()) == total["city_paid_fen"]
     assert sum(b["county-net"] for b in by_month.values()) == total["county_paid_fen"]
+    totals = next(a for tag, a in parse(page).tags if a.get("id") == "totals")
+    assert {k: int(totals["data-" + k.replace("_", "-")]) for k in total if k.endswith("_fen")} == total
     text = "".join(parse(page).text)
     for fen in (total["city_owed_fen"], total["county_owed_fen"], total["city_outstanding_fen"]):
         assert format_fen(fen) in text
@@ -125,6 +129,11 @@ def test_payments_per_month_add_up_to_what_each_payer_has_paid(demo):
             months = reports.payments_by_month(engine, day)
             total = reports.shares_report(engine, day)["total"]
             assert months and all(m["month"] <= "2023-09" for m in months if day)
+            listed = [m["month"] for m in months]
+            assert listed == sorted(listed) and len(listed) == len(set(listed))
+            assert "2023-07" in listed  # a month with no payment between two that have one is listed, with zeros
+            july = next(m for m in months if m["month"] == "2023-07")
+            assert all(v == 0 for k, v in july.items() if k != "month")
             assert sum(m["city_net_fen"] for m in months) == total["city_paid_fen"]
             assert sum(m["county_net_fen"] for m in months) == total["county_paid_fen"]
             assert all(m["city_net_fen"] == m["city_payments_fen"] - m["city_reversals_fen"] - m["city_recoveries_fen"]
