@@ -237,12 +237,11 @@ def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[st
     with engine.connect() as conn:
         for row in conn.execute(query):
             key = (int(row.year), int(row.month))
-            m = months.setdefault(key, {"month": f"{key[0]:04d}-{key[1]:02d}", **dict.fromkeys(fields, 0)})
-            kind = names[row.kind]
-            m[f"{row.payer}_{kind}_fen"] += abs(int(row.fen))
-            m[f"{row.payer}_net_fen"] += int(row.fen)
+            sums = months.setdefault(key, {"month": f"{key[0]:04d}-{key[1]:02d}", **dict.fromkeys(fields, 0)})
+            sums[f"{row.payer}_{names[row.kind]}_fen"] += abs(int(row.fen))
+            sums[f"{row.payer}_net_fen"] += int(row.fen)
             if row.kind == schema.PAYMENT:
-                m[f"{row.payer}_payments"] += int(row.n)
+                sums[f"{row.payer}_payments"] += int(row.n)
     if not months:
         return []
     (y, m), last = min(months), max(months)
