@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.money import format_fen
 
-WIDTH = 760  # the drawing width of a chart, in SVG units
+WIDTH = 1000  # the drawing width of a chart, in SVG units (scaled down on a narrow screen)
 LABEL = 190  # room for the row labels on the left
 BAR = 14  # the height of one bar
 GAP = 10  # the space between two groups of bars
@@ -240,7 +240,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-botto
 table{border-collapse:collapse;margin:.5em 0;font-size:.85em}th,td{border:1px solid #ddd;padding:.25em .5em}
 thead th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}tr.total{font-weight:bold}
 figure.chart{margin:1em 0}figcaption{font-weight:bold;margin-bottom:.3em}
-svg text{font-size:11px}.legend span{margin-right:1.2em;font-size:.85em}
+svg{max-width:100%;height:auto}svg text{font-size:11px}.legend span{margin-right:1.2em;font-size:.85em}
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}
 .ok{color:#256029}.bad{color:#b00020}
 @media print{body{margin:0}}
