@@ -1,12 +1,14 @@
-"""`grants report enterprise` and `grants report shares`, from the read models."""
+"""`grants report enterprise`, `shares`, `applications` and `html`, from the read models."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from commands import clock, output
+from commands import clock, html_report, output
 from commands.context import Context
 from commands.options import AsOf, Json, KnownAt
 from commands.output import Alert, due, handled, yuan
@@ -14,8 +16,8 @@ from commands.records import parse_as_of, parse_known_at
 from ledger.domain import STATUSES, Status
 from ledger.errors import invalid
 from ledger.policy.facts import parse_date
+from projections import audit_checks, audit_log, reports
 from projections import known_at as known
-from projections import reports
 
 From = Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
                                            help="With --to: payments per treasury dated in this period.")]
@@ -158,3 +160,56 @@ def _day(field: str, value: str) -> Any:
         return parse_date(value)
     except ValueError:
         raise invalid(field, f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+@app.command("html")
+@handled
+def html(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The HTML file to write (replaced if it exists).", dir_okay=False)],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    as_json: Json = False,
+) -> None:
+    """One self-contained HTML page to open in a browser or hand on: totals, the city and county halves
+    owed and paid per area as bar charts, payments per month, per measure, outstanding items and the
+    result of `audit verify`. No network: styles and charts are inside the file."""
+    moment = parse_known_at(known_at)
+    day = parse_as_of(as_of)
+    engine = views(ctx, moment)
+    shares = stamped(reports.shares_report(engine, day, report_date=day or clock.today()), moment)
+    applications = reports.applications_report(engine, day)["applications"]
+    months = reports.payments_by_month(engine, day)
+    audit = audit_result(ctx)
+    context: Context = ctx.obj
+    page = html_report.render_html(shares=shares, applications=applications, months=months, audit=audit,
+                                   generated_at=datetime.now(clock.CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                                   ledger=context.store.shown)
+    try:
+        file.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise invalid("file", f"cannot write {file}: {exc.strerror or exc}") from None
+    summary = {"file": str(file), "as_of": shares["as_of"], "known_at": shares["known_at"],
+               "areas": len(shares["areas"]), "months": len(months),
+               "outstanding": len(html_report.outstanding_applications(applications)),
+               "chain": audit.get("chain"), "findings": audit.get("findings_count")}
+    output.render(summary, as_json, lambda d: f"report written to {d['file']} 报告已写入")
+
+
+def audit_result(ctx: typer.Context) -> dict[str, Any]:
+    """What `grants audit verify` finds on the ledger as it is now (the chain, then the whole-ledger checks
+    when the chain holds), computed by the same functions."""
+    context: Context = ctx.obj
+    ledger = context.reader()
+    try:
+        walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name)
+    except audit_log.NoChain as exc:
+        return {"chain": None, "message": str(exc), "findings_count": None}
+    broken = walk.broken or mismatch
+    findings = None
+    if not broken:
+        _, found = audit_checks.run_checks(ledger, context.views())
+        findings = [f.as_dict() for f in found]
+    return {"chain": "broken" if broken else "ok", "events": walk.events,
+            "head": f"{walk.head_position}:{walk.head_hash}", "broken": broken.as_dict() if broken else None,
+            "findings": findings, "findings_count": None if findings is None else len(findings)}

@@ -217,3 +217,36 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
     if status is not None:
         rows = [row for row in rows if row["status"] == status]
     return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}
+
+
+def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per calendar month (``YYYY-MM``) of the entries' dates, per payer: payments, reversals and
+    recoveries (as positive amounts) and the net; every month from the first to the last with money
+    moved, oldest first, a quiet month with zeros. Summed over the months, each payer's net is its
+    ``paid_fen`` in ``shares_report`` for the same as-of day."""
+    x = schema.entries
+    year, month = func.extract("year", x.c.date), func.extract("month", x.c.date)
+    query = (select(year.label("year"), month.label("month"), x.c.payer, x.c.kind,
+                    func.sum(x.c.amount_fen).label("fen"), func.count().label("n"))
+             .where(x.c.kind.in_(schema.PAID_KINDS), _cut(x.c.date, as_of))
+             .group_by(year, month, x.c.payer, x.c.kind))
+    names = {schema.PAYMENT: "payments", schema.REVERSAL: "reversals", schema.RECOVERY: "recoveries"}
+    fields = [f"{p}_{k}" for p in (CITY, COUNTY) for k in ("payments", "payments_fen", "reversals_fen",
+                                                            "recoveries_fen", "net_fen")]
+    months: dict[tuple[int, int], dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            key = (int(row.year), int(row.month))
+            sums = months.setdefault(key, {"month": f"{key[0]:04d}-{key[1]:02d}", **dict.fromkeys(fields, 0)})
+            sums[f"{row.payer}_{names[row.kind]}_fen"] += abs(int(row.fen))
+            sums[f"{row.payer}_net_fen"] += int(row.fen)
+            if row.kind == schema.PAYMENT:
+                sums[f"{row.payer}_payments"] += int(row.n)
+    if not months:
+        return []
+    (y, m), last = min(months), max(months)
+    found = []
+    while (y, m) <= last:
+        found.append(months.get((y, m), {"month": f"{y:04d}-{m:02d}", **dict.fromkeys(fields, 0)}))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return found
