@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -444,19 +445,23 @@ def read_workbook(data: bytes) -> Workbook:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data), data_only=False)
+        with warnings.catch_warnings():  # Excel's extensions openpyxl does not keep (kept lists, slicers)
+            warnings.simplefilter("ignore", UserWarning)
+            book = load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise invalid("file", f"is not an xlsx workbook Excel or WPS saved ({type(exc).__name__}: {exc})") from None
-    known = {s.key: s for s in sheets()}
+    all_sheets = sheets()
+    known = {s.key: s for s in all_sheets}
+    known.update({s.zh: s for s in all_sheets})  # a sheet renamed to its Chinese name alone
     entries: list[tuple[tuple[str, int, int], bytes, Where, dict[str, Any] | None]] = []
     for ws in book.worksheets:
-        sheet = known.get(_header_name(ws.title))
+        sheet = next((known[t] for t in ws.title.split() if t in known), None)
         if sheet is None:
             if ws.title not in (INSTRUCTIONS_TITLE, LISTS_TITLE):
                 raise invalid("file", f"sheet {ws.title!r} is not a sheet of the template; its sheets are: "
-                              + ", ".join(s.title for s in sheets()) + " (move other sheets to another workbook)")
+                              + ", ".join(s.title for s in all_sheets) + " (move other sheets to another workbook)")
             continue
-        order = list(known).index(sheet.key)
+        order = [s.key for s in all_sheets].index(sheet.key)
         for number, filled, labels in _rows(ws, sheet):
             line, problem = _line(sheet, filled)
             day = line.get("date")
@@ -470,8 +475,8 @@ def read_workbook(data: bytes) -> Workbook:
                        "message": f"{ws.title} 第{number}行 row {number}, {label}: {name}: {message}"}
             note = {"sheet": ws.title, "row": number, "refused": refusal["message"]}
             entries.append((key, b"# " + json.dumps(note, ensure_ascii=False).encode("utf-8"), where, refusal))
-    if not any(_header_name(ws.title) in known for ws in book.worksheets):
-        raise invalid("file", "holds none of the template's sheets (" + ", ".join(s.title for s in sheets())
+    if not any(t in known for ws in book.worksheets for t in ws.title.split()):
+        raise invalid("file", "holds none of the template's sheets (" + ", ".join(s.title for s in all_sheets)
                       + "); write one with `grants template xlsx FILE`")
     entries.sort(key=lambda e: e[0])
     refused = [{"line": n, **refusal} for n, (_, _, _, refusal) in enumerate(entries, 1) if refusal is not None]

@@ -202,3 +202,24 @@ def test_the_template_has_chinese_headers_lists_and_instructions(tmp_path):
     payments = book["支付 payments"]
     assert any("$C$2:$C$3" in dv.formula1 for dv in payments.data_validations.dataValidation)  # city, county
     assert book["企业 enterprises"]["C1"].value == "所属区域 area"
+
+
+def test_a_sheet_or_column_not_of_the_template_refuses_the_workbook_and_a_chinese_sheet_name_is_enough(tmp_path):
+    db = _db(tmp_path, "l.db")
+    book = _template(tmp_path)
+    book["支付 payments"].title = "支付"
+    _fill(book, "enterprises", [{"uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区"}])
+    renamed = tmp_path / "renamed.xlsx"
+    book.save(renamed)
+    assert cli_json(db, "import", str(renamed))["accepted"] == 1
+    book["企业 enterprises"]["F1"] = "备注 note"
+    extra_column = tmp_path / "column.xlsx"
+    book.save(extra_column)
+    result = cli(db, "import", str(extra_column))
+    assert result.exit_code == 2 and "'备注 note') is not a column of this sheet" in result.stderr, result.stderr
+    book["企业 enterprises"]["F1"] = None
+    book.create_sheet("草稿")
+    extra_sheet = tmp_path / "sheet.xlsx"
+    book.save(extra_sheet)
+    result = cli(db, "import", str(extra_sheet))
+    assert result.exit_code == 2 and "sheet '草稿' is not a sheet of the template" in result.stderr, result.stderr
