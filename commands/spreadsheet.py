@@ -408,8 +408,12 @@ class Workbook:
         result["refused_by_code"] = dict(sorted(codes.items(), key=lambda kv: -kv[1]))
 
 
+OLD_EXCEL = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (Excel 97-2003) and .et, a compound file
+
+
 def is_workbook(data: bytes) -> bool:
-    return data.startswith(b"PK\x03\x04")
+    """A zip (xlsx) or an old binary workbook (refused with what to do), rather than JSON Lines."""
+    return data.startswith((b"PK\x03\x04", OLD_EXCEL))
 
 
 def _header_name(value: Any) -> str:
@@ -444,6 +448,8 @@ def read_workbook(data: bytes) -> Workbook:
     """The rows of a filled template as JSON lines, ordered by date, then sheet, then row."""
     from openpyxl import load_workbook
 
+    if data.startswith(OLD_EXCEL):
+        raise invalid("file", "is an old-format workbook (.xls); save it as .xlsx (Excel 工作簿) and import that")
     try:
         with warnings.catch_warnings():  # Excel's extensions openpyxl does not keep (kept lists, slicers)
             warnings.simplefilter("ignore", UserWarning)
@@ -472,7 +478,7 @@ def read_workbook(data: bytes) -> Workbook:
                 continue
             name, label, message = problem
             refusal = {"code": INVALID_INPUT, "field": name, "sheet": ws.title, "row": number, "column": label,
-                       "message": f"{ws.title} 第{number}行 row {number}, {label}: {name}: {message}"}
+                       "message": f"{ws.title} 第{number}行 row {number}, {label}: {message}"}
             note = {"sheet": ws.title, "row": number, "refused": refusal["message"]}
             entries.append((key, b"# " + json.dumps(note, ensure_ascii=False).encode("utf-8"), where, refusal))
     if not any(t in known for ws in book.worksheets for t in ws.title.split()):

@@ -223,3 +223,10 @@ def test_a_sheet_or_column_not_of_the_template_refuses_the_workbook_and_a_chines
     book.save(extra_sheet)
     result = cli(db, "import", str(extra_sheet))
     assert result.exit_code == 2 and "sheet '草稿' is not a sheet of the template" in result.stderr, result.stderr
+
+
+def test_an_old_format_xls_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    result = cli(_db(tmp_path, "l.db"), "import", str(path))
+    assert result.exit_code == 2 and "save it as .xlsx" in result.stderr, result.stderr
