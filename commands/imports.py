@@ -1,4 +1,4 @@
-"""`grants import FILE` (JSON Lines, one command a line) and `grants demo`."""
+"""`grants import FILE` (JSON Lines, one command a line, or a filled xlsx template) and `grants demo`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
-from commands import clock, output, progress, report
+from commands import clock, output, progress, report, spreadsheet
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
@@ -147,8 +147,8 @@ def install(app: typer.Typer) -> None:
     @handled
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md); "
-                                                  "- reads standard input.")],
+        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md), or "
+                                                  "a workbook from `grants template xlsx`; - reads standard input.")],
         as_json: Json = False,
         chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help="Lines per transaction at most.")] = CHUNK,
         refusals: Annotated[Path | None, typer.Option(
@@ -160,6 +160,9 @@ def install(app: typer.Typer) -> None:
         Ctrl-C stops after the chunk under way; running the same file again goes on from there."""
         context: Context = ctx.obj
         data, name = read_input(file)
+        book = spreadsheet.read_workbook(data) if spreadsheet.is_workbook(data) else None
+        if book is not None:
+            data = book.jsonl  # its rows as JSON lines: the same machinery, known by their digest
         ledger = context.ledger()
         lines = data.splitlines()
         try:
@@ -175,6 +178,8 @@ def install(app: typer.Typer) -> None:
                          data={"code": "interrupted", "recorded": interrupted.recorded,
                                "resume_at": interrupted.resume_at})
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        if book is not None:
+            book.annotate(result)
         if refusals is not None:
             write_refusals(refusals, result, lines)
         _bring_views_up_to_date(context)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
-from commands import audit, config, export, imports, logs, output, policy, records, report
+from commands import audit, config, export, imports, logs, output, policy, records, report, spreadsheet
 from commands.admin import admin_app
 from commands.context import Context
 from commands.options import Json
@@ -77,6 +77,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit.app, name="audit")
 app.add_typer(export.app, name="export")
+app.add_typer(spreadsheet.template_app, name="template")
 
 
 GLOBAL_OPTIONS = ("--db", "--by")
