@@ -36,6 +36,7 @@ def views_known_at(ledger: GrantsLedger, known_at: datetime) -> Engine:
                 if event.timestamp <= known_at:
                     updater.apply(notification.id, notification.topic, event)
                     last = notification.id
+            updater.flush()
             start = page[-1].id + 1
         conn.execute(insert(schema.tracking).values(name=runner.TRACKING_NAME, position=last))
     return engine

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from ledger.areas import CITY, COUNTY
@@ -87,25 +87,35 @@ def views_exist(engine: Engine) -> bool:
 
 
 class ViewUpdater:
-    """Applies events to the view tables inside the caller's transaction."""
+    """Applies events to the view tables inside the caller's transaction, in batches.
+
+    ``apply`` only collects rows; ``flush`` writes them, one ``executemany`` per table and
+    kind of update (statements built once, at module level), and must be called before the
+    transaction commits. Rows the pass itself created are remembered in memory, so a later
+    event of the same batch (an approval of an application submitted a few events before)
+    never needs them in the database: an update of an application still waiting to be
+    inserted changes the waiting row, and updates of rows already written are merged per
+    application, in event order, and written after the inserts.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._areas: dict[str, str] = {}
         self._usccs: dict[str, str] = {}
         self._applications: dict[str, tuple[str, str]] = {}
+        self._inserts: dict[Table, list[dict[str, Any]]] = {table: [] for table in schema.VIEW_TABLES}
+        self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
+        self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
 
     def area_of(self, uscc: str) -> str:
         if uscc not in self._areas:
-            self._areas[uscc] = self.conn.execute(
-                select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == uscc)).scalar_one()
+            self._areas[uscc] = self.conn.execute(_AREA_OF, {"b_uscc": uscc}).scalar_one()
         return self._areas[uscc]
 
     def application_of(self, ref: str) -> tuple[str, str]:
         """(uscc, measure) of an application, remembered for the rest of the pass."""
         if ref not in self._applications:
-            apps = schema.applications
-            row = self.conn.execute(select(apps.c.uscc, apps.c.measure).where(apps.c.ref == ref)).one()
+            row = self.conn.execute(_APPLICATION_OF, {"b_ref": ref}).one()
             self._applications[ref] = (row.uscc, row.measure)
         return self._applications[ref]
 
@@ -116,39 +126,61 @@ class ViewUpdater:
         elif topic not in IGNORED:
             raise UnknownTopic(f"event {position} has topic {topic!r}, which no read model handles or ignores")
 
+    def flush(self) -> None:
+        """Write the collected rows: inserts first (enterprises before the applications and entries
+        that name them), then the merged updates of applications written by earlier batches."""
+        for table, rows in self._inserts.items():
+            if rows:
+                self.conn.execute(_INSERTS[table], rows)
+                rows.clear()
+        self._new_applications.clear()
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for ref, values in self._updates.items():
+            by_columns.setdefault(tuple(sorted(values)), []).append({"b_ref": ref, **values})
+        for rows in by_columns.values():
+            self.conn.execute(_UPDATE_APPLICATION, rows)
+        self._updates.clear()
+
+    def _insert(self, table: Table, **row: Any) -> None:
+        self._inserts[table].append(row)
+
+    def _update_application(self, ref: str, **values: Any) -> None:
+        waiting = self._new_applications.get(ref)
+        if waiting is not None:
+            waiting.update(values)
+        else:
+            self._updates.setdefault(ref, {}).update(values)
+
     def on_registered(self, position: int, ev: Any) -> None:
-        self.conn.execute(insert(schema.enterprises).values(uscc=ev.uscc, enterprise_id=str(ev.originator_id),
-                                                           name=ev.name, area=ev.area, registered_on=ev.date))
+        self._insert(schema.enterprises, uscc=ev.uscc, enterprise_id=str(ev.originator_id), name=ev.name,
+                     area=ev.area, registered_on=ev.date)
         self._areas[ev.uscc] = ev.area
         self._usccs[str(ev.originator_id)] = ev.uscc
 
     def on_submitted(self, position: int, ev: Any) -> None:
         uscc = self._uscc_of_enterprise(ev)
         self._applications[ev.ref] = (uscc, ev.measure)
-        self.conn.execute(insert(schema.applications).values(
-            ref=ev.ref, uscc=uscc, measure=ev.measure, project=ev.project,
-            applied_on=ev.date, policy_version=ev.policy_version, status=SUBMITTED, entitlement_fen=0,
-            awarded_fen=0, city_share_fen=0, county_share_fen=0))
+        row = {"ref": ev.ref, "uscc": uscc, "measure": ev.measure, "project": ev.project, "applied_on": ev.date,
+               "policy_version": ev.policy_version, "status": SUBMITTED, "decided_on": None, "revoked_on": None,
+               "entitlement_fen": 0, "awarded_fen": 0, "city_share_fen": 0, "county_share_fen": 0}
+        self._inserts[schema.applications].append(row)
+        self._new_applications[ev.ref] = row
 
     def on_approved(self, position: int, ev: Any) -> None:
-        apps = schema.applications
-        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(
-            status=APPROVED, decided_on=ev.date, entitlement_fen=ev.entitlement_fen, awarded_fen=ev.awarded_fen,
-            city_share_fen=ev.city_share_fen, county_share_fen=ev.county_share_fen))
+        self._update_application(ev.ref, status=APPROVED, decided_on=ev.date, entitlement_fen=ev.entitlement_fen,
+                                 awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
+                                 county_share_fen=ev.county_share_fen)
         self._entry(position, schema.AWARD, ev, amount_fen=ev.awarded_fen, city_fen=ev.city_share_fen,
                     county_fen=ev.county_share_fen)
 
     def on_rejected(self, position: int, ev: Any) -> None:
-        apps = schema.applications
-        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(status=REJECTED, decided_on=ev.date))
+        self._update_application(ev.ref, status=REJECTED, decided_on=ev.date)
 
     def on_withdrawn(self, position: int, ev: Any) -> None:
-        apps = schema.applications
-        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(status=WITHDRAWN, decided_on=ev.date))
+        self._update_application(ev.ref, status=WITHDRAWN, decided_on=ev.date)
 
     def on_revoked(self, position: int, ev: Any) -> None:
-        apps = schema.applications
-        self.conn.execute(update(apps).where(apps.c.ref == ev.ref).values(status=REVOKED, revoked_on=ev.date))
+        self._update_application(ev.ref, status=REVOKED, revoked_on=ev.date)
         self._entry(position, schema.REVOCATION, ev, amount_fen=-ev.awarded_fen, city_fen=-ev.city_share_fen,
                     county_fen=-ev.county_share_fen)
 
@@ -167,29 +199,37 @@ class ViewUpdater:
                     city_fen=signed_fen if ev.payer == CITY else 0,
                     county_fen=signed_fen if ev.payer == COUNTY else 0, voucher=ev.voucher)
 
-    def _entry(self, position: int, kind: str, ev: Any, **values: Any) -> None:
+    def _entry(self, position: int, kind: str, ev: Any, *, amount_fen: int, city_fen: int, county_fen: int,
+               payer: str | None = None, voucher: str | None = None) -> None:
         uscc, measure = self.application_of(ev.ref)
-        self.conn.execute(insert(schema.entries).values(
-            position=position, kind=kind, ref=ev.ref, uscc=uscc, area=self.area_of(uscc), measure=measure,
-            date=ev.date, **values))
+        self._insert(schema.entries, position=position, kind=kind, ref=ev.ref, uscc=uscc, area=self.area_of(uscc),
+                     measure=measure, date=ev.date, payer=payer, amount_fen=amount_fen, city_fen=city_fen,
+                     county_fen=county_fen, voucher=voucher, policy=None)
 
     def on_external(self, position: int, ev: Any) -> None:
         uscc = self._uscc_of_enterprise(ev)
-        self.conn.execute(insert(schema.entries).values(
-            position=position, kind=schema.EXTERNAL, uscc=uscc, area=self.area_of(uscc), date=ev.date,
-            amount_fen=ev.amount_fen, policy=ev.policy))
+        self._insert(schema.entries, position=position, kind=schema.EXTERNAL, ref=None, uscc=uscc,
+                     area=self.area_of(uscc), measure=None, date=ev.date, payer=None, amount_fen=ev.amount_fen,
+                     city_fen=0, county_fen=0, voucher=None, policy=ev.policy)
 
     def on_policy_adopted(self, position: int, ev: Any) -> None:
-        self.conn.execute(insert(schema.policy_versions).values(
-            version=ev.version, catalogue=ev.catalogue, effective=ev.effective, ends=ev.ends, adopted_on=ev.date,
-            position=position))
+        self._insert(schema.policy_versions, version=ev.version, catalogue=ev.catalogue, effective=ev.effective,
+                     ends=ev.ends, adopted_on=ev.date, position=position)
 
     def _uscc_of_enterprise(self, ev: Any) -> str:
         key = str(ev.originator_id)
         if key not in self._usccs:
-            self._usccs[key] = self.conn.execute(
-                select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == key)).scalar_one()
+            self._usccs[key] = self.conn.execute(_USCC_OF, {"b_id": key}).scalar_one()
         return self._usccs[key]
+
+
+# The statements of a pass, built once: SQLAlchemy compiles each once and caches it.
+_INSERTS = {table: insert(table) for table in schema.VIEW_TABLES}
+_UPDATE_APPLICATION = update(schema.applications).where(schema.applications.c.ref == bindparam("b_ref"))
+_AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
+_USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
+_APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.measure)
+                   .where(schema.applications.c.ref == bindparam("b_ref")))
 
 
 class UnknownTopic(Exception):
@@ -211,6 +251,7 @@ HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
     "grants:Enterprise.ExternalAwardRecorded": ViewUpdater.on_external,
     "grants:PolicyBook.PolicyAdopted": ViewUpdater.on_policy_adopted,
 }
+_TOPICS = tuple(HANDLERS)  # what a rebuild reads from the log
 IGNORED = frozenset({
     "grants:Enterprise.ApplicationAmended",  # facts are not in the read models; `show` reads them from the log
     "grants:ApplicationRef.Filed",
@@ -255,6 +296,7 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
                 updater = ViewUpdater(conn)
                 for notification in notifications:
                     updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
+                updater.flush()
                 conn.execute(update(track).where(track.c.name == TRACKING_NAME)
                              .values(position=notifications[-1].id))
                 log.debug("views caught up", events=len(notifications), position=notifications[-1].id)
@@ -268,30 +310,37 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
 
 
 def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None) -> int:
-    """Empty the views and replay the whole log into them, in one transaction.
+    """Empty the views and replay the whole log into them, in one transaction; returns the
+    position replayed to (the number of events in the log then, gaps aside).
 
-    ``progress(applied)`` is told how many events are replayed after each page."""
+    Only the events of the topics in ``HANDLERS`` are read and decoded (the index, quota,
+    import-run and roster events, some 40% of the log, are not), up to the last event
+    recorded when the replay starts; the views' position is that event, so a catch-up
+    goes on after it. Rows are written a page at a time (``ViewUpdater.flush``).
+    ``progress(position)`` is told how far in the log the replay is after each page.
+    """
     with engine.begin() as conn:
         lock = select(schema.tracking.c.position).where(schema.tracking.c.name == TRACKING_NAME)
         if engine.dialect.name == "postgresql":
             conn.execute(lock.with_for_update())  # no catch-up runs while the views are rebuilt
         for table in reversed(schema.VIEW_TABLES):
             conn.execute(table.delete())
-        conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=0))
-        position, applied = 0, 0
+        last = ledger.recorder.max_notification_id() or 0
+        start = 1
         updater = ViewUpdater(conn)
-        while True:
-            notifications = ledger.recorder.select_notifications(start=position + 1, limit=PAGE)
+        while start <= last:
+            notifications = ledger.recorder.select_notifications(start=start, limit=PAGE, stop=last,
+                                                                 topics=_TOPICS)
             if not notifications:
                 break
             for notification in notifications:
                 updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
-            position = notifications[-1].id
-            applied += len(notifications)
+            updater.flush()
+            start = notifications[-1].id + 1
             if progress is not None:
-                progress(applied)
-        conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=position))
-    return applied
+                progress(notifications[-1].id)
+        conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=last))
+    return last
 
 
 def position(engine: Engine) -> int:
