@@ -249,6 +249,15 @@ def _postgres_recorder() -> type:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 return self._versions(curs, ids)  # one statement: one snapshot
 
+        def session_owns_ledger(self) -> bool:
+            """Whether this session's role owns the event table (the ledger's owner, who ran `grants init`)."""
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute("SELECT pg_has_role(session_user, tableowner, 'MEMBER') AS owner FROM pg_tables "
+                             "WHERE schemaname = %s AND tablename = %s",
+                             (self.datastore.schema or "public", self.events_table_name))
+                row = curs.fetchone()
+                return bool(row and row["owner"])
+
         def session_user(self) -> str:
             """The database role this recorder's sessions run as (what the event table stamps)."""
             with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -236,6 +236,24 @@ def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
     return found
 
 
+def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
+    """Only an active admin administers operators, and never its own record (rule 4 of the separation of
+    duties). The first operator, who starts enforced mode, registers itself."""
+    name = getattr(ev, "name", None)
+    if h.roster is None or not h.roster.operators or name is None:
+        return []
+    who = getattr(ev, "by", None)
+    admin = h.roster.operators.get(who) if isinstance(who, str) else None
+    found: list[Finding] = []
+    if admin is None or admin.suspended or "admin" not in admin.roles:
+        found.append(Finding(NOT_AUTHORISED, position, None, None,
+                             f"{_name(ev)} of operator {name!r} by {who!r}, who is not an active admin"))
+    if name == who:
+        found.append(Finding(SEPARATION_OF_DUTIES, position, None, None,
+                             f"{_name(ev)}: {who!r} administered its own operator record"))
+    return found
+
+
 EVENT_CHECKS: tuple[Callable[[History, int, Any], list[Finding]], ...] = (
     check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money, check_duties)
 
@@ -280,11 +298,19 @@ class Unreadable:
     error: Exception
 
 
-def replay(events: Iterable[tuple[int, Any]]) -> tuple[History, list[Finding]]:
-    """Replay (position, domain event) pairs in log order, running every check; the history and the findings."""
+def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
+           at_checkpoint: Callable[[History], list[Finding]] | None = None) -> tuple[History, list[Finding]]:
+    """Replay (position, domain event) pairs in log order, running every check; the history and the findings.
+
+    ``at_checkpoint(history)`` runs on the history as it stands after the event at ``checkpoint`` (the
+    read models' position, for comparing them), while the replay goes on to the end of the log."""
     h = History()
     found: list[Finding] = []
+    pending = at_checkpoint
     for position, ev in events:
+        if pending is not None and checkpoint is not None and position > checkpoint:
+            found.extend(pending(h))
+            pending = None
         h.events += 1
         if isinstance(ev, Unreadable):
             found.append(Finding(REPLAY_FAILED, position, None, None,
@@ -295,6 +321,7 @@ def replay(events: Iterable[tuple[int, Any]]) -> tuple[History, list[Finding]]:
             h.book = ev.mutate(h.book)
             continue
         if isinstance(originator, UUID) and originator == ROSTER_ID:
+            found.extend(check_administration(h, position, ev))
             h.roster = ev.mutate(h.roster)
             continue
         topic_owner = type(ev).__qualname__.split(".", 1)[0]
@@ -312,6 +339,8 @@ def replay(events: Iterable[tuple[int, Any]]) -> tuple[History, list[Finding]]:
             continue
         if _name(ev) == "ExternalAwardRecorded":
             h.last_external[(h.enterprises[originator].uscc, ev.project)] = position
+    if pending is not None:
+        found.extend(pending(h))
     for final in FINAL_CHECKS:
         found.extend(final(h))
     return h, found

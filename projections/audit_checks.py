@@ -36,12 +36,15 @@ def _events(ledger: GrantsLedger, stop: int, progress: Callable[[int], None] | N
 
 def run_checks(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None
                ) -> tuple[int, list[Finding]]:
-    """Replay the log up to where the read models stand, run every check; (events replayed, findings).
+    """Replay the whole log, run every check, and compare the read models with the log as it stood at their
+    position (a reader who may not bring them up to date still has every event checked); (events replayed,
+    findings).
 
     ``progress(position)`` is told the position replayed up to after each page."""
     upto = runner.position(engine)
-    history, found = replay(_events(ledger, upto, progress))
-    found.extend(check_views(history, engine))
+    end = ledger.recorder.max_notification_id() or 0
+    history, found = replay(_events(ledger, end, progress), checkpoint=upto,
+                            at_checkpoint=lambda h: check_views(h, engine))
     return history.events, found
 
 

@@ -66,6 +66,11 @@ BEGIN
     RETURN NEW;
   END IF;
   doc := convert_from(NEW.state, 'UTF8')::jsonb;
+  IF NEW.originator_id = '{ROSTER_ID}'
+     AND (NOT EXISTS (SELECT 1 FROM {admins} WHERE name = session_user) OR doc->>'name' = session_user) THEN
+    RAISE EXCEPTION 'grants: the database role % may not administer operators (only another admin may)',
+      session_user USING ERRCODE = '42501';
+  END IF;
   IF doc->>'recorded_by' IS DISTINCT FROM session_user
      OR (doc ? 'by' AND doc->>'by' IS DISTINCT FROM session_user
          AND NOT EXISTS (SELECT 1 FROM {admins} WHERE name = session_user)) THEN

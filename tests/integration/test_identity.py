@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commands.main import app
+from ledger.domain import ROSTER_ID
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
@@ -97,6 +98,14 @@ def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(role
                       {"by": names["clerk"], "recorded_by": names["reviewer"]}, {"by": names["clerk"]}):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not record an event"):
                 conn.execute(insert, (json.dumps(state), names["clerk"]))
+        # ... and so is any row of the operators' roster from a role that is not an admin's, or an admin's own
+        # record: a clerk cannot give itself roles by plain SQL.
+        roster = ("INSERT INTO grants_events (originator_id, originator_version, topic, state) VALUES "
+                  "(%s, 99, 'grants:OperatorRoster.RolesChanged', convert_to(%s, 'UTF8'))")
+        granted = {"name": names["clerk"], "roles": ["clerk", "reviewer", "treasurer"], "by": names["clerk"],
+                   "recorded_by": names["clerk"], "reason": "x", "date": "2023-01-01"}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not administer operators"):
+            conn.execute(roster, (str(ROSTER_ID), json.dumps(granted)))
         # ... one in its own name is possible (the ledger records through INSERT), and the database
         # stamps who wrote it whatever the INSERT says.
         conn.execute(insert, (json.dumps({"by": names["clerk"], "recorded_by": names["clerk"]}), names["boss"]))
@@ -125,6 +134,8 @@ def test_an_auditor_role_reads_but_writes_nothing(roles):
     assert {o["name"] for o in listed["operators"]} == set(names.values())
     refused = grants(auditor, "register", "--uscc", USCC_C, "--name", "x", "--area", "茅箭区")
     assert (refused.exit_code, code(refused)) == (1, "not-authorised")
+    owner = grants(roles["owner"], "audit", "verify")  # the ledger's owner may always verify, operator or not
+    assert owner.exit_code == 0, owner.stderr
     verified = grants(auditor, "audit", "verify")  # the chain and the whole-ledger checks, read only
     assert verified.exit_code == 0, verified.stderr
     assert json.loads(verified.stdout)["chain"] == "ok"
