@@ -306,6 +306,8 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
 
 def _payer(data: dict[str, Any]) -> str:
     payer = data.get("payer")
+    if payer is None:
+        raise invalid("payer", "is required: city (市级财政) or county (the enterprise's area)")
     if isinstance(payer, str):
         payer = canonical(payer, key=True)
     if payer not in PAYERS:

@@ -111,7 +111,11 @@ def submission(filed_by: Enterprise | None, book: PolicyBook | None, cmd: intake
 
 
 def amendment(app: ApplicationState, facts: dict[str, Any], cmd: intake.Amend) -> dict[str, Any] | None:
-    """The last amendment sent again: the same facts (its key), with the same date and reason."""
+    """An amendment sent again: any recorded with the same facts, date and reason is answered; the last one's
+    facts (its key) with another date or reason is a conflict."""
+    same = next((a for a in app.amendments if (a.facts, a.date, a.reason) == (facts, cmd.date, cmd.reason)), None)
+    if same is not None:
+        return _already({"op": "amend", "ref": cmd.ref, "status": app.status, "facts": facts}, same.by, same.date)
     last = app.amendments[-1] if app.amendments else None
     if last is None or last.facts != facts:
         return None

@@ -410,6 +410,11 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
     _not_before_registration(enterprise, cmd.date, "date")
     if cmd.date < app.decided_on:
         raise invalid("date", f"the payment date {cmd.date} is before the approval date {app.decided_on}")
+    reversed_on = max((r.date for r in app.reversals if r.payer == cmd.payer), default=None)
+    if reversed_on is not None and cmd.date < reversed_on:
+        # Else, as of a day between, the payment replacing a reversed one would count beside it (paid twice).
+        raise invalid("date", f"the payment date {cmd.date} is before the {cmd.payer} treasury's payment reversed "
+                      f"on {reversed_on}; a payment that replaces a reversed one is dated no earlier than the reversal")
     owed = app.share_fen(cmd.payer)
     paid = app.paid_fen(cmd.payer)
     if paid + cmd.amount_fen > owed:
@@ -418,6 +423,11 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
                       f"{paid} fen already paid; at most {owed - paid} fen more may be paid, not {cmd.amount_fen}",
                       field="amount_fen")
     return treasury_of(enterprise, cmd.payer)
+
+
+def _last_money_movement(app: ApplicationState) -> date | None:
+    """The latest date of a payment or reversal on the application."""
+    return max([*(p.date for p in app.payments), *(r.date for r in app.reversals)], default=None)
 
 
 def treasury_of(enterprise: Enterprise, payer: str) -> str:
@@ -444,6 +454,11 @@ def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revo
     assert app.decided_on is not None
     if cmd.date < app.decided_on:
         raise invalid("date", f"the revocation date {cmd.date} is before the approval date {app.decided_on}")
+    moved = _last_money_movement(app)
+    if moved is not None and cmd.date < moved:
+        # Else, as of a day between, money recovered would not yet have been paid (a negative paid).
+        raise invalid("date", f"the revocation date {cmd.date} is before money recorded on {cmd.ref} on {moved}; "
+                      "a revocation is dated no earlier than the payments it ends")
     measure = catalogue_of(book.versions[app.policy_version]).measure(app.measure)
     quota_item = None
     if measure.quota is not None:

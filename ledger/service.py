@@ -116,14 +116,19 @@ class GrantsLedger(AccessControl, Application[UUID]):
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
         self._init_access()  # who may do what: ledger/access.py
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
-        for attempt in range(5):
+        for attempt in range(10):
             try:
                 super().__init__(env=env)
                 return
-            except (InternalError, IntegrityError):
-                # Two processes creating the tables at once on PostgreSQL can collide
-                # ("tuple concurrently updated"); the second try finds them made.
-                if attempt == 4:
+            except Exception as exc:
+                # Two processes creating the tables at once can collide: on PostgreSQL "tuple concurrently
+                # updated", or "relation ... already exists" although each asked IF NOT EXISTS; on SQLite
+                # "database is locked" at once, without the lock wait, while the other sets up WAL. The
+                # next try finds the tables made. Anything else is no race: raise it.
+                text = str(exc)
+                race = (isinstance(exc, (InternalError, IntegrityError)) or "already exists" in text
+                        or (store.kind == "sqlite" and "database is locked" in text))
+                if attempt == 9 or not race:
                     raise
                 time.sleep(0.05 * (attempt + 1))
 

@@ -63,9 +63,15 @@ def _state(url: str) -> dict[str, Any]:
     return {"reports": [cli_json(url, *r) for r in REPORTS], "events": _business_events(url)}
 
 
+def _patient(url: str) -> str:
+    """Processes that import the same enterprises at once on SQLite take turns at its one write lock; a
+    longer wait than the default 10 s keeps a slow machine from turning a turn into `locked` (exit 4)."""
+    return url + "?timeout=60" if url.startswith("sqlite") else url
+
+
 def _grants(url: str, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("GRANTS_DB", "GRANTS_DEBUG")}
-    return subprocess.Popen([GRANTS, "--db", url, "--by", "tester", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([GRANTS, "--db", _patient(url), "--by", "tester", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
 

@@ -410,3 +410,39 @@ def test_the_human_output_of_each_correction_says_what_happened(paid):
     assert out.exit_code == 0 and "recovered 已追回" in out.stdout
     shown = cli(db, "show", "A-1").stdout
     assert "REVOKED" in shown and "reversal 冲销" in shown and "recovery 追回" in shown and "to recover 待追回" in shown
+
+
+def test_no_correction_is_dated_so_that_a_past_day_shows_money_paid_twice_or_below_zero(paid):
+    """As of any day, what a payer has paid stays between nothing and its share: a revocation is dated no
+    earlier than the payments it ends (else money recovered before it was paid), and a payment replacing a
+    reversed one no earlier than the reversal (else, between the two days, both counted)."""
+    early = _run(paid, "revoke", "A-1", "--date", "2023-03-02", "--reason", "x", "--document", "d")  # paid 03-05
+    assert early.exit_code == 2 and "no earlier than the payments" in early.stderr
+    assert _run(paid, "reverse-payment", "A-1", "--payer", "city", "--voucher", "V-2", "--date", "2023-03-10",
+                "--reason", "录错").exit_code == 0
+    before = _run(paid, "pay", "A-1", "--payer", "city", "--amount-fen", "400000", "--voucher", "V-3",
+                  "--date", "2023-03-08")
+    assert before.exit_code == 2 and "no earlier than the reversal" in before.stderr
+    assert _run(paid, "pay", "A-1", "--payer", "city", "--amount-fen", "400000", "--voucher", "V-3",
+                "--date", "2023-03-10").exit_code == 0
+    for day in ("2023-03-01", "2023-03-05", "2023-03-09", "2023-03-10", "2023-12-31"):
+        shown = cli_json(paid, "show", "A-1", "--as-of", day)
+        assert 0 <= shown["city_paid_fen"] <= shown["city_share_fen"], (day, shown["city_paid_fen"])
+
+
+def test_every_amendment_sent_again_is_answered_not_recorded_twice(db_url, tmp_path):
+    lines = [*SETUP, {"op": "apply", "ref": "F-1", "uscc": USCC_B, "measure": "M18-park", "project": "PARK",
+                      "date": "2023-01-10", "facts": {"enterprises": 19, "revenue_yuan": "30亿"}},
+             {"op": "amend", "ref": "F-1", "facts": {"enterprises": 22, "revenue_yuan": "30亿"}, "date": "2023-04-20",
+              "reason": "a"},
+             {"op": "amend", "ref": "F-1", "facts": {"enterprises": 23, "revenue_yuan": "30亿"}, "date": "2023-04-20",
+              "reason": "b"}]
+    assert _import(db_url, tmp_path, lines, "first.jsonl")["refused"] == []
+    again = _import(db_url, tmp_path, [*lines, {"op": "withdraw", "ref": "NOPE", "date": "2023-05-01",
+                                                 "reason": "x"}], "edited.jsonl")  # another file, same lines
+    assert [r["line"] for r in again["refused"]] == [len(lines) + 1]
+    assert len(cli_json(db_url, "show", "F-1")["amendments"]) == 2  # not four: each answered "already recorded"
+    resent = _run(db_url, "amend", "F-1", "--date", "2023-04-20", "--reason", "a", "--fact", "enterprises=22",
+                  "--fact", "revenue_yuan=30亿")
+    assert resent.exit_code == 0 and json.loads(resent.stdout)["already_recorded"] is True
+    assert len(cli_json(db_url, "show", "F-1")["amendments"]) == 2

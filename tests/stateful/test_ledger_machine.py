@@ -116,6 +116,7 @@ class Filed:
     task: str | None = None
     eligible: bool = True  # the facts as (last) filed meet the clause
     amended_on: str | None = None
+    amendments: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (facts, day) recorded
     status: str = "submitted"
     entitlement: int = 0
     awarded: int = 0
@@ -385,6 +386,10 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         filed = self.filed[data.draw(st.sampled_from(self.amendable()), label="ref")]
         facts, clause_fen = amended_facts(filed.measure, data.draw)
         line = {"op": "amend", "ref": filed.ref, "facts": facts, "date": self.advance(days), "reason": "补正材料"}
+        if (facts, line["date"]) in filed.amendments:  # the same amendment (facts, day, reason) sent again
+            event("amend: an earlier amendment sent again")
+            assert self.run(**line)["already_recorded"] is True
+            return
         if facts == filed.facts:
             if filed.amended_on is None:
                 event("amend: no change to the facts filed")
@@ -399,6 +404,7 @@ class GrantsLedgerMachine(RuleBasedStateMachine):
         result = self.run(**line)
         assert (result["status"], result["eligible"], result["entitlement_fen"]) == ("submitted", True, clause_fen)
         filed.clause_fen, filed.facts, filed.eligible, filed.amended_on = clause_fen, facts, True, line["date"]
+        filed.amendments.append((facts, line["date"]))
 
     def amendable(self) -> list[str]:
         return [ref for ref in self.with_status("submitted") if self.filed[ref].measure in (SECURITY, EDGE)]
