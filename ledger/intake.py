@@ -340,14 +340,15 @@ def parse_approve(data: dict[str, Any], default_by: str, today: date | None = No
     )
 
 
+def _with_reason(data: dict[str, Any], op: str, default_by: str, today: date | None) -> dict[str, Any]:
+    """The fields of a decision on an application that only needs its reason: reject, withdraw."""
+    _only(data, op, {"ref", "date", "by", "reason"})
+    return {"ref": _key(data, "ref"), "date": _date(data, "date", today=today), "by": _by(data, default_by),
+            "reason": _text(data, "reason")}
+
+
 def parse_reject(data: dict[str, Any], default_by: str, today: date | None = None) -> Reject:
-    _only(data, "reject", {"ref", "date", "by", "reason"})
-    return Reject(
-        ref=_key(data, "ref"),  # type: ignore[arg-type]
-        date=_date(data, "date", today=today),  # type: ignore[arg-type]
-        by=_by(data, default_by),
-        reason=_text(data, "reason"),  # type: ignore[arg-type]
-    )
+    return Reject(**_with_reason(data, "reject", default_by, today))
 
 
 def parse_pay(data: dict[str, Any], default_by: str, today: date | None = None) -> Pay:
@@ -390,13 +391,7 @@ def parse_amend(data: dict[str, Any], default_by: str, today: date | None = None
 
 
 def parse_withdraw(data: dict[str, Any], default_by: str, today: date | None = None) -> Withdraw:
-    _only(data, "withdraw", {"ref", "date", "by", "reason"})
-    return Withdraw(
-        ref=_key(data, "ref"),  # type: ignore[arg-type]
-        date=_date(data, "date", today=today),  # type: ignore[arg-type]
-        by=_by(data, default_by),
-        reason=_text(data, "reason"),  # type: ignore[arg-type]
-    )
+    return Withdraw(**_with_reason(data, "withdraw", default_by, today))
 
 
 def parse_revoke(data: dict[str, Any], default_by: str, today: date | None = None) -> Revoke:
