@@ -351,17 +351,16 @@ def parse_reject(data: dict[str, Any], default_by: str, today: date | None = Non
     return Reject(**_with_reason(data, "reject", default_by, today))
 
 
-def parse_pay(data: dict[str, Any], default_by: str, today: date | None = None) -> Pay:
-    _only(data, "pay", {"ref", "payer", "amount_fen", "voucher", "date", "by"})
+def _money(data: dict[str, Any], op: str, extra: set[str], default_by: str, today: date | None) -> dict[str, Any]:
+    """The fields of a movement of one payer's money under a voucher: pay, recover."""
+    _only(data, op, {"ref", "payer", "amount_fen", "voucher", "date", "by"} | extra)
     payer = _payer(data)
-    return Pay(
-        ref=_key(data, "ref"),  # type: ignore[arg-type]
-        payer=payer,
-        amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
-        voucher=_key(data, "voucher"),  # type: ignore[arg-type]
-        date=_date(data, "date", today=today),  # type: ignore[arg-type]
-        by=_by(data, default_by),
-    )
+    return {"ref": _key(data, "ref"), "payer": payer, "amount_fen": _fen(data, "amount_fen"),
+            "voucher": _key(data, "voucher"), "date": _date(data, "date", today=today), "by": _by(data, default_by)}
+
+
+def parse_pay(data: dict[str, Any], default_by: str, today: date | None = None) -> Pay:
+    return Pay(**_money(data, "pay", set(), default_by, today))
 
 
 def parse_external(data: dict[str, Any], default_by: str, today: date | None = None) -> ExternalAward:
@@ -419,17 +418,8 @@ def parse_reverse_payment(data: dict[str, Any], default_by: str, today: date | N
 
 
 def parse_recover(data: dict[str, Any], default_by: str, today: date | None = None) -> Recover:
-    _only(data, "recover", {"ref", "payer", "amount_fen", "voucher", "date", "by", "reason"})
-    payer = _payer(data)
-    return Recover(
-        ref=_key(data, "ref"),  # type: ignore[arg-type]
-        payer=payer,
-        amount_fen=_fen(data, "amount_fen"),  # type: ignore[arg-type]
-        voucher=_key(data, "voucher"),  # type: ignore[arg-type]
-        date=_date(data, "date", today=today),  # type: ignore[arg-type]
-        by=_by(data, default_by),
-        reason=_text(data, "reason", required=False),
-    )
+    return Recover(**_money(data, "recover", {"reason"}, default_by, today),
+                   reason=_text(data, "reason", required=False))
 
 
 ROLES = ("clerk", "reviewer", "treasurer", "auditor", "admin")
