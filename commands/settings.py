@@ -5,6 +5,7 @@
 
     db = "postgresql://li.wei@ledger.caizheng.local:5432/grants"
     by = "li.wei"
+    lang = "zh"
 
 `grants config` shows each value and where it came from.
 """
@@ -20,10 +21,11 @@ from typing import Any
 import platformdirs
 
 from ledger.errors import invalid
+from ledger.i18n import language_from_locale
 from ledger.storage import DEFAULT_URL
 
 FILE_NAME = "grants.toml"
-SETTINGS = {"db": "GRANTS_DB", "by": "GRANTS_USER"}  # setting -> its environment variable
+SETTINGS = {"db": "GRANTS_DB", "by": "GRANTS_USER", "lang": "GRANTS_LANG"}  # setting -> its environment variable
 
 
 def config_files(cwd: Path | None = None) -> list[Path]:
@@ -70,6 +72,8 @@ def resolve(flags: dict[str, str | None], cwd: Path | None = None) -> dict[str, 
             settings[name] = Setting(name, found[1].strip(), str(found[0]))
         elif name == "db":
             settings[name] = Setting(name, DEFAULT_URL, "default (./grants.db)")
+        elif name == "lang":
+            settings[name] = Setting(name, language_from_locale(), "the locale (LANG)")
         else:
             settings[name] = Setting(name, None, "the OS user")
     return settings
