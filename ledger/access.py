@@ -15,6 +15,8 @@ from typing import Any
 
 from ledger import duties, intake, operators
 from ledger.domain import ROSTER_ID, OperatorRoster, application_ref_id, enterprise_id
+from ledger.i18n import _
+from ledger.text import shown
 
 
 def os_user() -> str:
@@ -66,8 +68,8 @@ class AccessControl:
         acting = self.operator or command.by
         db_user = self.db_user()
         if db_user is not None and acting != db_user:
-            raise operators.refuse(f"by: this session is the database role {db_user!r}, not {acting!r}; each "
-                                   "operator connects as its own role")
+            raise operators.refuse(_("by: this session is the database role {role}, not {name}; each operator "
+                                     "connects as its own role").format(role=shown(db_user), name=shown(acting)))
         op = intake.OPS[type(command)]
         if command.by == acting:  # the operator at the keyboard: may it act today?
             operators.authorise(roster, op, acting, today)
@@ -105,7 +107,8 @@ class AccessControl:
         if db_user is not None and name == db_user and self.recorder.session_owns_ledger():
             return  # the ledger's owner (the database role that ran `grants init`) may always read and verify
         if db_user is not None and name != db_user:
-            raise operators.refuse(f"by: this session is the database role {db_user!r}, not {name!r}")
+            raise operators.refuse(_("by: this session is the database role {role}, not {name}").format(
+                role=shown(db_user), name=shown(name)))
         operators.authorise_reader(roster, name, today)
 
     def _record(self, processing_event: Any) -> Any:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from ledger.i18n import _
+
 GENESIS = "0" * 64  # the "previous hash" of the first link
 CHAIN_TABLE = "audit_chain"
 
@@ -111,14 +113,14 @@ def walk(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]]) -> Walk:
         if event is None:
             assert link is not None
             result.broken = Break(REMOVED, link[0], link[2], link[3], link[4],
-                                  "the chain seals an event at this position that is no longer in the log")
+                                  _("the chain seals an event at this position that is no longer in the log"))
             result.head_hash = prev.hex()
             return result
         position, originator_id, version, topic, state = event
         if link is None:
             result.broken = Break(INSERTED, position, canonical_id(originator_id), version, topic,
-                                  "this event is in the log but was never sealed into the chain "
-                                  "(written behind the ledger's back)")
+                                  _("this event is in the log but was never sealed into the chain (written behind the "
+                                    "ledger's back)"))
             result.head_hash = prev.hex()
             return result
         oid = originator_id.hex if isinstance(originator_id, UUID) else canonical_id(originator_id)
@@ -135,25 +137,26 @@ def walk(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]]) -> Walk:
 
 
 def _explain(result: Walk, event: Row, oid: str, digest: bytes, link: tuple[Any, ...], h: str) -> Break:
-    position, _, version, topic, _ = event
+    position, _id, version, topic, _state = event
     if link[1] != result.head_position:
         return Break(REMOVED, position, oid, version, topic,
-                     f"the chain links this event to position {link[1]}, but the event before it in the log is "
-                     f"at {result.head_position}: the events in between were removed")
+                     _("the chain links this event to position {linked}, but the event before it in the log is at "
+                       "{before}: the events in between were removed").format(linked=link[1],
+                                                                              before=result.head_position))
     differs = []
     if link[2] != oid:
-        differs.append(f"originator id {link[2]} -> {oid}")
+        differs.append(_("originator id {sealed} -> {now}").format(sealed=link[2], now=oid))
     if link[3] != version:
-        differs.append(f"version {link[3]} -> {version}")
+        differs.append(_("version {sealed} -> {now}").format(sealed=link[3], now=version))
     if link[4] != topic:
-        differs.append(f"topic {link[4]} -> {topic}")
+        differs.append(_("topic {sealed} -> {now}").format(sealed=link[4], now=topic))
     if link[5] != digest.hex():
-        differs.append(f"state (sha256 {link[5][:16]}… -> {digest.hex()[:16]}…)")
+        differs.append(_("state (sha256 {sealed}… -> {now}…)").format(sealed=link[5][:16], now=digest.hex()[:16]))
     if differs:
         return Break(EDITED, position, link[2], link[3], link[4], "; ".join(differs))
     return Break(CHAIN_EDITED, position, oid, version, topic,
-                 f"the event matches its sealed fields but the chain's hash does not ({link[6][:16]}… stored, "
-                 f"{h[:16]}… recomputed): the chain itself was rewritten")
+                 _("the event matches its sealed fields but the chain's hash does not ({stored}… stored, {recomputed}… "
+                   "recomputed): the chain itself was rewritten").format(stored=link[6][:16], recomputed=h[:16]))
 
 
 def merge(events: Iterator[Row], links: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Row | None, Any]]:

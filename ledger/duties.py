@@ -16,6 +16,8 @@ from __future__ import annotations
 from ledger import intake
 from ledger.domain import APPROVED, ApplicationState
 from ledger.errors import SEPARATION_OF_DUTIES, Refused
+from ledger.i18n import _
+from ledger.text import shown
 
 
 def _refuse(message: str) -> Refused:
@@ -26,18 +28,25 @@ def check_application_duties(cmd: intake.Command, app: ApplicationState) -> None
     """Rules 1 to 3, for a command on the recorded application ``app``."""
     by = cmd.by
     if isinstance(cmd, (intake.Approve, intake.Reject)):
-        verb = "approve" if isinstance(cmd, intake.Approve) else "reject"
+        approve = isinstance(cmd, intake.Approve)
         if by == app.by:
-            raise _refuse(f"by: {by!r} filed {app.ref} and may not {verb} it (不相容岗位相互分离)")
+            raise _refuse((_("by: {by} filed {ref} and may not approve it (不相容岗位相互分离)") if approve else
+                           _("by: {by} filed {ref} and may not reject it (不相容岗位相互分离)")).format(
+                by=shown(by), ref=app.ref))
         if any(a.by == by for a in app.amendments):
-            raise _refuse(f"by: {by!r} amended {app.ref} and may not {verb} it (不相容岗位相互分离)")
+            raise _refuse((_("by: {by} amended {ref} and may not approve it (不相容岗位相互分离)") if approve else
+                           _("by: {by} amended {ref} and may not reject it (不相容岗位相互分离)")).format(
+                by=shown(by), ref=app.ref))
     elif isinstance(cmd, intake.Pay) and app.status == APPROVED and app.decided_by == by:
-        raise _refuse(f"by: {by!r} approved {app.ref} and may not record its payment (不相容岗位相互分离)")
+        raise _refuse(_("by: {by} approved {ref} and may not record its payment (不相容岗位相互分离)").format(
+            by=shown(by), ref=app.ref))
     elif isinstance(cmd, intake.Revoke) and app.status == APPROVED and app.decided_by == by:
-        raise _refuse(f"by: {by!r} approved {app.ref} and may not revoke it (不相容岗位相互分离)")
+        raise _refuse(_("by: {by} approved {ref} and may not revoke it (不相容岗位相互分离)").format(
+            by=shown(by), ref=app.ref))
 
 
 def check_self_administration(cmd: intake.OperatorCommand) -> None:
     """Rule 4."""
     if cmd.name == cmd.by:
-        raise _refuse(f"by: {cmd.by!r} may not administer its own operator record (不相容岗位相互分离)")
+        raise _refuse(_("by: {by} may not administer its own operator record (不相容岗位相互分离)").format(
+            by=shown(cmd.by)))

@@ -3,11 +3,16 @@
 Every refusal carries a stable machine code (part of the machine contract), the
 field it is about (when there is one) and a message that says what is wrong and
 what is allowed. Nothing is written when a command is refused.
+
+The message is written in the current language (``ledger.i18n``) when the refusal is
+raised; the code and the field never change with the language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ledger.i18n import _
 
 INVALID_INPUT = "invalid-input"
 UNKNOWN_ENTERPRISE = "unknown-enterprise"
@@ -72,8 +77,8 @@ class Refused(Exception):
 
 
 def invalid(field: str, message: str) -> Refused:
-    """A refusal of malformed input, naming the field."""
-    return Refused(INVALID_INPUT, f"{field}: {message}", field=field)
+    """A refusal of malformed input, naming the field; ``message`` is already in the current language."""
+    return Refused(INVALID_INPUT, _("{field}: {message}").format(field=field, message=message), field=field)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
+from ledger import i18n
 from ledger.domain import ImportRun, import_run_id
 from ledger.recorders import StaleRead
 from ledger.service import Busy, GrantsLedger
@@ -142,8 +143,9 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
             if current is not None and current != part[0][0]:
                 stop_before = next(i for i, (n, _) in enumerate(part) if n == current)
                 continue
-            raise ImportStopped(f"{stop}. The lines before line {current} are recorded; nothing from line "
-                                f"{current} on is. Import the rest from line {current} on, in a new file.") from stop
+            raise ImportStopped(i18n._("{problem}. The lines before line {line} are recorded; nothing from line {line} on "
+                                  "is. Import the rest from line {line} on, in a new file.").format(
+                problem=stop, line=current)) from stop
         except (RecordConflictError, OperationalError) as exc:
             if _moved(ledger, exc, run_id, seen):
                 failures = 0  # another process recorded lines of this file: skip them and go on
@@ -154,10 +156,10 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                 failures += 1
                 size = max(1, size // 2)
                 if failures >= MAX_FAILURES:
-                    raise Busy(f"the ledger stayed busy for {MAX_FAILURES} attempts, with no writer getting through, "
-                               f"at the chunk from line "
-                               f"{part[0][0] if part else '?'}; the lines before it are recorded. Import the file "
-                               "again to go on from there") from exc
+                    raise Busy(i18n._("the ledger stayed busy for {attempts} attempts, with no writer getting through, at "
+                                 "the chunk from line {line}; the lines before it are recorded. Import the file again "
+                                 "to go on from there").format(attempts=MAX_FAILURES,
+                                                               line=part[0][0] if part else "?")) from exc
             ledger.retries += 1
             log.debug("import chunk discarded, running it again", error=type(exc).__name__, failures=failures,
                       next_chunk=size)

@@ -15,8 +15,10 @@ from typing import Any
 
 from ledger.areas import AREAS, PAYERS
 from ledger.errors import invalid
+from ledger.i18n import _
+from ledger.labels import label
 from ledger.money import MoneyError, parse_fen
-from ledger.policy.facts import parse_date
+from ledger.policy.facts import date_forms, parse_date
 from ledger.text import MAX_TEXT, canonical, clean, safe, shown
 from ledger.uscc import uscc_problem
 
@@ -27,7 +29,7 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True, max_len: in
     value = data.get(name)
     if value is None:
         if required:
-            raise invalid(name, "is required")
+            raise invalid(name, _("is required"))
         return None
     return clean(name, value, key=key, max_len=max_len)
 
@@ -46,14 +48,15 @@ def _date(data: dict[str, Any], name: str, *, required: bool = True, today: date
     value = data.get(name)
     if value is None:
         if required:
-            raise invalid(name, "is required: a date YYYY-MM-DD")
+            raise invalid(name, _("is required: a date such as {forms}").format(forms=date_forms()))
         return None
     try:
         day = parse_date(value)
     except ValueError as exc:
-        raise invalid(name, f"{exc}; write YYYY-MM-DD, e.g. 2023-01-10") from None
+        raise invalid(name, str(exc)) from None
     if today is not None and day > today:
-        raise invalid(name, f"{day} is later than the day of recording; the latest allowed day is {today}")
+        raise invalid(name, _("{day} is later than the day of recording; the latest allowed day is {today}").format(
+            day=day, today=today))
     return day
 
 
@@ -61,22 +64,22 @@ def _fen(data: dict[str, Any], name: str, *, required: bool = True) -> int | Non
     value = data.get(name)
     if value is None:
         if required:
-            raise invalid(name, "is required: a whole number of fen (1 yuan = 100 fen)")
+            raise invalid(name, _("is required: a whole number of fen (1 yuan = 100 fen)"))
         return None
     try:
         return parse_fen(value)
     except MoneyError as exc:
-        raise invalid(name, str(exc).removeprefix("amount_fen ")) from None
+        raise invalid(name, str(exc)) from None
 
 
 def _uscc(data: dict[str, Any]) -> str:
     value = data.get("uscc")
     if value is None:
-        raise invalid("uscc", "is required: the 18-character unified social credit code")
+        raise invalid("uscc", _("is required: the 18-character unified social credit code"))
     code = clean("uscc", value, key=True, max_len=18 * 4).upper()
     problem = uscc_problem(code)
     if problem:
-        raise invalid("uscc", f"{code!r} {problem}")
+        raise invalid("uscc", _("{code} {problem}").format(code=shown(code), problem=problem))
     return code
 
 
@@ -89,8 +92,10 @@ def _only(data: dict[str, Any], op: str, allowed: set[str]) -> None:
     if extra:
         name = extra[0]
         if isinstance(name, str) and safe(name) == name and len(name) <= 100:
-            raise invalid(name, f"is not a field of {op}; its fields are: {', '.join(sorted(allowed))}")
-        raise invalid("line", f"{shown(name)} is not a field of {op}; its fields are: {', '.join(sorted(allowed))}")
+            raise invalid(name, _("is not a field of {op}; its fields are: {fields}").format(
+                op=op, fields=", ".join(sorted(allowed))))
+        raise invalid("line", _("{name} is not a field of {op}; its fields are: {fields}").format(
+            name=shown(name), op=op, fields=", ".join(sorted(allowed))))
 
 
 @dataclass(frozen=True)
@@ -270,10 +275,10 @@ def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None
     assert effective is not None
     edition = data.get("edition")
     if edition is not None and not isinstance(edition, dict):
-        raise invalid("edition", "must be the content of an edition (an object), as `grants policy adopt "
-                      "--edition FILE` reads it")
+        raise invalid("edition", _("must be the content of an edition (an object), as `grants policy adopt "
+                                   "--edition FILE` reads it"))
     if edition is not None and data.get("catalogue") is not None:
-        raise invalid("catalogue", "give an edition or a built-in catalogue, not both")
+        raise invalid("catalogue", _("give an edition or a built-in catalogue, not both"))
     return AdoptPolicy(
         effective=effective,
         version=_key(data, "version", required=False),
@@ -290,7 +295,8 @@ def parse_register(data: dict[str, Any], default_by: str, today: date | None = N
     name = _text(data, "name")
     area = _key(data, "area")
     if area not in AREAS:
-        raise invalid("area", f"{area!r} is not a county-level area of Shiyan; allowed: {', '.join(AREAS)}")
+        raise invalid("area", _("{area} is not a county-level area of Shiyan; allowed: {areas}").format(
+            area=shown(area), areas="、".join(AREAS)))
     return Register(uscc=uscc, name=name, area=area,  # type: ignore[arg-type]
                     date=_date(data, "date", required=False, today=today), by=_by(data, default_by))
 
@@ -300,18 +306,20 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
     if facts is None:
         facts = {}
     if not isinstance(facts, dict):
-        raise invalid("facts", "must be an object of the measure's facts, e.g. {\"tier\": \"national\"}")
+        raise invalid("facts", _("must be an object of the measure's facts, e.g. {example}").format(
+            example='{"tier": "national"}'))
     return facts
 
 
 def _payer(data: dict[str, Any]) -> str:
     payer = data.get("payer")
     if payer is None:
-        raise invalid("payer", "is required: city (市级财政) or county (the enterprise's area)")
+        raise invalid("payer", _("is required: city (市级财政) or county (the enterprise's area)"))
     if isinstance(payer, str):
         payer = canonical(payer, key=True)
     if payer not in PAYERS:
-        raise invalid("payer", f"{shown(payer)} is not a payer; allowed: city (市级财政), county (the enterprise's area)")
+        raise invalid("payer", _("{payer} is not a payer; allowed: city (市级财政), county (the enterprise's "
+                                 "area)").format(payer=shown(payer)))
     return str(payer)
 
 
@@ -379,7 +387,7 @@ def parse_external(data: dict[str, Any], default_by: str, today: date | None = N
 def parse_amend(data: dict[str, Any], default_by: str, today: date | None = None) -> Amend:
     _only(data, "amend", {"ref", "facts", "date", "by", "reason"})
     if "facts" not in data:
-        raise invalid("facts", "is required: the whole new set of facts (补正 replaces every fact)")
+        raise invalid("facts", _("is required: the whole new set of facts (补正 replaces every fact)"))
     return Amend(
         ref=_key(data, "ref"),  # type: ignore[arg-type]
         facts=_facts(data),
@@ -430,19 +438,26 @@ def _operator_name(data: dict[str, Any]) -> str:
     """An operator's name: it is also its PostgreSQL role, so lower-case ASCII letters, digits, ``. _ -``."""
     name = _key(data, "name", max_len=63)
     if not OPERATOR_NAME.fullmatch(name):  # type: ignore[arg-type]
-        raise invalid("name", f"{shown(name)} is not an operator name: 1 to 63 characters, a lower-case letter "
-                      "first, then lower-case letters, digits, '.', '_' or '-' (it is also the database role)")
+        raise invalid("name", _("{name} is not an operator name: 1 to 63 characters, a lower-case letter first, "
+                                "then lower-case letters, digits, “.”, “_” or “-” (it is also the database "
+                                "role)").format(name=shown(name)))
     return name  # type: ignore[return-value]
+
+
+def _roles_allowed() -> str:
+    """The roles, as typed (``clerk``) and as read (经办人)."""
+    return ", ".join(role if label(role) == role else f"{role} ({label(role)})" for role in ROLES)
 
 
 def _roles(data: dict[str, Any]) -> tuple[str, ...]:
     value = data.get("roles")
     if not isinstance(value, list) or not value:
-        raise invalid("roles", f"is required: a list of one or more of {', '.join(ROLES)}")
+        raise invalid("roles", _("is required: a list of one or more of {roles}").format(roles=_roles_allowed()))
     roles = set()
     for role in value:
         if not isinstance(role, str) or canonical(role, key=True) not in ROLES:
-            raise invalid("roles", f"{shown(role)} is not a role; allowed: {', '.join(ROLES)}")
+            raise invalid("roles", _("{role} is not a role; allowed: {roles}").format(
+                role=shown(role), roles=_roles_allowed()))
         roles.add(canonical(role, key=True))
     return tuple(r for r in ROLES if r in roles)
 
@@ -453,7 +468,8 @@ def parse_register_operator(data: dict[str, Any], default_by: str, today: date |
     valid_from = _date(data, "valid_from", required=False) or day
     valid_to = _date(data, "valid_to", required=False)
     if valid_to is not None and valid_to < valid_from:  # type: ignore[operator]
-        raise invalid("valid_to", f"{valid_to} is before valid_from {valid_from}")
+        raise invalid("valid_to", _("{valid_to} is before valid_from {valid_from}").format(
+            valid_to=valid_to, valid_from=valid_from))
     return RegisterOperator(
         name=_operator_name(data),
         display_name=_text(data, "display_name"),  # type: ignore[arg-type]
@@ -518,8 +534,8 @@ def parse_command(data: Any, default_by: str, *, today: date | None = None) -> C
     a date later than that day is refused. The parser reads no clock itself.
     """
     if not isinstance(data, dict):
-        raise invalid("line", "must be a JSON object with an \"op\" field")
+        raise invalid("line", _("must be a JSON object with an “op” field"))
     op = data.get("op")
     if not isinstance(op, str) or op not in PARSERS:
-        raise invalid("op", f"{shown(op)} is not an operation; allowed: {', '.join(PARSERS)}")
+        raise invalid("op", _("{op} is not an operation; allowed: {ops}").format(op=shown(op), ops=", ".join(PARSERS)))
     return PARSERS[op](data, default_by, today)

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ledger.errors import invalid
+from ledger.i18n import _
 from ledger.text import forbidden, shown
 
 MAX_LINE_BYTES = 64 * 1024
@@ -64,29 +65,34 @@ def depth(text: str) -> int:
     return deepest
 
 
-def decode(raw: bytes | str, *, field: str = "line", expected: str = 'a JSON object with an "op" field'
-           ) -> dict[str, Any]:
-    """The JSON object in ``raw`` (one import line, or an option's value); refuses anything else."""
+def decode(raw: bytes | str, *, field: str = "line", expected: str | None = None) -> dict[str, Any]:
+    """The JSON object in ``raw`` (one import line, or an option's value); refuses anything else.
+    ``expected`` says what it should be, in the current language (by default: a command)."""
+    if expected is None:
+        expected = _("a JSON object with an “op” field")
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
     if size > MAX_LINE_BYTES:
-        raise invalid(field, f"is {size:,} bytes long; at most {MAX_LINE_BYTES:,} are allowed")
+        raise invalid(field, _("is {size} bytes long; at most {most} are allowed").format(
+            size=f"{size:,}", most=f"{MAX_LINE_BYTES:,}"))
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise invalid(field, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1})") from None
+            raise invalid(field, _("is not UTF-8 text (byte {byte} at byte {position})").format(
+                byte=f"0x{raw[exc.start]:02x}", position=exc.start + 1)) from None
     else:
         text = raw
     if depth(text) > MAX_DEPTH:
-        raise invalid(field, f"nests arrays or objects more than {MAX_DEPTH} deep; expected {expected}")
+        raise invalid(field, _("nests arrays or objects more than {depth} deep; expected {expected}").format(
+            depth=MAX_DEPTH, expected=expected))
     try:
         data = json.loads(text, parse_float=_Float, parse_int=_int, parse_constant=_Float, object_pairs_hook=_pairs)
     except ValueError as exc:
-        raise invalid(field, f"is not valid JSON ({exc})") from None
+        raise invalid(field, _("is not valid JSON ({detail})").format(detail=exc)) from None
     except RecursionError:  # pragma: no cover - the depth scan comes first
-        raise invalid(field, f"nests arrays or objects more than {MAX_DEPTH} deep") from None
+        raise invalid(field, _("nests arrays or objects more than {depth} deep").format(depth=MAX_DEPTH)) from None
     if not isinstance(data, dict):
-        raise invalid(field, f"must be {expected}")
+        raise invalid(field, _("must be {expected}").format(expected=expected))
     _check(data, field if field != "line" else "")
     return data
 
@@ -95,16 +101,16 @@ def _check(value: Any, path: str) -> None:
     """Refuse floats, long integers, repeated keys, odd keys and lone surrogates, naming where they are."""
     where = path or "line"
     if isinstance(value, _Float):
-        raise invalid(where, f"{value} is a float; write money as integer amount_fen and decimals as strings "
-                      "(\"0.02\")")
+        raise invalid(where, _("{value} is a float; write money as integer amount_fen and decimals as strings "
+                               "(“0.02”)").format(value=value))
     if isinstance(value, _LongInt):
-        raise invalid(where, f"is an integer of {len(value.lstrip('-'))} digits; at most {MAX_INT_DIGITS} "
-                      "digits are allowed")
+        raise invalid(where, _("is an integer of {digits} digits; at most {most} digits are allowed").format(
+            digits=len(value.lstrip("-")), most=MAX_INT_DIGITS))
     if isinstance(value, str):
         for ch in value:
             if "\ud800" <= ch <= "\udfff":
-                raise invalid(where, f"contains a lone surrogate U+{ord(ch):04X}, which is not a character; "
-                              "write the text as UTF-8")
+                raise invalid(where, _("contains a lone surrogate {code}, which is not a character; write the text "
+                                       "as UTF-8").format(code=f"U+{ord(ch):04X}"))
         return
     if isinstance(value, list):
         for n, item in enumerate(value):
@@ -114,11 +120,12 @@ def _check(value: Any, path: str) -> None:
         if isinstance(value, _Pairs):
             name = f"{path}.{value.duplicate}" if path else value.duplicate
             raise invalid(name if _plain(value.duplicate) else where,
-                          f"the key {shown(value.duplicate)} is given twice; give each field once")
+                          _("the key {key} is given twice; give each field once").format(key=shown(value.duplicate)))
         for key, item in value.items():
             if not _plain(key):
-                raise invalid(where, f"has a key {shown(key)} that is not a field name: at most {MAX_KEY_CHARS} "
-                              "characters, none of them control, format or bidi characters")
+                raise invalid(where, _("has a key {key} that is not a field name: at most {most} characters, none of "
+                                       "them control, format or bidi characters").format(key=shown(key),
+                                                                                        most=MAX_KEY_CHARS))
             _check(item, f"{path}.{key}" if path else key)
 
 

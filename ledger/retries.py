@@ -30,8 +30,11 @@ from ledger.domain import (
     PolicyVersion,
 )
 from ledger.errors import CONFLICTING_RETRY, DUPLICATE_REF, Refused
-from ledger.money import format_fen
+from ledger.i18n import N_, _
+from ledger.labels import label
+from ledger.money import amount
 from ledger.policy import catalogue
+from ledger.text import shown
 
 
 def _already(result: dict[str, Any], by: str | None, on: date | None) -> dict[str, Any]:
@@ -40,18 +43,33 @@ def _already(result: dict[str, Any], by: str | None, on: date | None) -> dict[st
 
 def _differs(field: str, what: str, recorded: dict[str, Any], given: dict[str, Any]) -> Refused:
     changed = [k for k in recorded if recorded[k] != given[k]]
-    listing = "; ".join(f"{k}: recorded {_shown(recorded[k])}, given {_shown(given[k])}" for k in changed)
-    return Refused(CONFLICTING_RETRY, f"{field}: {what} is already recorded with other content ({listing}); "
-                   "nothing was written. Correct the record with its own command (amend, reverse-payment, ...) "
-                   "or use a new key", field=field)
+    listing = "; ".join(_("{name}: recorded {recorded}, given {given}").format(
+        name=k, recorded=_shown(k, recorded[k]), given=_shown(k, given[k])) for k in changed)
+    return Refused(CONFLICTING_RETRY, _("{field}: {what} is already recorded with other content ({listing}); "
+                                        "nothing was written. Correct the record with its own command (amend, "
+                                        "reverse-payment, ...) or use a new key").format(
+        field=field, what=what, listing=listing), field=field)
 
 
-def _shown(value: Any) -> str:
+def _shown(name: str, value: Any) -> str:
+    """A recorded or given value as a person reads it: a day as ISO, an amount in yuan, a set of facts as
+    ``name = value`` pairs, text in quotation marks."""
     if isinstance(value, date):
         return value.isoformat()
     if value is None:
-        return "none"
-    return repr(value)
+        return _("none")
+    if name.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+        return amount(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_shown(str(k), v)}" for k, v in value.items()) + "}"
+    return shown(value)
+
+
+_DECISIONS = {  # the decision sent again, for the conflicting-retry message
+    "approve": N_("the approval of {ref}"),
+    "reject": N_("the rejection of {ref}"),
+    "withdraw": N_("the withdrawal of {ref}"),
+}
 
 
 def _check(field: str, what: str, recorded: dict[str, Any], given: dict[str, Any]) -> None:
@@ -65,7 +83,7 @@ def adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy, version_id: str) 
     v: PolicyVersion = book.versions[version_id]
     given = rules.adopted_content(cmd)
     recorded = None if v.edition is None or given is None else rules.adopted_content_of(v)
-    _check("version", f"policy version {version_id!r}",
+    _check("version", _("policy version {version}").format(version=shown(version_id)),
            {"effective": v.effective, "catalogue": v.catalogue, "date": v.adopted_on, "edition": recorded},
            {"effective": cmd.effective, "catalogue": v.catalogue if cmd.edition is not None or not cmd.catalogue
             else cmd.catalogue, "date": cmd.date, "edition": given})
@@ -76,7 +94,7 @@ def adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy, version_id: str) 
 def registration(enterprise: Enterprise | None, cmd: intake.Register) -> dict[str, Any] | None:
     if enterprise is None:
         return None
-    _check("uscc", f"enterprise {cmd.uscc}",
+    _check("uscc", _("enterprise {uscc}").format(uscc=cmd.uscc),
            {"name": enterprise.name, "area": enterprise.area, "date": enterprise.registered_on},
            {"name": cmd.name, "area": cmd.area, "date": cmd.date})
     return _already({"op": "register", "uscc": cmd.uscc, "name": cmd.name, "area": cmd.area},
@@ -93,8 +111,9 @@ def submission(filed_by: Enterprise | None, book: PolicyBook | None, cmd: intake
     if filed_by is None:
         return None
     if filed_by.uscc != cmd.uscc:
-        raise Refused(DUPLICATE_REF, f"ref: the filing number {cmd.ref!r} is already used by an application of "
-                      f"another enterprise ({filed_by.uscc})", field="ref")
+        raise Refused(DUPLICATE_REF, _("ref: the filing number {ref} is already used by an application of another "
+                                       "enterprise ({uscc})").format(ref=shown(cmd.ref), uscc=filed_by.uscc),
+                      field="ref")
     app = filed_by.applications[cmd.ref]
     facts: Any = cmd.facts
     if book is not None and cmd.measure == app.measure:
@@ -103,7 +122,7 @@ def submission(filed_by: Enterprise | None, book: PolicyBook | None, cmd: intake
             facts = measure.normalize(cmd.facts)
         except Refused:
             pass  # malformed facts cannot be the facts on record: a conflict, shown as given
-    _check("ref", f"application {cmd.ref}",
+    _check("ref", _("application {ref}").format(ref=cmd.ref),
            {"measure": app.measure, "project": app.project, "date": app.applied_on, "facts": _filed_facts(app)},
            {"measure": cmd.measure, "project": cmd.project, "date": cmd.date, "facts": facts})
     return _already({"op": "apply", "ref": cmd.ref, "status": app.status, "measure": app.measure,
@@ -119,7 +138,7 @@ def amendment(app: ApplicationState, facts: dict[str, Any], cmd: intake.Amend) -
     last = app.amendments[-1] if app.amendments else None
     if last is None or last.facts != facts:
         return None
-    _check("facts", f"the amendment of {cmd.ref} to these facts", {"date": last.date, "reason": last.reason},
+    _check("facts", _("the amendment of {ref} to these facts").format(ref=cmd.ref), {"date": last.date, "reason": last.reason},
            {"date": cmd.date, "reason": cmd.reason})
     return _already({"op": "amend", "ref": cmd.ref, "status": app.status, "facts": facts}, last.by, last.date)
 
@@ -130,7 +149,7 @@ def _decision(app: ApplicationState, status: str, op: str, recorded: dict[str, A
     done = app.status == status or (status == APPROVED and app.status == REVOKED)
     if not done:
         return None
-    _check("ref", f"the {op} of {app.ref}", recorded, given)
+    _check("ref", _(_DECISIONS[op]).format(ref=app.ref), recorded, given)
     return _already({"op": op, "ref": app.ref, "status": app.status}, app.decided_by, app.decided_on)
 
 
@@ -159,7 +178,7 @@ def revocation(app: ApplicationState, cmd: intake.Revoke) -> dict[str, Any] | No
     r = app.revocation
     if r is None:
         return None
-    _check("ref", f"the revocation of {app.ref}", {"date": r.date, "reason": r.reason, "document": r.document},
+    _check("ref", _("the revocation of {ref}").format(ref=app.ref), {"date": r.date, "reason": r.reason, "document": r.document},
            {"date": cmd.date, "reason": cmd.reason, "document": cmd.document})
     return _already({"op": "revoke", "ref": app.ref, "status": REVOKED, "awarded_fen": r.awarded_fen,
                      "city_share_fen": r.city_share_fen, "county_share_fen": r.county_share_fen}, r.by, r.date)
@@ -170,16 +189,20 @@ def payment(used: Any, app: ApplicationState | None, cmd: intake.Pay, treasury: 
     if used is None:
         return None
     if (used.ref, used.payer) != (cmd.ref, cmd.payer) or app is None:
-        raise Refused(DUPLICATE_REF, f"voucher: {cmd.voucher!r} of the {treasury} treasury was already used for "
-                      f"{used.ref} ({used.payer}, {format_fen(used.amount_fen)} yuan)", field="voucher")
+        raise Refused(DUPLICATE_REF, _("voucher: {voucher} of the {treasury} treasury was already used for {ref} "
+                                       "({payer}, {amount})").format(
+            voucher=shown(cmd.voucher), treasury=label(treasury), ref=used.ref, payer=label(used.payer),
+            amount=amount(used.amount_fen)), field="voucher")
     paid = app.payment(cmd.payer, cmd.voucher)
     assert paid is not None  # the index and the enterprise are saved together
     reversed_ = app.reversal_of(cmd.payer, cmd.voucher)
     if reversed_ is not None:
-        raise Refused(DUPLICATE_REF, f"voucher: {cmd.voucher!r} of the {treasury} treasury was used for a payment "
-                      f"on {cmd.ref} that was reversed on {reversed_.date}; a reversed payment's voucher stays used: "
-                      "record the right payment under a new voucher", field="voucher")
-    _check("voucher", f"payment {cmd.voucher!r} of the {treasury} treasury",
+        raise Refused(DUPLICATE_REF, _("voucher: {voucher} of the {treasury} treasury was used for a payment on {ref} "
+                                       "that was reversed on {day}; a reversed payment's voucher stays used: record "
+                                       "the right payment under a new voucher").format(
+            voucher=shown(cmd.voucher), treasury=label(treasury), ref=cmd.ref, day=reversed_.date), field="voucher")
+    _check("voucher", _("payment {voucher} of the {treasury} treasury").format(
+        voucher=shown(cmd.voucher), treasury=label(treasury)),
            {"amount_fen": paid.amount_fen, "date": paid.date}, {"amount_fen": cmd.amount_fen, "date": cmd.date})
     return _already({"op": "pay", "ref": cmd.ref, "payer": cmd.payer, "treasury": treasury,
                      "amount_fen": paid.amount_fen, "voucher": cmd.voucher}, paid.by, paid.date)
@@ -189,7 +212,8 @@ def reversal(app: ApplicationState, cmd: intake.ReversePayment) -> dict[str, Any
     earlier = app.reversal_of(cmd.payer, cmd.voucher)
     if earlier is None:
         return None
-    _check("voucher", f"the reversal of payment {cmd.voucher!r} by the {cmd.payer} treasury on {cmd.ref}",
+    _check("voucher", _("the reversal of payment {voucher} by the {payer} treasury on {ref}").format(
+        voucher=shown(cmd.voucher), payer=label(cmd.payer), ref=cmd.ref),
            {"date": earlier.date, "reason": earlier.reason}, {"date": cmd.date, "reason": cmd.reason})
     return _already({"op": "reverse-payment", "ref": cmd.ref, "payer": cmd.payer, "voucher": cmd.voucher,
                      "amount_fen": earlier.amount_fen, "paid_fen": app.paid_fen(cmd.payer)}, earlier.by, earlier.date)
@@ -200,10 +224,13 @@ def recovery(used: Any, app: ApplicationState | None, cmd: intake.Recover, treas
     if used is None:
         return None
     if (used.ref, used.payer) != (cmd.ref, cmd.payer) or app is None:
-        raise Refused(DUPLICATE_REF, f"voucher: receipt {cmd.voucher!r} of the {treasury} treasury was already used "
-                      f"for {used.ref} ({used.payer}, {format_fen(used.amount_fen)} yuan)", field="voucher")
+        raise Refused(DUPLICATE_REF, _("voucher: receipt {voucher} of the {treasury} treasury was already used for "
+                                       "{ref} ({payer}, {amount})").format(
+            voucher=shown(cmd.voucher), treasury=label(treasury), ref=used.ref, payer=label(used.payer),
+            amount=amount(used.amount_fen)), field="voucher")
     done = next(r for r in app.recoveries if (r.payer, r.voucher) == (cmd.payer, cmd.voucher))
-    _check("voucher", f"receipt {cmd.voucher!r} of the {treasury} treasury",
+    _check("voucher", _("receipt {voucher} of the {treasury} treasury").format(
+        voucher=shown(cmd.voucher), treasury=label(treasury)),
            {"amount_fen": done.amount_fen, "date": done.date, "reason": done.reason},
            {"amount_fen": cmd.amount_fen, "date": cmd.date, "reason": cmd.reason})
     return _already({"op": "recover", "ref": cmd.ref, "payer": cmd.payer, "treasury": treasury,

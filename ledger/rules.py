@@ -36,11 +36,14 @@ from ledger.errors import (
     Refused,
     invalid,
 )
-from ledger.money import format_fen, split_shares
+from ledger.i18n import N_, _
+from ledger.labels import label
+from ledger.money import amount, format_fen, split_shares
 from ledger.policy import CURRENT_CATALOGUE, Catalogue, builtin_catalogues, catalogue, catalogue_for, edition_of
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import add_years
 from ledger.policy.measures import ONCE_PER_ENTERPRISE, PROPORTIONAL_CAP, Measure
+from ledger.text import shown
 
 SPLIT_RULE_EN = "50% city treasury, 50% county treasury; the county half is rounded down and the city takes an odd fen"
 SPLIT_RULE_ZH = "市级财政和各级地方财政各50%;县级份额向下取整到分,奇数分由市级财政承担"
@@ -82,17 +85,18 @@ def decide_adoption(book: PolicyBook | None, cmd: intake.AdoptPolicy) -> Adoptio
         edition = edition_of(cmd.edition)
         builtin = builtin_catalogues().get(edition.id)
         if builtin is not None and dict(builtin.edition.content) != _without_digest(edition.content):
-            raise invalid("edition.id", f"{edition.id!r} is the id of a built-in edition; an edition with other "
-                          "content needs its own id")
+            raise invalid("edition.id", _("{id} is the id of a built-in edition; an edition with other content "
+                                          "needs its own id").format(id=shown(edition.id)))
         if edition.effective is not None and edition.effective != cmd.effective:
-            raise invalid("effective", f"the edition says it takes effect on {edition.effective}, not "
-                          f"{cmd.effective}")
+            raise invalid("effective", _("the edition says it takes effect on {edition_day}, not {day}").format(
+                edition_day=edition.effective, day=cmd.effective))
         cat = catalogue_for(edition.id, edition.content)
     else:
         cat = catalogue(cmd.catalogue or CURRENT_CATALOGUE)
     version = version_id(cmd)
     if book is not None and version in book.versions:
-        raise Refused(DUPLICATE_REF, f"policy version {version!r} was already adopted", field="version")
+        raise Refused(DUPLICATE_REF, _("version: policy version {version} was already adopted").format(
+            version=shown(version)), field="version")
     return Adoption(version, cat.id, cmd.effective, add_years(cmd.effective, cat.validity_years),
                     dict(cat.edition.content))
 
@@ -115,11 +119,14 @@ def version_in_force(book: PolicyBook | None, day: date, field: str = "date") ->
     version = book.version_for(day) if book else None
     if version is None:
         if book is None or not book.versions:
-            raise Refused(OUTSIDE_VALIDITY, f"{field}: no policy version has been adopted; adopt one first "
-                          "(adopt-policy with its effective date)", field=field)
-        windows = "; ".join(f"{v.version}: {v.effective} to {v.ends} (exclusive)" for v in book.versions.values())
-        raise Refused(OUTSIDE_VALIDITY, f"{field}: {day} is outside the validity window of every adopted policy "
-                      f"version ({windows}); 有效期为3年", field=field)
+            raise Refused(OUTSIDE_VALIDITY, _("{field}: no policy version has been adopted; adopt one first "
+                                              "(adopt-policy with its effective date)").format(field=field),
+                          field=field)
+        windows = "; ".join(_("{version}: {start} to {end} (exclusive)").format(
+            version=v.version, start=v.effective, end=v.ends) for v in book.versions.values())
+        raise Refused(OUTSIDE_VALIDITY, _("{field}: {day} is outside the validity window of every adopted policy "
+                                          "version ({windows}); 有效期为3年").format(field=field, day=day,
+                                                                                 windows=windows), field=field)
     return version
 
 
@@ -154,8 +161,8 @@ def ineligibility_warning(ref: str, assessment: Assessment) -> str | None:
     refusal = assessment.refusal()
     if refusal is None:
         return None
-    return (f"{ref} is recorded, but the facts as filed do not meet the clause: {refusal.message}. "
-            "It cannot be approved as it stands (not-eligible); amend it (补正), or reject it")
+    return _("{ref} is recorded, but the facts as filed do not meet the clause: {why}. It cannot be approved as it "
+             "stands (not-eligible); amend it (补正), or reject it").format(ref=ref, why=refusal.message)
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,8 @@ def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend
     measure = catalogue_of(version).measure(app.measure)
     facts = measure.normalize(cmd.facts)
     if facts == app.facts:
-        raise invalid("facts", f"the facts given are the facts {cmd.ref} already has; an amendment must change them")
+        raise invalid("facts", _("the facts given are the facts {ref} already has; an amendment must change "
+                                 "them").format(ref=cmd.ref))
     return Amendment(measure, facts, measure.evaluate(facts, app.applied_on, app.policy_version))
 
 
@@ -189,8 +197,9 @@ def _not_before_registration(enterprise: Enterprise, day: date, field: str = "da
     dated earlier would count in one report and not in another (ADR 0003).
     """
     if enterprise.registered_on is not None and day < enterprise.registered_on:
-        raise invalid(field, f"{day} is before {enterprise.uscc} was registered ({enterprise.registered_on}); "
-                      "nothing about an enterprise may be dated before its registration date")
+        raise invalid(field, _("{day} is before {uscc} was registered ({registered}); nothing about an enterprise "
+                               "may be dated before its registration date").format(
+            day=day, uscc=enterprise.uscc, registered=enterprise.registered_on))
 
 
 def not_before_registration(enterprise: Enterprise, day: date) -> None:
@@ -202,16 +211,26 @@ def _application(enterprise: Enterprise, ref: str) -> ApplicationState:
     return enterprise.applications[ref]
 
 
+_ONLY_SUBMITTED = {  # what is done to an undecided application, for the wrong-state message
+    "amended": N_("{ref} is {status}; only a submitted application can be amended"),
+    "withdrawn": N_("{ref} is {status}; only a submitted application can be withdrawn"),
+    "approved": N_("{ref} is {status}; only a submitted application can be approved"),
+    "rejected": N_("{ref} is {status}; only a submitted application can be rejected"),
+}
+
+
 def _undecided(enterprise: Enterprise, ref: str, day: date, verb: str) -> ApplicationState:
     """The application a decision or amendment is about: still submitted, and dated no earlier than it was filed."""
     app = _application(enterprise, ref)
     if app.status != SUBMITTED:
-        raise Refused(WRONG_STATE, f"{ref} is {app.status}; only a submitted application can be {verb}",
-                      field="ref")
+        raise Refused(WRONG_STATE, _(_ONLY_SUBMITTED[verb]).format(ref=ref, status=label(app.status)), field="ref")
     _not_before_registration(enterprise, day, "date")
     if day < app.last_dated:
-        what = "last amended" if app.last_dated != app.applied_on else "filed"
-        raise invalid("date", f"the date {day} is before the day the application was {what}, {app.last_dated}")
+        if app.last_dated != app.applied_on:
+            message = _("the date {day} is before the day the application was last amended, {last}")
+        else:
+            message = _("the date {day} is before the day the application was filed, {last}")
+        raise invalid("date", message.format(day=day, last=app.last_dated))
     return app
 
 
@@ -238,12 +257,13 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
 
     if measure.case_by_case:
         if cmd.amount_fen is None:
-            raise invalid("amount_fen", f"{measure.id} is decided case by case (一事一议): the approval must give "
-                          "the amount (amount_fen; on the command line --amount or --amount-fen) and its basis "
-                          "(the meeting or document that decided it)")
+            raise invalid("amount_fen", _("{measure} is decided case by case (一事一议): the approval must give the "
+                                          "amount (amount_fen; on the command line --amount or --amount-fen) and "
+                                          "its basis (the meeting or document that decided it)").format(
+                measure=measure.id))
         if not cmd.basis:
-            raise invalid("basis", f"{measure.id} is decided case by case (一事一议): the approval must name its "
-                          "basis (the meeting or document that decided it)")
+            raise invalid("basis", _("{measure} is decided case by case (一事一议): the approval must name its basis "
+                                     "(the meeting or document that decided it)").format(measure=measure.id))
         entitlement = cmd.amount_fen
         steps.append({"step": "amount", "formula": "decided case by case", "fen": entitlement, "basis": cmd.basis,
                       "en": f"amount decided case by case: {format_fen(entitlement)} yuan, basis: {cmd.basis}",
@@ -252,12 +272,18 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
         entitlement = assessment.entitlement_fen or 0
         if cmd.amount_fen is not None and cmd.amount_fen != entitlement:
             if measure.kind != PROPORTIONAL_CAP or cmd.amount_fen > entitlement:
-                most = "at most" if measure.kind == PROPORTIONAL_CAP else "set by clause"
-                raise invalid("amount_fen", f"the amount of {measure.id} is {most} {entitlement} fen "
-                              f"({format_fen(entitlement)} yuan) under clause {measure.clause}; omit amount_fen")
+                if measure.kind == PROPORTIONAL_CAP:
+                    message = _("the amount of {measure} is at most {amount} under clause {clause}, not {given}; "
+                                "omit amount_fen")
+                else:
+                    message = _("the amount of {measure} is set by clause {clause} at {amount}, not {given}; omit "
+                                "amount_fen")
+                raise invalid("amount_fen", message.format(measure=measure.id, amount=amount(entitlement),
+                                                           clause=measure.clause, given=amount(cmd.amount_fen)))
             if not cmd.basis:
-                raise invalid("basis", f"an award below the {format_fen(entitlement)} yuan that clause "
-                              f"{measure.clause} allows must name its basis (the review that set it)")
+                raise invalid("basis", _("an award below the {amount} that clause {clause} allows must name its basis "
+                                         "(the review that set it)").format(amount=amount(entitlement),
+                                                                            clause=measure.clause))
             entitlement = cmd.amount_fen
             steps.append({"step": "amount", "formula": "set lower by the review", "fen": entitlement,
                           "basis": cmd.basis,
@@ -291,14 +317,18 @@ def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measu
         upgrade = bool(measure.tiers) and prior.project == app.project and entitlement > prior.entitlement_fen
         if upgrade:
             continue
-        scope = "enterprise" if measure.once == ONCE_PER_ENTERPRISE else f"project {app.project}"
-        hint = ""
+        if measure.once == ONCE_PER_ENTERPRISE:
+            message = _("{measure} is a one-time award (一次性) per enterprise and {uscc} already has it: {prior} "
+                        "approved {day}, {amount}")
+        else:
+            message = _("{measure} is a one-time award (一次性) per project {project} and {uscc} already has it: "
+                        "{prior} approved {day}, {amount}")
+        message = message.format(measure=measure.id, project=app.project, uscc=enterprise.uscc, prior=prior.ref,
+                                 day=prior.decided_on, amount=amount(prior.entitlement_fen))
         if measure.tiers and prior.project != app.project:
-            hint = f"; a higher tier is topped up only on the same project ({prior.project})"
-        raise Refused(ALREADY_AWARDED,
-                      f"{measure.id} is a one-time award (一次性) per {scope} and {enterprise.uscc} already has it: "
-                      f"{prior.ref} approved {prior.decided_on}, {format_fen(prior.entitlement_fen)} yuan{hint}",
-                      field="ref")
+            message += _("; a higher tier is topped up only on the same project ({project})").format(
+                project=prior.project)
+        raise Refused(ALREADY_AWARDED, message, field="ref")
 
 
 def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | None, ref: str) -> tuple[str, int, str] | None:
@@ -308,12 +338,15 @@ def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | Non
     item = app.facts[measure.quota.item_fact]
     awarded = quota.awarded if quota else {}
     if item in awarded:
-        raise Refused(ALREADY_AWARDED, f"{measure.id}: {item} of {year} was already awarded ({awarded[item]}); "
-                      "each task is awarded once", field=f"facts.{measure.quota.item_fact}")
+        raise Refused(ALREADY_AWARDED, _("{measure}: {item} of {year} was already awarded ({prior}); each task is "
+                                         "awarded once").format(measure=measure.id, item=item, year=year,
+                                                                prior=awarded[item]),
+                      field=f"facts.{measure.quota.item_fact}")
     if len(awarded) >= measure.quota.limit:
-        raise Refused(QUOTA_EXHAUSTED, f"{measure.id}: {len(awarded)} of {measure.quota.limit} tasks of {year} are "
-                      f"already awarded ({', '.join(sorted(awarded))}); 每年发布{measure.quota.limit}个重点创新任务",
-                      field=f"facts.{measure.quota.year_fact}")
+        raise Refused(QUOTA_EXHAUSTED, _("{measure}: {count} of {limit} tasks of {year} are already awarded "
+                                         "({items}); 每年发布{limit}个重点创新任务").format(
+            measure=measure.id, count=len(awarded), limit=measure.quota.limit, year=year,
+            items=", ".join(sorted(awarded))), field=f"facts.{measure.quota.year_fact}")
     return (measure.id, year, item)
 
 
@@ -339,10 +372,13 @@ def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitl
     already = sum(e["awarded_fen"] for e in earlier)
     listing = ", ".join(f"{e['source']} {format_fen(e['entitlement_fen'])}" for e in earlier)
     if entitlement <= highest or entitlement - already <= 0:
+        shown_listing = ", ".join(_earlier_award(e) for e in earlier)
         raise Refused(DUPLICATE_AWARD,
-                      f"就高不重复: project {app.project} of {enterprise.uscc} already has an award of "
-                      f"{format_fen(highest)} yuan ({listing}) and {format_fen(already)} yuan already awarded on it; "
-                      f"this award of {format_fen(entitlement)} is not more than that, so nothing more is due",
+                      _("就高不重复: project {project} of {uscc} already has an award of {highest} ({listing}) and "
+                        "{already} already awarded on it; this award of {amount} is not more than that, so nothing "
+                        "more is due").format(project=app.project, uscc=enterprise.uscc, highest=amount(highest),
+                                              listing=shown_listing, already=amount(already),
+                                              amount=amount(entitlement)),
                       field="project")
     awarded = entitlement - already
     step = {"step": "deduction", "earlier": earlier, "already_fen": already, "fen": awarded,
@@ -350,6 +386,15 @@ def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitl
                   f"{format_fen(entitlement)} - {format_fen(already)} = {format_fen(awarded)} yuan (就高补差)",
             "zh": f"同一企业同一项目就高不重复:已获{format_fen(already)}元,补差{format_fen(awarded)}元"}
     return awarded, [step]
+
+
+def _earlier_award(earlier: dict[str, Any]) -> str:
+    """An earlier award on the project, for a message: its filing number, or the other policy, and its amount."""
+    if earlier["measure"] is None:
+        source = _("under {policy}").format(policy=earlier["source"].removeprefix("external: "))
+    else:
+        source = earlier["source"]
+    return f"{source} {amount(earlier['entitlement_fen'])}"
 
 
 def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
@@ -367,9 +412,10 @@ def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
     total = sum(awarded for _, awarded in amounts)
     if total <= highest:
         return None
-    return (f"就高不重复: project {project} of {enterprise.uscc} has now collected {format_fen(total)} yuan across "
-            f"policies, {format_fen(total - highest)} more than its highest single award {format_fen(highest)}; "
-            "review with the other policy's office")
+    return _("就高不重复: project {project} of {uscc} has now collected {total} across policies, {excess} more than "
+             "its highest single award {highest}; review with the other policy's office").format(
+        project=project, uscc=enterprise.uscc, total=amount(total), excess=amount(total - highest),
+        highest=amount(highest))
 
 
 def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, day: date) -> dict[str, Any]:
@@ -383,8 +429,8 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
     refusal = assessment.refusal()
     notes = []
     if in_force is None:
-        notes.append("no adopted policy version covers this date; an application dated so would be refused "
-                     "(outside-validity)")
+        notes.append(_("no adopted policy version covers this date; an application dated so would be refused "
+                       "(outside-validity)"))
     return {"measure": measure.id, "clause": measure.clause, "policy_version": version_id, "facts": facts,
             "eligible": refusal is None, "entitlement_fen": assessment.due_fen, "case_by_case": assessment.case_by_case,
             "refusal": refusal.as_dict() if refusal else None, "trace": assessment.steps, "notes": notes}
@@ -404,23 +450,27 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
     """
     app = _application(enterprise, cmd.ref)
     if app.status != APPROVED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; payments are recorded only on approved applications",
-                      field="ref")
+        raise Refused(WRONG_STATE, _("{ref} is {status}; payments are recorded only on approved applications").format(
+            ref=cmd.ref, status=label(app.status)), field="ref")
     assert app.decided_on is not None
     _not_before_registration(enterprise, cmd.date, "date")
     if cmd.date < app.decided_on:
-        raise invalid("date", f"the payment date {cmd.date} is before the approval date {app.decided_on}")
+        raise invalid("date", _("the payment date {day} is before the approval date {approved}").format(
+            day=cmd.date, approved=app.decided_on))
     reversed_on = max((r.date for r in app.reversals if r.payer == cmd.payer), default=None)
     if reversed_on is not None and cmd.date < reversed_on:
         # Else, as of a day between, the payment replacing a reversed one would count beside it (paid twice).
-        raise invalid("date", f"the payment date {cmd.date} is before the {cmd.payer} treasury's payment reversed "
-                      f"on {reversed_on}; a payment that replaces a reversed one is dated no earlier than the reversal")
+        raise invalid("date", _("the payment date {day} is before the {payer} treasury's payment reversed on "
+                                "{reversed}; a payment that replaces a reversed one is dated no earlier than the "
+                                "reversal").format(day=cmd.date, payer=label(cmd.payer), reversed=reversed_on))
     owed = app.share_fen(cmd.payer)
     paid = app.paid_fen(cmd.payer)
     if paid + cmd.amount_fen > owed:
         raise Refused(OVER_PAYMENT,
-                      f"amount_fen: the {cmd.payer} share of {cmd.ref} is {owed} fen ({format_fen(owed)} yuan), "
-                      f"{paid} fen already paid; at most {owed - paid} fen more may be paid, not {cmd.amount_fen}",
+                      _("amount_fen: the {payer} share of {ref} is {owed}, {paid} already paid; at most {left} more "
+                        "may be paid, not {amount}").format(payer=label(cmd.payer), ref=cmd.ref, owed=amount(owed),
+                                                            paid=amount(paid), left=amount(owed - paid),
+                                                            amount=amount(cmd.amount_fen)),
                       field="amount_fen")
     return treasury_of(enterprise, cmd.payer)
 
@@ -450,15 +500,18 @@ def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revo
     counts as never made for every rule, and a task it took under a yearly quota is free again."""
     app = _application(enterprise, cmd.ref)
     if app.status != APPROVED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; only an approved award can be revoked", field="ref")
+        raise Refused(WRONG_STATE, _("{ref} is {status}; only an approved award can be revoked").format(
+            ref=cmd.ref, status=label(app.status)), field="ref")
     assert app.decided_on is not None
     if cmd.date < app.decided_on:
-        raise invalid("date", f"the revocation date {cmd.date} is before the approval date {app.decided_on}")
+        raise invalid("date", _("the revocation date {day} is before the approval date {approved}").format(
+            day=cmd.date, approved=app.decided_on))
     moved = _last_money_movement(app)
     if moved is not None and cmd.date < moved:
         # Else, as of a day between, money recovered would not yet have been paid (a negative paid).
-        raise invalid("date", f"the revocation date {cmd.date} is before money recorded on {cmd.ref} on {moved}; "
-                      "a revocation is dated no earlier than the payments it ends")
+        raise invalid("date", _("the revocation date {day} is before money recorded on {ref} on {moved}; a "
+                                "revocation is dated no earlier than the payments it ends").format(
+            day=cmd.date, ref=cmd.ref, moved=moved))
     measure = catalogue_of(book.versions[app.policy_version]).measure(app.measure)
     quota_item = None
     if measure.quota is not None:
@@ -472,19 +525,28 @@ def decide_reversal(enterprise: Enterprise, cmd: intake.ReversePayment) -> int:
     app = _application(enterprise, cmd.ref)
     payment = app.payment(cmd.payer, cmd.voucher)
     if payment is None:
-        raise Refused(UNKNOWN_PAYMENT, f"voucher: no payment by the {cmd.payer} treasury with voucher "
-                      f"{cmd.voucher!r} is recorded on {cmd.ref}", field="voucher")
+        raise Refused(UNKNOWN_PAYMENT, _("voucher: no payment by the {payer} treasury with voucher {voucher} is "
+                                         "recorded on {ref}").format(payer=label(cmd.payer),
+                                                                     voucher=shown(cmd.voucher), ref=cmd.ref),
+                      field="voucher")
     earlier = app.reversal_of(cmd.payer, cmd.voucher)
     if earlier is not None:
-        raise Refused(WRONG_STATE, f"voucher: the payment {cmd.voucher!r} by the {cmd.payer} treasury on {cmd.ref} "
-                      f"was already reversed on {earlier.date} by {earlier.by}", field="voucher")
+        raise Refused(WRONG_STATE, _("voucher: the payment {voucher} by the {payer} treasury on {ref} was already "
+                                     "reversed on {day} by {by}").format(voucher=shown(cmd.voucher),
+                                                                         payer=label(cmd.payer), ref=cmd.ref,
+                                                                         day=earlier.date, by=earlier.by),
+                      field="voucher")
     if cmd.date < payment.date:
-        raise invalid("date", f"the reversal date {cmd.date} is before the payment date {payment.date}")
+        raise invalid("date", _("the reversal date {day} is before the payment date {paid}").format(
+            day=cmd.date, paid=payment.date))
     if app.paid_fen(cmd.payer) - payment.amount_fen < 0:
         recovered = sum(r.amount_fen for r in app.recoveries if r.payer == cmd.payer)
-        raise Refused(OVER_RECOVERY, f"voucher: {format_fen(recovered)} yuan were already recovered from the "
-                      f"{cmd.payer} treasury's payments on {cmd.ref}; reversing {cmd.voucher!r} "
-                      f"({format_fen(payment.amount_fen)} yuan) would leave more recovered than paid", field="voucher")
+        raise Refused(OVER_RECOVERY, _("voucher: {recovered} were already recovered from the {payer} treasury's "
+                                       "payments on {ref}; reversing {voucher} ({amount}) would leave more recovered "
+                                       "than paid").format(recovered=amount(recovered), payer=label(cmd.payer),
+                                                           ref=cmd.ref, voucher=shown(cmd.voucher),
+                                                           amount=amount(payment.amount_fen)),
+                      field="voucher")
     return payment.amount_fen
 
 
@@ -493,14 +555,16 @@ def decide_recovery(enterprise: Enterprise, cmd: intake.Recover) -> str:
     payer paid net of reversals and earlier recoveries. Returns the treasury."""
     app = _application(enterprise, cmd.ref)
     if app.status != REVOKED:
-        raise Refused(WRONG_STATE, f"{cmd.ref} is {app.status}; money is recovered only on a revoked award",
-                      field="ref")
+        raise Refused(WRONG_STATE, _("{ref} is {status}; money is recovered only on a revoked award").format(
+            ref=cmd.ref, status=label(app.status)), field="ref")
     assert app.revocation is not None
     if cmd.date < app.revocation.date:
-        raise invalid("date", f"the recovery date {cmd.date} is before the revocation date {app.revocation.date}")
+        raise invalid("date", _("the recovery date {day} is before the revocation date {revoked}").format(
+            day=cmd.date, revoked=app.revocation.date))
     paid = app.paid_fen(cmd.payer)
     if cmd.amount_fen > paid:
-        raise Refused(OVER_RECOVERY, f"amount_fen: the {cmd.payer} treasury has {paid} fen ({format_fen(paid)} yuan) "
-                      f"paid on {cmd.ref} net of reversals and earlier recoveries; at most that may be recovered, "
-                      f"not {cmd.amount_fen}", field="amount_fen")
+        raise Refused(OVER_RECOVERY, _("amount_fen: the {payer} treasury has {paid} paid on {ref} net of reversals "
+                                       "and earlier recoveries; at most that may be recovered, not {amount}").format(
+            payer=label(cmd.payer), paid=amount(paid), ref=cmd.ref, amount=amount(cmd.amount_fen)),
+                      field="amount_fen")
     return treasury_of(enterprise, cmd.payer)

@@ -57,10 +57,12 @@ from ledger.domain import (
     voucher_ref_id,
 )
 from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.i18n import _
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
 from ledger.storage import Store
 from ledger.store_errors import LOCKED, classify, is_conflict
+from ledger.text import shown
 
 log = structlog.get_logger("grants")
 
@@ -285,19 +287,20 @@ class GrantsLedger(AccessControl, Application[UUID]):
                 time.sleep(random.uniform(0.001, 0.01 * (n + 1)))  # noqa: S311 - jitter, not security
             finally:
                 self._unit = None
-        raise Busy(f"the ledger stayed busy for {MAX_ATTEMPTS} attempts; nothing was written, try again")
+        raise Busy(_("the ledger stayed busy for {attempts} attempts; nothing was written, try again").format(
+            attempts=MAX_ATTEMPTS))
 
     def _enterprise(self, uscc: str) -> Enterprise:
         enterprise: Enterprise | None = self._get(enterprise_id(uscc))
         if enterprise is None:
-            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered; register the enterprise first",
-                          field="uscc")
+            raise Refused(UNKNOWN_ENTERPRISE, _("uscc: {uscc} is not registered; register the enterprise "
+                                                "first").format(uscc=uscc), field="uscc")
         return enterprise
 
     def _enterprise_of(self, ref: str) -> Enterprise:
         index = self._get(application_ref_id(ref))
         if index is None:
-            raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+            raise Refused(UNKNOWN_APPLICATION, _("ref: no application has the filing number {ref}").format(ref=shown(ref)), field="ref")
         return self._enterprise(index.uscc)
 
     def policy_book(self) -> PolicyBook | None:
@@ -563,12 +566,12 @@ class GrantsLedger(AccessControl, Application[UUID]):
         if ref is not None:
             index = self._get(application_ref_id(ref))
             if index is None:
-                raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+                raise Refused(UNKNOWN_APPLICATION, _("ref: no application has the filing number {ref}").format(ref=shown(ref)), field="ref")
             uscc = index.uscc
         assert uscc is not None
         events = self.enterprise_events(uscc)
         if not events:
-            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered", field="uscc")
+            raise Refused(UNKNOWN_ENTERPRISE, _("uscc: {uscc} is not registered").format(uscc=uscc), field="uscc")
         return {"ref": ref, "uscc": uscc, "name": events[0].name, "area": events[0].area,
                 "known_at": known_at.isoformat() if known_at else None,
                 "events": trail.entries(events, ref, known_at)}
@@ -578,8 +581,10 @@ class GrantsLedger(AccessControl, Application[UUID]):
         """One enterprise: its applications with their status and money, and its awards under other policies."""
         enterprise = trail.known_at(self.enterprise_events(uscc), known_at)
         if enterprise is None:
-            raise Refused(UNKNOWN_ENTERPRISE, f"uscc: {uscc} is not registered"
-                          + (f" (as known at {known_at.isoformat()})" if known_at else ""), field="uscc")
+            message = (_("uscc: {uscc} is not registered (as known at {moment})") if known_at else
+                       _("uscc: {uscc} is not registered"))
+            raise Refused(UNKNOWN_ENTERPRISE, message.format(uscc=uscc, moment=known_at.isoformat() if known_at else ""),
+                          field="uscc")
         return trail.summary(enterprise, as_of) | {"known_at": known_at.isoformat() if known_at else None}
 
     def show(self, ref: str, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
@@ -587,15 +592,16 @@ class GrantsLedger(AccessControl, Application[UUID]):
         ledger knew it at ``known_at`` (only events recorded by then) when one is given."""
         index = self._get(application_ref_id(ref))
         if index is None:
-            raise Refused(UNKNOWN_APPLICATION, f"ref: no application has the filing number {ref!r}", field="ref")
+            raise Refused(UNKNOWN_APPLICATION, _("ref: no application has the filing number {ref}").format(ref=shown(ref)), field="ref")
         events = self.enterprise_events(index.uscc)
         enterprise = trail.known_at(events, known_at)
         if enterprise is None or ref not in enterprise.applications:
-            raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was not yet recorded at {known_at}", field="ref")
+            raise Refused(UNKNOWN_APPLICATION, _("ref: {ref} was not yet recorded at {moment}").format(
+                ref=ref, moment=known_at), field="ref")
         app = enterprise.applications[ref]
         if as_of is not None and app.applied_on > as_of:
-            raise Refused(UNKNOWN_APPLICATION, f"ref: {ref} was filed on {app.applied_on}, after {as_of}",
-                          field="ref")
+            raise Refused(UNKNOWN_APPLICATION, _("ref: {ref} was filed on {day}, after {as_of}").format(
+                ref=ref, day=app.applied_on, as_of=as_of), field="ref")
         view = app.as_of(as_of)
         status = view.status
         in_force = status == APPROVED

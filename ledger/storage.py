@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from ledger.errors import invalid
+from ledger.i18n import N_, _
+from ledger.text import shown
 
 DEFAULT_URL = "sqlite:///grants.db"
 SQLITE = "sqlite"
@@ -20,7 +22,7 @@ POSTGRES = "postgresql"
 SQLITE_LOCK_TIMEOUT = 10
 MAX_LOCK_TIMEOUT = 300
 POSTGRES_LOCK_TIMEOUT = 30
-SQLITE_OPTIONS = "mode=ro (open read-only), timeout=SECONDS (lock wait, 1 to 300)"
+SQLITE_OPTIONS = N_("mode=ro (open read-only), timeout=SECONDS (lock wait, 1 to 300)")
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,16 @@ def parse_store(url: str | None = None) -> Store:
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite" or scheme.startswith("sqlite+"):
         if not url.lower().startswith(("sqlite:///", "sqlite+pysqlite:///")):
-            raise invalid("db", f"{url!r}: write a SQLite URL as sqlite:///relative/file.db or sqlite:////absolute/file.db")
-        path, _, query = url.split(":///", 1)[1].partition("?")
+            raise invalid("db", _("{url}: write a SQLite URL as sqlite:///relative/file.db or "
+                                  "sqlite:////absolute/file.db").format(url=shown(url)))
+        path, _sep, query = url.split(":///", 1)[1].partition("?")
         if "#" in path:
-            raise invalid("db", f"{url!r}: a SQLite file name may not contain '#'")
+            raise invalid("db", _("{url}: a SQLite file name may not contain “#”").format(url=shown(url)))
         if not path or path == ":memory:":
-            raise invalid("db", "the ledger must be a file: sqlite:///grants.db")
+            raise invalid("db", _("the ledger must be a file: sqlite:///grants.db"))
         if path.lower().startswith("file:"):
-            raise invalid("db", f"{url!r}: write the file name without 'file:'; options go after '?' "
-                          f"({SQLITE_OPTIONS})")
+            raise invalid("db", _("{url}: write the file name without “file:”; options go after “?” ({options})").format(
+                url=shown(url), options=_(SQLITE_OPTIONS)))
         read_only, lock_timeout = _sqlite_options(url, query)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -78,11 +81,12 @@ def parse_store(url: str | None = None) -> Store:
         parts = urlsplit(url)
         dbname = parts.path.lstrip("/")
         if not parts.hostname or not dbname:
-            raise invalid("db", f"{url!r}: write a PostgreSQL URL as postgresql://user@host:5432/dbname")
+            raise invalid("db", _("{url}: write a PostgreSQL URL as postgresql://user@host:5432/dbname").format(
+                url=shown(url)))
         try:
             port = parts.port or 5432
         except ValueError:
-            raise invalid("db", f"{url!r}: the port must be a number") from None
+            raise invalid("db", _("{url}: the port must be a number").format(url=shown(url))) from None
         user = unquote(parts.username or "postgres")
         password = unquote(parts.password or "")
         env = {
@@ -100,8 +104,8 @@ def parse_store(url: str | None = None) -> Store:
         auth = user + (f":{parts.password}" if parts.password else "")
         sa_url = f"postgresql+psycopg://{auth}@{parts.hostname}:{port}/{dbname}"
         return Store(POSTGRES, url, env, sa_url, lock_timeout=POSTGRES_LOCK_TIMEOUT)
-    raise invalid("db", f"{url!r} is not a supported database URL; use sqlite:///file.db or "
-                  "postgresql://user@host:5432/dbname")
+    raise invalid("db", _("{url} is not a supported database URL; use sqlite:///file.db or "
+                          "postgresql://user@host:5432/dbname").format(url=shown(url)))
 
 
 def _sqlite_options(url: str, query: str) -> tuple[bool, int]:
@@ -112,18 +116,21 @@ def _sqlite_options(url: str, query: str) -> tuple[bool, int]:
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
-        raise invalid("db", f"{url!r}: cannot read the options after '?'; allowed: {SQLITE_OPTIONS}") from None
+        raise invalid("db", _("{url}: cannot read the options after “?”; allowed: {options}").format(
+            url=shown(url), options=_(SQLITE_OPTIONS))) from None
     seen: set[str] = set()
     for key, value in pairs:
         if key in seen:
-            raise invalid("db", f"{url!r}: the option {key!r} is given twice")
+            raise invalid("db", _("{url}: the option {key} is given twice").format(url=shown(url), key=shown(key)))
         seen.add(key)
         if key == "mode" and value == "ro":
             read_only = True
         elif key == "timeout" and value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LOCK_TIMEOUT:
             lock_timeout = int(value)
         elif key in ("mode", "timeout"):
-            raise invalid("db", f"{url!r}: {key}={value!r} is not allowed; allowed: {SQLITE_OPTIONS}")
+            raise invalid("db", _("{url}: {key}={value} is not allowed; allowed: {options}").format(
+                url=shown(url), key=key, value=shown(value), options=_(SQLITE_OPTIONS)))
         else:
-            raise invalid("db", f"{url!r}: unknown option {key!r}; allowed: {SQLITE_OPTIONS}")
+            raise invalid("db", _("{url}: unknown option {key}; allowed: {options}").format(
+                url=shown(url), key=shown(key), options=_(SQLITE_OPTIONS)))
     return read_only, lock_timeout

@@ -15,7 +15,9 @@ import pwd
 from collections.abc import Iterator
 from pathlib import Path
 
+from ledger.i18n import _
 from ledger.storage import SQLITE, Store
+from ledger.text import shown
 
 LOCKED = "locked"
 READ_ONLY = "read-only"
@@ -99,41 +101,44 @@ def _classify_sqlite(exc: BaseException, store: Store) -> StoreError | None:
     if name.startswith("SQLITE_READONLY") or "readonly database" in message or "read-only" in message:
         return unwritable(store) or read_only(store)
     if name.startswith("SQLITE_PERM") or "access permission denied" in message:
-        return unwritable(store) or StoreError(PERMISSION_DENIED, f"permission denied on {path}")
+        return unwritable(store) or StoreError(PERMISSION_DENIED, _("permission denied on {path}").format(path=path))
     if name.startswith("SQLITE_CANTOPEN") or "unable to open database file" in message:
         return unwritable(store) or _uncreatable(store) or cannot_open(store)
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "file is not a database" in message \
             or "malformed" in message:
-        return StoreError(NOT_A_DATABASE, f"{path} is not a SQLite database, or it is damaged ({message}); "
-                          "nothing was written. Point --db at the ledger")
+        return StoreError(NOT_A_DATABASE, _("{path} is not a SQLite database, or it is damaged ({detail}); nothing "
+                                            "was written. Point --db at the ledger").format(path=path, detail=message))
     if name.startswith("SQLITE_FULL") or "database or disk is full" in message:
-        return StoreError(DISK_FULL, f"the disk holding {path} is full; nothing was written. Free some space "
-                          "and try again")
+        return StoreError(DISK_FULL, _("the disk holding {path} is full; nothing was written. Free some space and "
+                                       "try again").format(path=path))
     if name.startswith("SQLITE_IOERR") or "disk i/o error" in message:
-        return StoreError(IO_ERROR, f"the disk failed while reading or writing {path} ({message}); nothing was "
-                          "written. Check the disk and the file system, then try again")
+        return StoreError(IO_ERROR, _("the disk failed while reading or writing {path} ({detail}); nothing was "
+                                      "written. Check the disk and the file system, then try again").format(
+            path=path, detail=message))
     return None
 
 
 def read_only(store: Store) -> StoreError:
     path = store.sqlite_path
     if store.read_only:
-        return StoreError(READ_ONLY, f"the ledger {path} was opened read-only (mode=ro in the URL), so nothing "
-                          "can be recorded, and the reports cannot bring the read models up to date; nothing was "
-                          "written. Drop ?mode=ro to record")
-    return StoreError(READ_ONLY, f"the ledger {path} cannot be written (a read-only file, directory or file "
-                      "system); nothing was written. Ask whoever owns it to make it writable, or work on a copy")
+        return StoreError(READ_ONLY, _("the ledger {path} was opened read-only (mode=ro in the URL), so nothing can "
+                                       "be recorded, and the reports cannot bring the read models up to date; "
+                                       "nothing was written. Drop ?mode=ro to record").format(path=path))
+    return StoreError(READ_ONLY, _("the ledger {path} cannot be written (a read-only file, directory or file system); "
+                                   "nothing was written. Ask whoever owns it to make it writable, or work on a "
+                                   "copy").format(path=path))
 
 
 def cannot_open(store: Store) -> StoreError:
     path = Path(store.sqlite_path or "")
     if not path.parent.exists():
-        reason = f"the directory {path.parent} does not exist"
+        reason = _("the directory {directory} does not exist").format(directory=path.parent)
     elif path.exists():
-        reason = "the file exists but SQLite cannot open it"
+        reason = _("the file exists but SQLite cannot open it")
     else:
-        reason = "SQLite cannot create it there"
-    return StoreError(CANNOT_OPEN, f"cannot open the ledger file {path}: {reason}; nothing was written")
+        reason = _("SQLite cannot create it there")
+    return StoreError(CANNOT_OPEN, _("cannot open the ledger file {path}: {reason}; nothing was written").format(
+        path=path, reason=reason))
 
 
 def _uncreatable(store: Store) -> StoreError | None:
@@ -141,8 +146,9 @@ def _uncreatable(store: Store) -> StoreError | None:
     directory = path.parent
     if path.exists() or not directory.exists() or os.access(directory, os.W_OK | os.X_OK):
         return None
-    return StoreError(PERMISSION_DENIED, f"user {_me()} may not create the ledger {path}: the directory {directory} "
-                      f"(owner {_owner(directory)}) is not writable for it; nothing was written")
+    return StoreError(PERMISSION_DENIED, _("user {user} may not create the ledger {path}: the directory {directory} "
+                                           "(owner {owner}) is not writable for it; nothing was written").format(
+        user=_me(), path=path, directory=directory, owner=_owner(directory)))
 
 
 def _owner(path: Path) -> str:
@@ -176,37 +182,45 @@ def unwritable(store: Store) -> StoreError | None:
     if not path.exists():
         return None  # whether it may be created is the command's business (reading creates nothing)
     me = _me()
-    fix = ("A shared ledger needs the file, its directory and any -wal/-shm files writable by every user who "
-           "runs grants on it (for example one group, mode 0664 and a group-writable directory)")
+    fix = _("A shared ledger needs the file, its directory and any -wal/-shm files writable by every user who runs "
+            "grants on it (for example one group, mode 0664 and a group-writable directory)")
     for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if candidate.exists() and not os.access(candidate, os.W_OK):
             if candidate.stat().st_uid == os.geteuid():
                 if store.read_only:
                     continue  # asked to read only; any -wal/-shm SQLite leaves are this user's own
-                return StoreError(READ_ONLY, f"{candidate} is read-only (its mode, an immutable flag or a "
-                                  f"read-only file system), so user {me} cannot write the ledger; nothing was "
-                                  "written. Make it writable (chmod u+w), or read it with ?mode=ro")
-            hint = ""
+                return StoreError(READ_ONLY, _("{path} is read-only (its mode, an immutable flag or a read-only file "
+                                               "system), so user {user} cannot write the ledger; nothing was "
+                                               "written. Make it writable (chmod u+w), or read it with "
+                                               "?mode=ro").format(path=candidate, user=me))
             if candidate != path:
-                hint = (" (left by a command that user ran on the ledger; an administrator can give it to the "
-                        "ledger's owner with chown. Never delete a -wal file that is not empty: it holds "
-                        "recorded events)")
-            return StoreError(PERMISSION_DENIED, f"user {me} cannot write {candidate}, owned by {_owner(candidate)}"
-                              f"{hint}; nothing was written. {fix}")
+                message = _("user {user} cannot write {path}, owned by {owner} (left by a command that user ran on the "
+                            "ledger; an administrator can give it to the ledger's owner with chown. Never delete a "
+                            "-wal file that is not empty: it holds recorded events); nothing was written. {fix}")
+            else:
+                message = _("user {user} cannot write {path}, owned by {owner}; nothing was written. {fix}")
+            return StoreError(PERMISSION_DENIED, message.format(user=me, path=candidate, owner=_owner(candidate),
+                                                                fix=fix))
     directory = path.parent if str(path.parent) else Path(".")
     if not os.access(directory, os.W_OK | os.X_OK):
-        return StoreError(PERMISSION_DENIED, f"user {me} cannot write in the directory {directory} of the ledger "
-                          f"(owner {_owner(directory)}), where SQLite keeps {path.name}-wal and {path.name}-shm; "
-                          f"nothing was written. {fix}")
+        return StoreError(PERMISSION_DENIED, _("user {user} cannot write in the directory {directory} of the ledger "
+                                               "(owner {owner}), where SQLite keeps {name}-wal and {name}-shm; nothing "
+                                               "was written. {fix}").format(user=me, directory=directory,
+                                                                            owner=_owner(directory), name=path.name,
+                                                                            fix=fix))
     return None
 
 
 def locked(store: Store) -> StoreError:
     where = store.sqlite_path if store.kind == SQLITE else store.shown
     holders = sqlite_lock_holders(store.sqlite_path) if store.kind == SQLITE and store.sqlite_path else []
-    who = f" ({'; '.join(holders)})" if holders else ""
-    return StoreError(LOCKED, f"the ledger {where} is locked by another writer{who}; waited "
-                      f"{store.lock_timeout} s. Nothing was written; try again when it has finished")
+    if holders:
+        message = _("the ledger {where} is locked by another writer ({holders}); waited {seconds} s. Nothing was "
+                    "written; try again when it has finished")
+    else:
+        message = _("the ledger {where} is locked by another writer; waited {seconds} s. Nothing was written; try "
+                    "again when it has finished")
+    return StoreError(LOCKED, message.format(where=where, holders="; ".join(holders), seconds=store.lock_timeout))
 
 
 def sqlite_lock_holders(path: str, proc_locks: str = "/proc/locks") -> list[str]:
@@ -244,8 +258,8 @@ def _describe(pid: int) -> str:
         uid = Path(f"/proc/{pid}").stat().st_uid
         user = pwd.getpwuid(uid).pw_name
     except (OSError, KeyError):
-        return f"process {pid}"
-    return f"process {pid} of user {user}: {command[:120]}"
+        return _("process {pid}").format(pid=pid)
+    return _("process {pid} of user {user}: {command}").format(pid=pid, user=user, command=command[:120])
 
 
 # --- PostgreSQL -----------------------------------------------------------------
@@ -260,39 +274,48 @@ def _classify_postgres(exc: BaseException, store: Store) -> StoreError | None:
         sqlstate = sqlstate or (getattr(cause, "sqlstate", None) or "")
         messages.append(str(cause).lower())
     text = " | ".join(messages)
-    server = f"PostgreSQL at {host}:{port}"
+    server = _("PostgreSQL at {host}:{port}").format(host=host, port=port)
     if sqlstate == "55P03" or "lock timeout" in text:
         return locked(store)
     if sqlstate == "3D000" or (f'database "{db.lower()}" does not exist' in text):
-        return StoreError(NO_DATABASE, f"{server} has no database {db!r}; create it (createdb -h {host} -p {port} "
-                          f"{db}) and run `grants init`, or fix the name in --db")
+        return StoreError(NO_DATABASE, _("{server} has no database {db}; create it (createdb -h {host} -p {port} "
+                                         "{name}) and run `grants init`, or fix the name in --db").format(
+            server=server, db=shown(db), host=host, port=port, name=db))
     if f'role "{user.lower()}" does not exist' in text:
-        return StoreError(NO_ROLE, f"{server} has no role (user) {user!r}; create it (createuser -h {host} -p {port} "
-                          f"{user}) or connect as another user in --db (postgresql://USER@{host}:{port}/{db})")
+        return StoreError(NO_ROLE, _("{server} has no role (user) {user}; create it (createuser -h {host} -p {port} "
+                                     "{name}) or connect as another user in --db "
+                                     "(postgresql://USER@{host}:{port}/{db})").format(
+            server=server, user=shown(user), host=host, port=port, name=user, db=db))
     if sqlstate == "28P01" or "password authentication failed" in text or "no password supplied" in text:
-        return StoreError(AUTH_FAILED, f"{server} refused the password of user {user!r} (database {db!r}); give "
-                          f"the right one in --db (postgresql://{user}:PASSWORD@{host}:{port}/{db})")
+        return StoreError(AUTH_FAILED, _("{server} refused the password of user {user} (database {db}); give the "
+                                         "right one in --db (postgresql://{name}:PASSWORD@{host}:{port}/{dbname})").format(
+            server=server, user=shown(user), db=shown(db), name=user, host=host, port=port, dbname=db))
     if sqlstate == "28000" or "no pg_hba.conf entry" in text:
-        return StoreError(AUTH_FAILED, f"{server} does not let user {user!r} connect to database {db!r} from here "
-                          f"(pg_hba.conf); ask its administrator")
+        return StoreError(AUTH_FAILED, _("{server} does not let user {user} connect to database {db} from here "
+                                         "(pg_hba.conf); ask its administrator").format(
+            server=server, user=shown(user), db=shown(db)))
     if sqlstate == "42501" or "permission denied" in text:
-        return StoreError(PERMISSION_DENIED, f"user {user!r} may not do this in database {db!r} on {server} "
-                          f"({messages[-1]}); nothing was written. Ask its administrator for the privileges, or use "
-                          "the ledger's owner")
+        return StoreError(PERMISSION_DENIED, _("user {user} may not do this in database {db} on {server} ({detail}); "
+                                               "nothing was written. Ask its administrator for the privileges, or "
+                                               "use the ledger's owner").format(
+            user=shown(user), db=shown(db), server=server, detail=messages[-1]))
     if sqlstate == "25006" or "read-only transaction" in text:
-        return StoreError(READ_ONLY, f"database {db!r} on {server} is read-only (a standby, or "
-                          "default_transaction_read_only); nothing was written. Point --db at the primary")
+        return StoreError(READ_ONLY, _("database {db} on {server} is read-only (a standby, or "
+                                       "default_transaction_read_only); nothing was written. Point --db at the "
+                                       "primary").format(db=shown(db), server=server))
     if "connection refused" in text:
-        return StoreError(CONNECTION_REFUSED, f"nothing answers at {host}:{port} (connection refused): is "
-                          f"PostgreSQL running there, on that port? Check the host and port in --db")
+        return StoreError(CONNECTION_REFUSED, _("nothing answers at {host}:{port} (connection refused): is PostgreSQL "
+                                                "running there, on that port? Check the host and port in "
+                                                "--db").format(host=host, port=port))
     if "name or service not known" in text or "nodename nor servname" in text or "could not translate host" in text \
             or "temporary failure in name resolution" in text or "no address associated" in text:
-        return StoreError(UNKNOWN_HOST, f"the host name {host!r} is not known (no address found for it); check "
-                          f"the host in --db")
+        return StoreError(UNKNOWN_HOST, _("the host name {host} is not known (no address found for it); check the "
+                                          "host in --db").format(host=shown(host)))
     if "timeout expired" in text or "timed out" in text:
-        return StoreError(CONNECTION_TIMEOUT, f"{host}:{port} did not answer in time; is the host reachable (a "
-                          "firewall, a wrong address)? Check the host and port in --db")
+        return StoreError(CONNECTION_TIMEOUT, _("{host}:{port} did not answer in time; is the host reachable (a "
+                                                "firewall, a wrong address)? Check the host and port in --db").format(
+            host=host, port=port))
     if sqlstate.startswith("08") or "connection" in text and ("failed" in text or "closed" in text):
-        return StoreError(CANNOT_CONNECT, f"cannot connect to database {db!r} as {user!r} on {server}: "
-                          f"{messages[-1]}")
+        return StoreError(CANNOT_CONNECT, _("cannot connect to database {db} as {user} on {server}: {detail}").format(
+            db=shown(db), user=shown(user), server=server, detail=messages[-1]))
     return None

@@ -20,9 +20,11 @@ characters) may be recorded. So every text field goes through ``clean``:
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 from ledger.errors import invalid
+from ledger.i18n import N_, _
 
 MAX_TEXT = 500
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -41,14 +43,17 @@ def forbidden(ch: str) -> bool:
     return unicodedata.category(ch) in FORBIDDEN_CATEGORIES
 
 
-_KINDS = {"Cc": "a control character", "Cf": "a format character", "Cs": "a lone surrogate",
-          "Zl": "a line separator", "Zp": "a paragraph separator"}
+_KINDS = {"Cc": N_("a control character"), "Cf": N_("a format character"), "Cs": N_("a lone surrogate"),
+          "Zl": N_("a line separator"), "Zp": N_("a paragraph separator")}
 
 
 def describe(ch: str) -> str:
     """``U+200B ZERO WIDTH SPACE``, ``U+001B (a control character)``: named so that a reader can find it."""
     name = unicodedata.name(ch, "")
-    return f"U+{ord(ch):04X} {name}" if name else f"U+{ord(ch):04X} ({_KINDS.get(unicodedata.category(ch), 'unnamed')})"
+    if name:
+        return f"U+{ord(ch):04X} {name}"
+    kind = _KINDS.get(unicodedata.category(ch))
+    return f"U+{ord(ch):04X} ({_(kind) if kind else _('unnamed')})"
 
 
 def canonical(value: str, *, key: bool = False) -> str:
@@ -61,18 +66,21 @@ def canonical(value: str, *, key: bool = False) -> str:
 def clean(field: str, value: object, *, key: bool = False, max_len: int = MAX_TEXT) -> str:
     """Check text for ``field`` and return its canonical form; refuse it (invalid-input) otherwise."""
     if not isinstance(value, str):
-        raise invalid(field, f"must be non-empty text, got {shown(value)}")
+        raise invalid(field, _("must be non-empty text, got {value}").format(value=shown(value)))
     if len(value) > 4 * max_len:  # before normalising a value that can only be refused
-        raise invalid(field, f"is {len(value)} characters long; at most {max_len} are allowed")
+        raise invalid(field, _("is {length} characters long; at most {most} are allowed").format(
+            length=len(value), most=max_len))
     text = canonical(value, key=key)
     if not text:
-        raise invalid(field, f"must be non-empty text, got {value!r}")
+        raise invalid(field, _("must be non-empty text, got {value}").format(value=shown(value)))
     for position, ch in enumerate(text, 1):
         if forbidden(ch):
-            raise invalid(field, f"contains {describe(ch)} at character {position}; control, format, bidi and "
-                          "invisible characters are not allowed in any field")
+            raise invalid(field, _("contains {character} at character {position}; control, format, bidi and "
+                                   "invisible characters are not allowed in any field").format(
+                character=describe(ch), position=position))
     if len(text) > max_len:
-        raise invalid(field, f"is {len(text)} characters long; at most {max_len} are allowed")
+        raise invalid(field, _("is {length} characters long; at most {most} are allowed").format(
+            length=len(text), most=max_len))
     return text
 
 
@@ -89,8 +97,16 @@ def safe(value: str) -> str:
 
 
 def shown(value: object) -> str:
-    """A short, printable rendering of a wrong value for a message."""
+    """A short, printable rendering of a wrong value for a message: text in quotation marks (“2023/13/01”),
+    anything else as it is written in JSON (``12``, ``true``, ``null``, ``{"tier": 1}``); never a Python repr."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
-        return "a number of more than 30 digits"
-    text = repr(value)
+        return _("a number of more than 30 digits")
+    if isinstance(value, str):
+        text = f"\u201c{value}\u201d"
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (ValueError, TypeError):  # pragma: no cover - a value no JSON holds (a circular container)
+            text = str(value)
+    text = safe(text)
     return text if len(text) <= 80 else text[:77] + "..."

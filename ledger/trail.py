@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger.areas import CITY, COUNTY
 from ledger.domain import APPROVED, REVOKED, Enterprise
+from ledger.i18n import language
 
 # what each event is called in the trail (English, Chinese)
 WHAT = {
@@ -29,6 +30,12 @@ WHAT = {
 AMOUNTS = ("amount_fen", "entitlement_fen", "awarded_fen", "city_share_fen", "county_share_fen")
 DETAILS = ("payer", "voucher", "reason", "document", "basis", "project", "policy", "measure", "note", "name", "area",
            "policy_version")
+
+
+def what(event_name: str) -> str:
+    """What an event is called in the trail, in the current language (``what`` or ``what_zh`` of a row)."""
+    en, zh = WHAT.get(event_name, (event_name, event_name))
+    return zh if language() == "zh" else en
 
 
 def _name(event: Any) -> str:

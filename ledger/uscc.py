@@ -7,6 +7,9 @@ weights of the standard; a code whose check fails is a typing error.
 
 from __future__ import annotations
 
+from ledger.i18n import _
+from ledger.text import shown
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -20,18 +23,17 @@ def check_character(first17: str) -> str:
 def uscc_problem(code: object) -> str | None:
     """Why ``code`` is not a valid USCC, or None when it is."""
     if not isinstance(code, str):
-        return "must be the 18-character unified social credit code as text"
+        return _("must be the 18-character unified social credit code as text")
     if len(code) != 18:
-        return f"must be 18 characters long, got {len(code)}"
+        return _("must be 18 characters long, got {length}").format(length=len(code))
     bad = sorted({ch for ch in code if ch not in ALPHABET})
     if bad:
-        return (
-            f"contains {''.join(bad)!r}; only digits and the capitals "
-            "A-H, J-N, P-R, T, U, W-Y are allowed"
-        )
+        return _("contains {characters}; only digits and the capitals A-H, J-N, P-R, T, U, W-Y are allowed").format(
+            characters=shown("".join(bad)))
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]!r} but the first 17 characters give {expected!r} (a typing error?)"
+        return _("check character is {given} but the first 17 characters give {expected} (a typing error?)").format(
+            given=shown(code[17]), expected=shown(expected))
     return None
 
 

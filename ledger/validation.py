@@ -29,10 +29,13 @@ from ledger.errors import (
     WRONG_STATE,
     Refused,
 )
-from ledger.money import format_fen, split_shares
+from ledger.i18n import _
+from ledger.labels import label
+from ledger.money import amount, split_shares
 from ledger.operators import ROLE_OF_OP
 from ledger.policy import catalogue
 from ledger.policy.measures import Measure
+from ledger.text import shown
 
 ABOVE_CAP = "above-cap"
 SPLIT_MISMATCH = "split-mismatch"
@@ -101,16 +104,19 @@ def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
         cap = measure.assess(app.facts, app.applied_on, app.policy_version).entitlement_fen or 0
         if ev.entitlement_fen > cap:
             found.append(Finding(ABOVE_CAP, position, ev.ref, enterprise.uscc,
-                                 f"{measure.id} gives at most {format_fen(cap)} yuan for the facts on file; the approval "
-                                 f"records {format_fen(ev.entitlement_fen)}"))
+                                 _("{measure} gives at most {cap} for the facts on file; the approval records "
+                                   "{recorded}").format(measure=measure.id, cap=amount(cap),
+                                                        recorded=amount(ev.entitlement_fen))))
     if ev.awarded_fen > ev.entitlement_fen:
         found.append(Finding(ABOVE_CAP, position, ev.ref, enterprise.uscc,
-                             f"awarded {format_fen(ev.awarded_fen)} yuan, more than the entitlement "
-                             f"{format_fen(ev.entitlement_fen)}"))
+                             _("awarded {awarded}, more than the entitlement {entitlement}").format(
+                                 awarded=amount(ev.awarded_fen), entitlement=amount(ev.entitlement_fen))))
     if (ev.city_share_fen, ev.county_share_fen) != split_shares(max(ev.awarded_fen, 0)):
         found.append(Finding(SPLIT_MISMATCH, position, ev.ref, enterprise.uscc,
-                             f"city {format_fen(ev.city_share_fen)} + county {format_fen(ev.county_share_fen)} is not "
-                             f"the split of {format_fen(ev.awarded_fen)} (county half rounded down, city the odd fen)"))
+                             _("city {city} + county {county} is not the split of {awarded} (county half rounded "
+                               "down, city the odd fen)").format(city=amount(ev.city_share_fen),
+                                                                 county=amount(ev.county_share_fen),
+                                                                 awarded=amount(ev.awarded_fen))))
     return found
 
 
@@ -121,13 +127,14 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
     try:
-        due, _ = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen)
+        due, _steps = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen)
     except Refused as refusal:
         return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
     if due != ev.awarded_fen:
         return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc,
-                        f"就高不重复: the rule pays {format_fen(due)} yuan given the earlier awards on project "
-                        f"{app.project}; the approval records {format_fen(ev.awarded_fen)}")]
+                        _("就高不重复: the rule pays {due} given the earlier awards on project {project}; the approval "
+                          "records {recorded}").format(due=amount(due), project=app.project,
+                                                       recorded=amount(ev.awarded_fen)))]
     return []
 
 
@@ -150,11 +157,12 @@ def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
     found = []
     if item in taken:
         found.append(Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc,
-                             f"{measure.id}: task {item} of {year} was already awarded to {taken[item]}"))
+                             _("{measure}: task {item} of {year} was already awarded to {ref}").format(
+                                 measure=measure.id, item=item, year=year, ref=taken[item])))
     elif len(taken) >= measure.quota.limit:
         found.append(Finding(QUOTA_EXHAUSTED, position, ev.ref, enterprise.uscc,
-                             f"{measure.id}: {len(taken)} of {measure.quota.limit} tasks of {year} were already "
-                             "awarded"))
+                             _("{measure}: {count} of {limit} tasks of {year} were already awarded").format(
+                                 measure=measure.id, count=len(taken), limit=measure.quota.limit, year=year)))
     taken.setdefault(item, ev.ref)
     return found
 
@@ -171,16 +179,17 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     if name == "PaymentRecorded":
         if app.status != APPROVED:
             return [Finding(WRONG_STATE, position, ev.ref, enterprise.uscc,
-                            f"a payment by {ev.payer} on an application that is {app.status}")]
+                            _("a payment by {payer} on an application that is {status}").format(
+                                payer=label(ev.payer), status=label(app.status)))]
         owed = app.share_fen(ev.payer)
         if paid + ev.amount_fen > owed:
             return [Finding(OVER_PAYMENT, position, ev.ref, enterprise.uscc,
-                            f"the {ev.payer} share is {format_fen(owed)} yuan; with this payment "
-                            f"{format_fen(paid + ev.amount_fen)} would be paid")]
+                            _("the {payer} share is {owed}; with this payment {paid} would be paid").format(
+                                payer=label(ev.payer), owed=amount(owed), paid=amount(paid + ev.amount_fen)))]
     elif name == "RecoveryRecorded" and ev.amount_fen > paid:
         return [Finding(OVER_RECOVERY, position, ev.ref, enterprise.uscc,
-                        f"{format_fen(ev.amount_fen)} yuan recovered from the {ev.payer} treasury, which had "
-                        f"{format_fen(paid)} paid net")]
+                        _("{recovered} recovered from the {payer} treasury, which had {paid} paid net").format(
+                            recovered=amount(ev.amount_fen), payer=label(ev.payer), paid=amount(paid)))]
     return []
 
 
@@ -222,10 +231,14 @@ def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
     operator = h.roster.operators.get(who) if isinstance(who, str) else None
     role = ROLE_OF_OP[op]
     if operator is None or operator.suspended or role not in operator.roles:
-        why = ("not a registered operator" if operator is None else "suspended" if operator.suspended
-               else f"without the role {role}")
+        if operator is None:
+            why = _("{event} by {who}, not a registered operator, in enforced mode")
+        elif operator.suspended:
+            why = _("{event} by {who}, suspended, in enforced mode")
+        else:
+            why = _("{event} by {who}, without the role {role}, in enforced mode")
         found.append(Finding(NOT_AUTHORISED, position, ref, enterprise.uscc,
-                             f"{_name(ev)} by {who!r}, {why}, in enforced mode"))
+                             why.format(event=_name(ev), who=shown(who), role=label(role))))
     command = _duty_command(ev)
     app = enterprise.applications.get(ref) if ref is not None else None
     if command is not None and app is not None:
@@ -247,10 +260,12 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
     found: list[Finding] = []
     if admin is None or admin.suspended or "admin" not in admin.roles:
         found.append(Finding(NOT_AUTHORISED, position, None, None,
-                             f"{_name(ev)} of operator {name!r} by {who!r}, who is not an active admin"))
+                             _("{event} of operator {name} by {who}, who is not an active admin").format(
+                                 event=_name(ev), name=shown(name), who=shown(who))))
     if name == who:
         found.append(Finding(SEPARATION_OF_DUTIES, position, None, None,
-                             f"{_name(ev)}: {who!r} administered its own operator record"))
+                             _("{event}: {who} administered its own operator record").format(
+                                 event=_name(ev), who=shown(who))))
     return found
 
 
@@ -281,8 +296,9 @@ def check_final_balances(h: History) -> list[Finding]:
                 paid = app.paid_fen(payer)
                 if paid < 0 or (app.status == APPROVED and paid > app.share_fen(payer)):
                     found.append(Finding(OVER_PAYMENT if paid > 0 else OVER_RECOVERY, None, app.ref, enterprise.uscc,
-                                         f"{payer} has {format_fen(paid)} yuan paid net against a share of "
-                                         f"{format_fen(app.share_fen(payer))}"))
+                                         _("{payer} has {paid} paid net against a share of {share}").format(
+                                             payer=label(payer), paid=amount(paid),
+                                             share=amount(app.share_fen(payer)))))
     return found
 
 
@@ -314,7 +330,8 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
         h.events += 1
         if isinstance(ev, Unreadable):
             found.append(Finding(REPLAY_FAILED, position, None, None,
-                                 f"the event {ev.topic!r} cannot be read ({type(ev.error).__name__}: {ev.error})"))
+                                 _("the event {topic} cannot be read ({error}: {detail})").format(
+                                     topic=shown(ev.topic), error=type(ev.error).__name__, detail=ev.error)))
             continue
         originator = ev.originator_id
         if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
@@ -334,8 +351,8 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             h.enterprises[originator] = ev.mutate(h.enterprises.get(originator))
         except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
             found.append(Finding(REPLAY_FAILED, position, getattr(ev, "ref", None), None,
-                                 f"{_name(ev)} cannot be applied to its enterprise as replayed "
-                                 f"({type(exc).__name__}: {exc})"))
+                                 _("{event} cannot be applied to its enterprise as replayed ({error}: {detail})").format(
+                                     event=_name(ev), error=type(exc).__name__, detail=exc)))
             continue
         if _name(ev) == "ExternalAwardRecorded":
             h.last_external[(h.enterprises[originator].uscc, ev.project)] = position

@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from ledger.areas import CITY, COUNTY
+from ledger.i18n import _
+from ledger.labels import label
+from ledger.money import amount
 from ledger.service import GrantsLedger
 from ledger.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
 from projections import runner, schema
@@ -72,18 +75,18 @@ def check_views(h: History, engine: Engine) -> list[Finding]:
     for enterprise in h.enterprises.values():
         if registered.pop(enterprise.uscc, None) != (enterprise.name, enterprise.area):
             found.append(Finding(VIEWS_DISAGREE, None, None, enterprise.uscc,
-                                 "the enterprise's name or area in the read models is not the log's"))
+                                 _("the enterprise's name or area in the read models is not the log's")))
         in_log = sum(a.amount_fen for a in enterprise.external_awards)
         if external.get(enterprise.uscc, 0) != in_log:
             found.append(Finding(VIEWS_DISAGREE, None, None, enterprise.uscc,
-                                 f"awards under other policies: {external.get(enterprise.uscc, 0)} fen in the views, "
-                                 f"{in_log} in the log"))
+                                 _("awards under other policies: {views} in the views, {log} in the log").format(
+                                     views=amount(external.get(enterprise.uscc, 0)), log=amount(in_log))))
         for app in enterprise.applications.values():
             seen.add(app.ref)
             row = stored.get(app.ref)
             if row is None:
                 found.append(Finding(VIEWS_DISAGREE, None, app.ref, enterprise.uscc,
-                                     "the application is in the log but not in the read models"))
+                                     _("the application is in the log but not in the read models")))
                 continue
             log_side = {"status": app.status, "awarded_fen": app.awarded_fen, "city_share_fen": app.city_share_fen,
                         "county_share_fen": app.county_share_fen,
@@ -92,14 +95,24 @@ def check_views(h: History, engine: Engine) -> list[Finding]:
             view_side = {"status": row.status, "awarded_fen": row.awarded_fen, "city_share_fen": row.city_share_fen,
                          "county_share_fen": row.county_share_fen, "owed_fen": owed.get(app.ref, 0),
                          "city_paid_fen": paid[(app.ref, CITY)], "county_paid_fen": paid[(app.ref, COUNTY)]}
-            differs = [f"{k} {view_side[k]} in the views, {v} in the log" for k, v in log_side.items()
+            differs = [_("{name} {views} in the views, {log} in the log").format(
+                name=k, views=_value(k, view_side[k]), log=_value(k, v)) for k, v in log_side.items()
                        if view_side[k] != v]
             if differs:
                 found.append(Finding(VIEWS_DISAGREE, None, app.ref, enterprise.uscc,
-                                     "; ".join(differs) + " (grants projections rebuild puts the views right)"))
+                                     _("{differences} (grants projections rebuild puts the views right)").format(
+                                         differences="; ".join(differs))))
     for uscc in sorted(registered):
-        found.append(Finding(VIEWS_DISAGREE, None, None, uscc, "the enterprise is in the read models but not in the log"))
+        found.append(Finding(VIEWS_DISAGREE, None, None, uscc,
+                             _("the enterprise is in the read models but not in the log")))
     for ref in sorted(set(stored) - seen):
         found.append(Finding(VIEWS_DISAGREE, None, ref, stored[ref].uscc,
-                             "the application is in the read models but not in the log"))
+                             _("the application is in the read models but not in the log")))
     return found
+
+
+def _value(name: str, value: Any) -> str:
+    """A compared value as people read it: amounts in yuan, statuses in words."""
+    if name.endswith("_fen") and isinstance(value, int):
+        return amount(value)
+    return label(str(value))

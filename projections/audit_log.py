@@ -12,6 +12,8 @@ from sqlalchemy import Engine, inspect
 
 from ledger import chain
 from ledger.chain import CHAIN_TABLE, GENESIS
+from ledger.i18n import _
+from ledger.text import shown
 
 PAGE = 5000
 
@@ -33,7 +35,8 @@ class Head:
         position, sep, digest = text.strip().partition(":")
         digest = digest.lower()
         if not sep or not position.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"{text!r}: write the head as POSITION:HASH, as `grants audit head` prints it")
+            raise ValueError(_("{head}: write the head as POSITION:HASH, as `grants audit head` prints it").format(
+                head=shown(text)))
         return cls(int(position), digest)
 
 
@@ -41,7 +44,7 @@ class Head:
 def snapshot(engine: Engine) -> Iterator[Any]:
     """A raw DB-API connection inside one read-only snapshot of the whole database."""
     if not inspect(engine).has_table(CHAIN_TABLE):
-        raise NoChain("this ledger has no hash chain yet; run `grants init` to seal its events")
+        raise NoChain(_("this ledger has no hash chain yet; run `grants init` to seal its events"))
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -109,9 +112,9 @@ def verify_chain(engine: Engine, events_table: str, head: Head | None = None,
             found = GENESIS
         if found != head.hash:
             mismatch = chain.Break(chain.HEAD_MISMATCH, head.position, None, None, None,
-                                   "the chain up to the noted head does not give the noted hash "
-                                   f"(recomputed {found or 'no event at that position'}): the log before it was "
-                                   "rewritten, chain and all")
+                                   _("the chain up to the noted head does not give the noted hash (recomputed "
+                                     "{found}): the log before it was rewritten, chain and all").format(
+                                       found=found or _("no event at that position")))
     return walk, mismatch
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from ledger.areas import CITY, COUNTY
 from ledger.domain import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
+from ledger.i18n import _
 from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store
 from ledger.store_errors import is_conflict
@@ -124,7 +125,8 @@ class ViewUpdater:
         if handler is not None:
             handler(self, position, ev)
         elif topic not in IGNORED:
-            raise UnknownTopic(f"event {position} has topic {topic!r}, which no read model handles or ignores")
+            raise UnknownTopic(_("event {position} has topic {topic}, which no read model handles or ignores").format(
+                position=position, topic=topic))
 
     def flush(self) -> None:
         """Write the collected rows: inserts first (enterprises before the applications and entries

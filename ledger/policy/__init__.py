@@ -19,9 +19,11 @@ from importlib import resources
 from typing import Any
 
 from ledger.errors import UNKNOWN_MEASURE, Refused, invalid
+from ledger.i18n import _
 from ledger.policy import catalogue_2022
 from ledger.policy.edition import BUILTIN_DIR, Edition, Schema, content_key, read
 from ledger.policy.measures import Measure, MeasureRule
+from ledger.text import shown
 
 RULE_SETS: dict[str, tuple[MeasureRule, ...]] = {catalogue_2022.RULE_SET: catalogue_2022.RULES}
 
@@ -39,13 +41,14 @@ class Catalogue:
 
     def measure(self, measure_id: object) -> Measure:
         if not isinstance(measure_id, str) or not measure_id:
-            raise invalid("measure", "must be a measure id such as M03-platform")
+            raise invalid("measure", _("must be a measure id such as M03-platform"))
         try:
             return self.measures[measure_id]
         except KeyError:
             raise Refused(
                 UNKNOWN_MEASURE,
-                f"measure {measure_id!r} is not in catalogue {self.id}; measures are: " + ", ".join(self.measures),
+                _("measure {measure} is not in catalogue {catalogue}; measures are: {measures}").format(
+                    measure=shown(measure_id), catalogue=self.id, measures=", ".join(self.measures)),
                 field="measure",
             ) from None
 
@@ -59,15 +62,16 @@ def rule_set(rules: str) -> tuple[MeasureRule, ...]:
     try:
         return RULE_SETS[rules]
     except KeyError:
-        raise invalid("edition.rules", f"{rules!r} is not a rule set of this ledger; known: "
-                      f"{', '.join(RULE_SETS)}") from None
+        raise invalid("edition.rules", _("{rules} is not a rule set of this ledger; known: {known}").format(
+            rules=shown(rules), known=", ".join(RULE_SETS))) from None
 
 
 def check_edition(data: Mapping[str, Any]) -> tuple[Edition | None, list[str]]:
     """The edition in ``data`` checked against the schema of the rule set it names (no quote check)."""
     rules = data.get("rules")
     if not isinstance(rules, str) or rules not in RULE_SETS:
-        return None, [f"rules: {rules!r} is not a rule set of this ledger; known: {', '.join(RULE_SETS)}"]
+        return None, [_("rules: {rules} is not a rule set of this ledger; known: {known}").format(
+            rules=shown(rules), known=", ".join(RULE_SETS))]
     return read(data, schema(rules))
 
 
@@ -75,7 +79,7 @@ def edition_of(data: Mapping[str, Any]) -> Edition:
     """The edition in ``data``; invalid-input naming every finding when it is not one."""
     edition, findings = check_edition(data)
     if edition is None:
-        raise invalid("edition", "not a valid edition: " + "; ".join(findings))
+        raise invalid("edition", _("not a valid edition: {findings}").format(findings="; ".join(findings)))
     return edition
 
 
@@ -91,7 +95,8 @@ def builtin_edition_text(name: str) -> str:
     file = BUILTIN_EDITIONS.get(name) or next(
         (f for n, f in BUILTIN_EDITIONS.items() if _builtin_ids().get(n) == name), None)
     if file is None:
-        raise invalid("from", f"{name!r} is not a built-in edition; known: {', '.join(BUILTIN_EDITIONS)}")
+        raise invalid("from", _("{name} is not a built-in edition; known: {known}").format(
+            name=shown(name), known=", ".join(BUILTIN_EDITIONS)))
     return resources.files(__package__).joinpath(BUILTIN_DIR, file).read_text(encoding="utf-8")
 
 
@@ -128,8 +133,8 @@ def catalogue(catalogue_id: str = CURRENT_CATALOGUE) -> Catalogue:
     try:
         return _builtin()[catalogue_id]
     except KeyError:
-        raise invalid("catalogue", f"{catalogue_id!r} is not a known catalogue; known: "
-                      f"{', '.join(_builtin())}") from None
+        raise invalid("catalogue", _("{catalogue} is not a known catalogue; known: {known}").format(
+            catalogue=shown(catalogue_id), known=", ".join(_builtin()))) from None
 
 
 _BY_CONTENT: dict[str, Catalogue] = {}

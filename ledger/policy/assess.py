@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.errors import NOT_ELIGIBLE, Refused
-from ledger.money import format_fen
+from ledger.i18n import _, language
+from ledger.money import amount, format_fen
 
 GE = ">="
 GT = ">"
@@ -104,13 +105,15 @@ class Assessment:
         An award that computes to 0.00 yuan is no award: not eligible, and it uses up nothing.
         """
         if self.failures:
-            reasons = "; ".join(f["en"] for f in self.failures)
+            # each failed test is described in both languages in the trace; the message takes the current one
+            reasons = "; ".join(f["zh" if language() == "zh" else "en"] for f in self.failures)
             first = self.failures[0].get("fact")
-            return Refused(NOT_ELIGIBLE, f"{self.measure} (clause {self.clause}) does not apply: {reasons}",
-                           field=f"facts.{first}" if first else "facts")
+            return Refused(NOT_ELIGIBLE, _("{measure} (clause {clause}) does not apply: {reasons}").format(
+                measure=self.measure, clause=self.clause, reasons=reasons), field=f"facts.{first}" if first else "facts")
         if not self.case_by_case and self.entitlement_fen == 0:
-            return Refused(NOT_ELIGIBLE, f"{self.measure} (clause {self.clause}): these facts give an award of 0.00 "
-                           "yuan; nothing is awarded (and no one-time award is used up)", field="facts")
+            return Refused(NOT_ELIGIBLE, _("{measure} (clause {clause}): these facts give an award of {amount}; nothing "
+                                           "is awarded (and no one-time award is used up)").format(
+                measure=self.measure, clause=self.clause, amount=amount(0)), field="facts")
         return None
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.errors import invalid
+from ledger.i18n import _
 from ledger.money import format_fen, percent_of
 from ledger.policy.assess import EQ, GE, GT, LE, Assessment
 from ledger.policy.edition import ParamKind, Params
@@ -57,7 +58,7 @@ def _fixed(a: Assessment, p: Params, how: str) -> None:
 
 def _required(facts: Facts, name: str, why: str) -> None:
     if not facts.has(name):
-        raise invalid(f"facts.{name}", f"is required {why}")
+        raise invalid(f"facts.{name}", _("is required {when}").format(when=why))
 
 
 def _money_test(a: Assessment, fact: str, value: int | None, op: str, p: Params, param: str, extra: str = "") -> None:
@@ -86,13 +87,13 @@ def m03_platform(a: Assessment, facts: Facts, applied_on: date, p: Params) -> No
                "获评国家“双跨”(跨区域跨行业)工业互联网平台的企业", fact="route", value=route)
     elif route == "industry-platform":
         for name in ("local_enterprises", "connected_devices"):
-            _required(facts, name, "when route is industry-platform")
+            _required(facts, name, _("when route is industry-platform"))
         a.note("route: industry internet platform", "行业工业互联网平台", fact="route", value=route)
         for name in ("local_enterprises", "connected_devices"):
             a.test(name, facts.int(name), GT, p.count(name), p.words(name))
     else:
         for name in ("new_enterprises", "new_registrations", "daily_resolutions"):
-            _required(facts, name, "when route is identifier-node")
+            _required(facts, name, _("when route is identifier-node"))
         a.note("route: local service enterprise running an identifier-resolution secondary node",
                "单个标识解析二级节点的本地工业互联网服务企业", fact="route", value=route)
         for name in ("new_enterprises", "new_registrations", "daily_resolutions"):
@@ -156,7 +157,7 @@ def _per_rack(a: Assessment, facts: Facts, p: Params) -> None:
 
 def m10_datacenter(a: Assessment, facts: Facts, applied_on: date, p: Params) -> None:
     if not facts.has("pue_reduction") and not facts.has("energy_saved_kwh"):
-        raise invalid("facts.pue_reduction", "give pue_reduction or energy_saved_kwh (or both)")
+        raise invalid("facts.pue_reduction", _("give pue_reduction or energy_saved_kwh (or both)"))
     pue, kwh = p.decimal("pue_reduction"), p.count("energy_saved_kwh")
     a.test_any([
         ("pue_reduction", facts.decimal("pue_reduction"), GE, pue, p.words("pue_reduction")),
@@ -172,7 +173,7 @@ def m10_datacenter(a: Assessment, facts: Facts, applied_on: date, p: Params) -> 
 
 def m10_edge(a: Assessment, facts: Facts, applied_on: date, p: Params) -> None:
     if not facts.has("indirect_benefit_yuan") and not facts.has("people_served"):
-        raise invalid("facts.indirect_benefit_yuan", "give indirect_benefit_yuan or people_served (or both)")
+        raise invalid("facts.indirect_benefit_yuan", _("give indirect_benefit_yuan or people_served (or both)"))
     benefit = facts.fen("indirect_benefit_yuan")
     least, people = p.fen("indirect_benefit"), p.count("people_served")
     a.test_any([

@@ -23,7 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 from ledger.errors import invalid
+from ledger.i18n import _
 from ledger.money import MoneyError, format_fen, parse_yuan
+from ledger.text import shown
 
 FORMAT = 1
 BUILTIN_DIR = "editions"  # package data of ledger.policy
@@ -147,13 +149,14 @@ def normalize(data: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             return [walk(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, float):
-            raise invalid(f"edition.{where}", "floats are not accepted in an edition; write amounts as strings "
-                          "such as \"200万\" and counts as integers")
+            raise invalid(f"edition.{where}", _("floats are not accepted in an edition; write amounts as strings "
+                                                "such as “200万” and counts as integers"))
         if isinstance(value, date):
             return value.isoformat()
         if value is None or isinstance(value, (str, int, bool)):
             return value
-        raise invalid(f"edition.{where}", f"{type(value).__name__} is not a value an edition may hold")
+        raise invalid(f"edition.{where}", _("{kind} is not a value an edition may hold").format(
+            kind=type(value).__name__))
     result = walk(data, "")
     assert isinstance(result, dict)
     return result
@@ -167,29 +170,34 @@ def content_key(content: Mapping[str, Any]) -> str:
 def _text(data: Mapping[str, Any], key: str, where: str, findings: list[str], *, blank: bool = False) -> str:
     value = data.get(key)
     if not isinstance(value, str) or (not blank and not value.strip()):
-        findings.append(f"{where}{key}: must be {'text' if blank else 'non-empty text'}")
+        findings.append((_("{where}{key}: must be text") if blank else _("{where}{key}: must be non-empty text")).format(
+            where=where, key=key))
         return ""
     return value
 
 
 def _param(name: str, raw: Any, kind: ParamKind, where: str, findings: list[str]) -> Param | None:
     if not isinstance(raw, Mapping):
-        findings.append(f"{where}: must be a table such as {{ {kind} = ..., words = \"...\" }}")
+        findings.append(_("{where}: must be a table such as {example}").format(
+            where=where, example=f'{{ {kind} = ..., words = "..." }}'))
         return None
     extra = sorted(set(raw) - {kind.value, "words"})
     if extra:
-        findings.append(f"{where}: unknown keys {', '.join(extra)} (a {kind} parameter has {kind} and words)")
+        findings.append(_("{where}: unknown keys {keys} (a {kind} parameter has {kind} and words)").format(
+            where=where, keys=", ".join(extra), kind=kind))
     words = raw.get("words")
     if not isinstance(words, str) or not words.strip():
-        findings.append(f"{where}.words: the verbatim clause words this number comes from are required")
+        findings.append(_("{where}.words: the verbatim clause words this number comes from are required").format(
+            where=where))
         words = ""
     if kind.value not in raw:
-        findings.append(f"{where}: must give `{kind}` (this parameter is a {kind})")
+        findings.append(_("{where}: must give `{kind}` (this parameter is a {kind})").format(where=where, kind=kind))
         return None
     value = raw[kind.value]
     if kind is ParamKind.YUAN:
         if not isinstance(value, str):
-            findings.append(f"{where}.yuan: write the amount as a string such as \"200万\", not {value!r}")
+            findings.append(_("{where}.yuan: write the amount as a string such as “200万”, not {value}").format(
+                where=where, value=shown(value)))
             return None
         try:
             fen = parse_yuan(value)
@@ -197,7 +205,7 @@ def _param(name: str, raw: Any, kind: ParamKind, where: str, findings: list[str]
             findings.append(f"{where}.yuan: {exc}")
             return None
         if fen <= 0:
-            findings.append(f"{where}.yuan: must be more than 0")
+            findings.append(_("{where}.yuan: must be more than 0").format(where=where))
             return None
         return Param(name, kind, fen, value, words)
     if kind is ParamKind.DECIMAL:
@@ -206,14 +214,16 @@ def _param(name: str, raw: Any, kind: ParamKind, where: str, findings: list[str]
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite() or number < 0:
-            findings.append(f"{where}.decimal: write a decimal number as a string such as \"0.02\", not {value!r}")
+            findings.append(_("{where}.decimal: write a decimal number as a string such as “0.02”, not {value}").format(
+                where=where, value=shown(value)))
             return None
         return Param(name, kind, number, value, words)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        findings.append(f"{where}.{kind}: must be a whole number, 0 or more, not {value!r}")
+        findings.append(_("{where}.{kind}: must be a whole number, 0 or more, not {value}").format(
+            where=where, kind=kind, value=shown(value)))
         return None
     if kind is ParamKind.PERCENT and value > 100:
-        findings.append(f"{where}.percent: {value} is more than 100")
+        findings.append(_("{where}.percent: {value} is more than 100").format(where=where, value=value))
         return None
     return Param(name, kind, value, str(value), words)
 
@@ -233,9 +243,9 @@ def read(data: Mapping[str, Any], schema: Schema) -> tuple[Edition | None, list[
              "effective", "funding", "validity", "measures", "source_sha256"}
     extra = sorted(set(content) - known)
     if extra:
-        findings.append(f"unknown top-level keys: {', '.join(extra)}")
+        findings.append(_("unknown top-level keys: {keys}").format(keys=", ".join(extra)))
     if content.get("format") != FORMAT:
-        findings.append(f"format: must be {FORMAT}")
+        findings.append(_("format: must be {format}").format(format=FORMAT))
     ident = _text(content, "id", "", findings)
     rules = _text(content, "rules", "", findings)
     effective: date | None = None
@@ -244,15 +254,16 @@ def read(data: Mapping[str, Any], schema: Schema) -> tuple[Edition | None, list[
         try:
             effective = date.fromisoformat(str(raw_effective))
         except ValueError:
-            findings.append(f"effective: {raw_effective!r} is not a date YYYY-MM-DD (or leave it blank)")
+            findings.append(_("effective: {value} is not a date YYYY-MM-DD (or leave it blank)").format(
+                value=shown(raw_effective)))
     validity = content.get("validity")
     years, validity_words, validity_text = 0, "", ""
     if not isinstance(validity, Mapping):
-        findings.append("validity: must be a table with years, words and text")
+        findings.append(_("validity: must be a table with years, words and text"))
     else:
         raw_years = validity.get("years")
         if isinstance(raw_years, bool) or not isinstance(raw_years, int) or not 1 <= raw_years <= 100:
-            findings.append("validity.years: must be a whole number of years, 1 to 100")
+            findings.append(_("validity.years: must be a whole number of years, 1 to 100"))
         else:
             years = raw_years
         validity_words = _text(validity, "words", "validity.", findings)
@@ -260,30 +271,32 @@ def read(data: Mapping[str, Any], schema: Schema) -> tuple[Edition | None, list[
     measures: dict[str, EditionMeasure] = {}
     raw_measures = content.get("measures")
     if not isinstance(raw_measures, Mapping):
-        findings.append("measures: must be a table of the measure items")
+        findings.append(_("measures: must be a table of the measure items"))
         raw_measures = {}
     for measure_id in sorted(set(raw_measures) - set(schema)):
-        findings.append(f"measures.{measure_id}: not a measure item of rule set {rules!r}")
+        findings.append(_("measures.{measure}: not a measure item of rule set {rules}").format(
+            measure=measure_id, rules=shown(rules)))
     for measure_id, kinds in schema.items():
         where = f"measures.{measure_id}"
         raw = raw_measures.get(measure_id)
         if not isinstance(raw, Mapping):
-            findings.append(f"{where}: missing (every measure item of the rule set must be present)")
+            findings.append(_("{where}: missing (every measure item of the rule set must be present)").format(
+                where=where))
             continue
         extra = sorted(set(raw) - {"title_zh", "summary_en", "amount_zh", "lead", "quote", "params"})
         if extra:
-            findings.append(f"{where}: unknown keys {', '.join(extra)}")
+            findings.append(_("{where}: unknown keys {keys}").format(where=where, keys=", ".join(extra)))
         raw_params = raw.get("params", {})
         if not isinstance(raw_params, Mapping):
-            findings.append(f"{where}.params: must be a table")
+            findings.append(_("{where}.params: must be a table").format(where=where))
             raw_params = {}
         for name in sorted(set(raw_params) - set(kinds)):
-            findings.append(f"{where}.params.{name}: not a parameter of {measure_id}; its parameters are: "
-                            + (", ".join(kinds) or "none"))
+            findings.append(_("{where}.params.{name}: not a parameter of {measure}; its parameters are: {params}").format(
+                where=where, name=name, measure=measure_id, params=", ".join(kinds) or _("none")))
         params: dict[str, Param] = {}
         for name, kind in kinds.items():
             if name not in raw_params:
-                findings.append(f"{where}.params.{name}: missing (a {kind})")
+                findings.append(_("{where}.params.{name}: missing (a {kind})").format(where=where, name=name, kind=kind))
                 continue
             param = _param(name, raw_params[name], kind, f"{where}.params.{name}", findings)
             if param is not None:
@@ -335,10 +348,12 @@ def number_findings(edition: Edition) -> list[str]:
     for m in edition.measures.values():
         for p in m.params.values():
             if not any(s in p.words for s in spellings(p)):
-                out.append(f"measures.{m.id}.params.{p.name}: the words {p.words!r} do not write its number "
-                           f"{p.written} (edit the words to the clause of the new text)")
+                out.append(_("measures.{measure}.params.{name}: the words {words} do not write its number {number} "
+                             "(edit the words to the clause of the new text)").format(
+                    measure=m.id, name=p.name, words=shown(p.words), number=p.written))
     if str(edition.validity_years) not in edition.validity_words:
-        out.append(f"validity: the words {edition.validity_words!r} do not write {edition.validity_years} years")
+        out.append(_("validity: the words {words} do not write {years} years").format(
+            words=shown(edition.validity_words), years=edition.validity_years))
     return out
 
 
@@ -354,8 +369,9 @@ def quotes(edition: Edition) -> dict[str, str]:
 
 def quote_findings(edition: Edition, source_text: str) -> list[str]:
     """The quotes and parameter words that are not verbatim in the source text."""
-    return [f"{where}: not verbatim in the source text {edition.source}: {text!r}"
-            for where, text in quotes(edition).items() if text not in source_text]
+    return [_("{where}: not verbatim in the source text {source}: {text}").format(
+        where=where, source=edition.source, text=shown(text)) for where, text in quotes(edition).items()
+        if text not in source_text]
 
 
 def source_digest(source_text: str) -> str:

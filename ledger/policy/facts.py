@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from ledger.errors import invalid
+from ledger.i18n import N_, _
 from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.text import canonical, clean, safe, shown
 
@@ -44,7 +45,10 @@ YEAR = FactKind.YEAR
 
 _DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,15})?")
 _INT_RE = re.compile(r"[0-9]{1,15}")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# 2023-04-15, 2023/4/5, 2023年4月5日: month and day with or without a leading zero; ASCII digits only
+_DATE_RES = tuple(re.compile(pattern) for pattern in (r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})",
+                                                      r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})",
+                                                      r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日"))
 MAX_INT_DIGITS = 15  # counts and years; 999,999,999,999,999 is beyond any fact of the policy
 
 
@@ -60,17 +64,23 @@ class Fact:
     required: bool = True
 
     def describe(self) -> str:
-        allowed = {
-            INT: "a whole number, 0 or more",
-            DECIMAL: 'a decimal number written as a string, e.g. "0.02"',
-            YUAN: 'an amount of yuan: an integer or a string such as "1234.56", "500万", "1.5亿"',
-            DATE: "a date YYYY-MM-DD",
-            BOOL: "true or false",
-            CHOICE: "one of " + ", ".join(self.choices),
-            TEXT: "non-empty text",
-            YEAR: "a year such as 2023",
-        }[self.kind]
-        return allowed
+        """What the fact accepts, in the current language."""
+        if self.kind == CHOICE:
+            return _("one of {choices}").format(choices=", ".join(self.choices))
+        if self.kind == DATE:
+            return _("a date such as {forms}").format(forms=date_forms())
+        return _({
+            INT: N_("a whole number, 0 or more"),
+            DECIMAL: N_("a decimal number written as a string, e.g. \"0.02\""),
+            YUAN: N_("an amount of yuan: an integer or a string such as \"1234.56\", \"500万\", \"1.5亿\""),
+            BOOL: N_("true or false"),
+            TEXT: N_("non-empty text"),
+            YEAR: N_("a year such as 2023"),
+        }[self.kind])
+
+
+def _not_a(value: Any, fact: Fact) -> str:
+    return _("{value} is not {expected}").format(value=shown(value), expected=fact.describe())
 
 
 def _field(fact: Fact) -> str:
@@ -81,30 +91,31 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
     """Check one raw value and return its canonical form (raises invalid-input)."""
     field = _field(fact)
     if isinstance(value, float):
-        raise invalid(field, f"floats are not accepted; expected {fact.describe()}")
+        raise invalid(field, _("floats are not accepted; expected {expected}").format(expected=fact.describe()))
     if fact.kind in (INT, YEAR):
         if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
             value = int(value.strip())
         elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            raise invalid(field, f"has {len(value.strip())} digits, more than {MAX_INT_DIGITS}; "
-                          f"expected {fact.describe()}")
+            raise invalid(field, _("has {digits} digits, more than {most}; expected {expected}").format(
+                digits=len(value.strip()), most=MAX_INT_DIGITS, expected=fact.describe()))
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
+            raise invalid(field, _not_a(value, fact))
         if value >= 10**MAX_INT_DIGITS:
-            raise invalid(field, f"has more than {MAX_INT_DIGITS} digits; expected {fact.describe()}")
+            raise invalid(field, _("has more than {most} digits; expected {expected}").format(
+                most=MAX_INT_DIGITS, expected=fact.describe()))
         if fact.kind == YEAR and not 1900 <= value <= 2999:
-            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
+            raise invalid(field, _not_a(value, fact))
         return value
     if fact.kind == DECIMAL:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not _DECIMAL_RE.fullmatch(value.strip()):
-            raise invalid(field, f"{shown(value)} is not {fact.describe()} (at most 15 digits before and after "
-                          "the point)")
+            raise invalid(field, _("{value} is not {expected} (at most 15 digits before and after the "
+                                   "point)").format(value=shown(value), expected=fact.describe()))
         try:
             number = Decimal(value.strip())
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only numbers
-            raise invalid(field, f"{value!r} is not a number") from exc
+            raise invalid(field, _("{value} is not a number").format(value=shown(value))) from exc
         return str(number)
     if fact.kind == YUAN:
         try:
@@ -116,18 +127,18 @@ def normalize_fact(fact: Fact, value: Any) -> Any:
         try:
             return parse_date(value).isoformat()
         except ValueError as exc:
-            raise invalid(field, f"{exc}; expected {fact.describe()}") from None
+            raise invalid(field, str(exc)) from None
     if fact.kind == BOOL:
         if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
             return value.strip().lower() in ("true", "yes")
         if not isinstance(value, bool):
-            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
+            raise invalid(field, _not_a(value, fact))
         return value
     if fact.kind == CHOICE:
         if isinstance(value, str):
             value = canonical(value, key=True)
         if value not in fact.choices:
-            raise invalid(field, f"{shown(value)} is not {fact.describe()}")
+            raise invalid(field, _not_a(value, fact))
         return value
     if fact.kind == TEXT:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -141,37 +152,50 @@ def normalize_facts(facts: tuple[Fact, ...], raw: Any, measure_id: str) -> dict[
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise invalid("facts", "must be an object of the measure's facts")
+        raise invalid("facts", _("must be an object of the measure's facts"))
     known = {f.name: f for f in facts}
     unknown = sorted(set(raw) - set(known), key=str)
     if unknown:
-        allowed = ", ".join(known) or "none"
+        allowed = ", ".join(known) or _("none")
         name = unknown[0]
         if isinstance(name, str) and safe(name) == name and len(name) <= 100:
-            raise invalid(f"facts.{name}", f"is not a fact of {measure_id}; its facts are: {allowed}")
-        raise invalid("facts", f"{shown(name)} is not a fact of {measure_id}; its facts are: {allowed}")
+            raise invalid(f"facts.{name}", _("is not a fact of {measure}; its facts are: {facts}").format(
+                measure=measure_id, facts=allowed))
+        raise invalid("facts", _("{name} is not a fact of {measure}; its facts are: {facts}").format(
+            name=shown(name), measure=measure_id, facts=allowed))
     out: dict[str, Any] = {}
     for fact in facts:
         if fact.name not in raw or raw[fact.name] is None:
             if fact.required:
-                raise invalid(_field(fact), f"is required for {measure_id} ({fact.zh}); expected {fact.describe()}")
+                raise invalid(_field(fact), _("is required for {measure} ({fact}); expected {expected}").format(
+                    measure=measure_id, fact=fact.zh, expected=fact.describe()))
             continue
         out[fact.name] = normalize_fact(fact, raw[fact.name])
     return out
 
 
+def date_forms() -> str:
+    """The forms of a date people may write, for messages (in the current language)."""
+    return _("2023-04-15, 2023/04/15 or 2023年4月15日")
+
+
 def parse_date(value: Any) -> date:
-    """Parse a YYYY-MM-DD date (raises ValueError)."""
+    """A day, read from people: ``2023-04-15``, ``2023/04/15`` or ``2023年4月15日``, month and day with or
+    without a leading zero (``2023/4/5``, ``2023年4月5日``); a ``date`` is returned as it is. Raises
+    ValueError with a message that names the accepted forms. Stored and JSON dates stay ISO."""
     if isinstance(value, date):
         return value
-    if not isinstance(value, str) or not _DATE_RE.fullmatch(value.strip()):
-        raise ValueError(f"{shown(value)} is not a date YYYY-MM-DD")
+    text = value.strip() if isinstance(value, str) else ""
+    match = next((m for m in (r.fullmatch(text) for r in _DATE_RES) if m), None)
+    if match is None:
+        raise ValueError(_("{value} is not a date; write {forms}").format(value=shown(value), forms=date_forms()))
+    year, month, day_of_month = (int(part) for part in match.groups())
     try:
-        day = date.fromisoformat(value.strip())
+        day = date(year, month, day_of_month)
     except ValueError:
-        raise ValueError(f"{value!r} is not a day of the calendar") from None
+        raise ValueError(_("{value} is not a day of the calendar").format(value=shown(value))) from None
     if not 1900 <= day.year <= 2999:
-        raise ValueError(f"{value!r} is outside the years 1900-2999")
+        raise ValueError(_("{value} is outside the years 1900-2999").format(value=shown(value)))
     return day
 
 

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from ledger.errors import NOT_GRANTABLE, Refused
+from ledger.i18n import _, language
 from ledger.money import format_fen, parse_yuan
 from ledger.policy.assess import Assessment
 from ledger.policy.edition import EditionMeasure, ParamKind, Params
@@ -165,8 +166,9 @@ class Measure:
         if not self.grantable:
             raise Refused(
                 NOT_GRANTABLE,
-                f"{self.id}: clause {self.clause} ({self.title_zh}) pays no cash award; "
-                f"it is carried out by {self.lead}. {self.summary_en}",
+                _("{measure}: clause {clause} ({title}) pays no cash award; it is carried out by {lead}. "
+                  "{summary}").format(measure=self.id, clause=self.clause, title=self.title_zh, lead=self.lead,
+                                      summary="" if language() == "zh" else self.summary_en).strip(),
                 field="measure",
             )
 

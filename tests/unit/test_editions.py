@@ -77,7 +77,7 @@ def test_a_number_whose_words_still_say_the_old_number_is_a_finding() -> None:
     (lambda d: d["measures"]["M03-security"]["params"]["rate"].update(percent=120), "more than 100"),
     (lambda d: d["measures"].update({"M99": {}}), "measures.M99: not a measure item"),
     (lambda d: d["validity"].update(years=0), "validity.years"),
-    (lambda d: d.update(rules="shiyan-2099"), "rules: 'shiyan-2099' is not a rule set"),
+    (lambda d: d.update(rules="shiyan-2099"), "rules: “shiyan-2099” is not a rule set"),
     (lambda d: d.update(effective="2022年X月X日"), "effective:"),
 ])
 def test_an_edition_that_does_not_fit_its_rule_set_is_refused_with_the_place_named(change: Any, finding: str) -> None:
