@@ -296,7 +296,7 @@ def parse_register(data: dict[str, Any], default_by: str, today: date | None = N
     area = _key(data, "area")
     if area not in AREAS:
         raise invalid("area", _("{area} is not a county-level area of Shiyan; allowed: {areas}").format(
-            area=shown(area), areas="、".join(AREAS)))
+            area=shown(area), areas=", ".join(AREAS)))
     return Register(uscc=uscc, name=name, area=area,  # type: ignore[arg-type]
                     date=_date(data, "date", required=False, today=today), by=_by(data, default_by))
 
