@@ -1,8 +1,22 @@
-"""Money is integer fen; yuan are parsed at the edges; floats are refused."""
+"""Money is integer fen; yuan are parsed at the edges; floats are refused; people read amounts in yuan."""
+
+from collections.abc import Iterator
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ledger.money import MoneyError, format_fen, parse_fen, parse_yuan, percent_of, split_shares
+from ledger import i18n
+from ledger.money import (
+    MAX_FACT_FEN,
+    MoneyError,
+    amount,
+    format_fen,
+    parse_fen,
+    parse_yuan,
+    percent_of,
+    split_shares,
+)
 
 
 @pytest.mark.parametrize(("text", "fen"), [
@@ -52,3 +66,57 @@ def test_a_percentage_is_rounded_down_to_the_fen():
 def test_fen_are_formatted_as_yuan_with_two_decimals():
     assert format_fen(200_000_000) == "2,000,000.00"
     assert format_fen(1) == "0.01"
+
+
+# --- amounts for people: money.amount ---------------------------------------------------
+
+
+@pytest.fixture(params=["en", "zh"])
+def language(request: pytest.FixtureRequest) -> Iterator[str]:
+    i18n.set_language(request.param)
+    try:
+        yield request.param
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.mark.parametrize(("fen", "en", "zh"), [
+    (200_000_000, "2,000,000.00 yuan", "200万元"),
+    (123_450, "1,234.50 yuan", "1,234.50元"),
+    (0, "0.00 yuan", "0.00元"),
+    (100, "1.00 yuan", "1.00元"),
+    (1, "0.01 yuan", "0.01元"),
+    (150_000_000, "1,500,000.00 yuan", "150万元"),
+    (125_000_000_00, "125,000,000.00 yuan", "12,500万元"),
+    (10_000_01, "10,000.01 yuan", "10,000.01元"),
+    (-200_000_000, "-2,000,000.00 yuan", "-200万元"),
+])
+def test_amounts_are_shown_in_yuan_and_in_wan_where_whole(fen: int, en: str, zh: str, language: str) -> None:
+    assert amount(fen) == {"en": en, "zh": zh}[language]
+
+
+@given(st.integers(min_value=0, max_value=MAX_FACT_FEN))
+def test_an_amount_as_shown_in_english_reads_back_to_the_same_fen(fen: int) -> None:
+    assert parse_yuan(amount(fen)) == fen
+
+
+@given(st.integers(min_value=0, max_value=MAX_FACT_FEN))
+def test_an_amount_as_shown_in_chinese_reads_back_to_the_same_fen(fen: int) -> None:
+    i18n.set_language("zh")
+    try:
+        shown = amount(fen)
+    finally:
+        i18n.set_language("en")
+    assert parse_yuan(shown) == fen
+    assert shown.endswith("元") and ("万" not in shown or fen % 1_000_000 == 0)
+
+
+@given(st.integers(min_value=1, max_value=MAX_FACT_FEN))
+def test_a_negative_amount_is_the_positive_one_with_a_minus_sign(fen: int) -> None:
+    assert amount(-fen) == "-" + amount(fen)
+
+
+@pytest.mark.parametrize("bad", [1.5, "100", True])
+def test_only_integer_fen_are_shown_as_an_amount(bad: object) -> None:
+    with pytest.raises(TypeError):
+        amount(bad)  # type: ignore[arg-type]
