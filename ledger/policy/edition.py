@@ -24,7 +24,7 @@ from typing import Any
 
 from ledger.errors import invalid
 from ledger.i18n import _
-from ledger.money import MoneyError, format_fen, parse_yuan
+from ledger.money import MoneyError, amount, parse_yuan
 from ledger.text import shown
 
 FORMAT = 1
@@ -53,7 +53,7 @@ class Param:
     def shown(self) -> str:
         """The value for a reader: yuan with separators, counts with separators, a percentage, a decimal."""
         if self.kind is ParamKind.YUAN:
-            return f"{format_fen(int(self.value))} yuan"
+            return amount(int(self.value))
         if self.kind is ParamKind.PERCENT:
             return f"{self.value}%"
         if self.kind is ParamKind.COUNT:
