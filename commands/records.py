@@ -446,7 +446,7 @@ def render_show(d: dict[str, Any]) -> str:
                                   sorted(money, key=lambda row: row[0]), right=(4,)))
     lines.append("")
     lines.append(_("history as known at {moment}").format(moment=d["known_at"]) if d["known_at"] else _("history"))
-    lines.append(output.table([_("effective"), _("recorded (China time)"), _("event"), _("by")],
+    lines.append(output.table([_("effective"), _("recorded (UTC+8)"), _("event"), _("by")],
                               [[h["date"] or "-", china_time(h["recorded_at"]),
                                 (h.get("what_zh") or h["what"]) if zh else h["what"], h["by"]]
                                for h in d["history"]]))
