@@ -104,7 +104,7 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._handle)
         return self
 
-    def _handle(self, *_: Any) -> None:
+    def _handle(self, *_signal: Any) -> None:
         if self.asked:
             raise KeyboardInterrupt
         self.asked = True

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
-
-import sys
 
 from typer.testing import CliRunner, Result
 
