@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +42,7 @@ def _stderr_logger(*_: object) -> _Stderr:
     return _Stderr()
 
 
-def china_timestamp(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def china_timestamp(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Stamp the line with the moment in China (Asia/Shanghai, +08:00), ISO 8601."""
     event_dict["timestamp"] = datetime.now(CHINA).isoformat()
     return event_dict
