@@ -18,7 +18,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import typer
 from typer._click.core import Command, Context  # Typer's own copy of Click
@@ -26,6 +25,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
+from commands import settings
 from ledger.i18n import LANGUAGES, N_, _, language_from_locale, normalise, set_language
 
 OPTION = "--lang"
@@ -79,8 +79,6 @@ def fallback(args: Sequence[str]) -> str:
 def choose(args: Sequence[str]) -> str:
     """Set the language the settings ask for and return it. Raises the settings' ``Refused`` (a
     bad GRANTS_LANG or grants.toml), having set the fallback language in which to say so."""
-    from commands import settings
-
     set_language(fallback(args))
     chosen = settings.resolve({"lang": scan(args)})["lang"].value or "en"
     set_language(chosen)
@@ -300,11 +298,3 @@ def show_usage_error(exc: ClickException) -> None:
         lines.append("")
     lines.append(_("Error: {message}").format(message=usage_message(exc)))
     typer.echo("\n".join(lines), err=True)
-
-
-def help_texts(root: Command) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """Each command's and parameter's help text (for the tests that look for untranslated words)."""
-    for path, command in commands_of(root):
-        yield path, command.help
-        for param in command.params:
-            yield path, getattr(param, "help", None)

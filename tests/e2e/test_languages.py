@@ -236,3 +236,22 @@ def test_log_lines_carry_china_time_whatever_the_machine_zone(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     assert lines and all(line["timestamp"].endswith("+08:00") for line in lines), done.stderr
+
+
+def test_lang_is_read_from_the_arguments_before_click_parses_them():
+    assert language.scan(["--lang", "zh", "report", "shares"]) == "zh"
+    assert language.scan(["report", "shares", "--lang=en"]) == "en"
+    assert language.scan(["import", "--", "--lang", "zh"]) is None  # after --: an argument, not the option
+    assert language.scan(["--lang", "fr"]) is None  # left to Click, which refuses it
+
+
+def test_click_s_bracket_is_translated_and_the_help_s_own_brackets_are_left_alone():
+    from ledger.i18n import set_language
+
+    set_language("zh")
+    try:
+        assert language.click_help("Lines per transaction.  [default: 500; 1<=x<=500]") == \
+            "Lines per transaction.  [默认：500; 1<=x<=500]"
+        assert language.click_help("See [the guide]") == "See [the guide]"
+    finally:
+        set_language("en")
