@@ -22,6 +22,7 @@ from sqlalchemy.exc import ProgrammingError
 from commands import clock, preflight
 from commands import settings as config
 from commands.settings import Setting
+from ledger.i18n import _
 from ledger.service import GrantsLedger
 from ledger.storage import POSTGRES, Store, parse_store
 from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
@@ -54,6 +55,7 @@ def os_user() -> str:
 class Context:
     db: str | None = None
     by: str | None = None
+    lang: str | None = None
     _store: Store | None = None
     _ledger: GrantsLedger | None = None
     _engine: Any = None
@@ -64,7 +66,7 @@ class Context:
     def settings(self) -> dict[str, Setting]:
         """Each setting and where it came from: flag, environment, grants.toml, default."""
         if self._settings is None:
-            self._settings = config.resolve({"db": self.db, "by": self.by})
+            self._settings = config.resolve({"db": self.db, "by": self.by, "lang": self.lang})
         return self._settings
 
     def use_db(self, url: str) -> None:
@@ -94,8 +96,8 @@ class Context:
         """The ledger at --db; with create=False, refuse (NoLedger) where none was made."""
         if self._ledger is None:
             store = self.store
-            missing = NoLedger(f"no ledger at {store.shown}. Run `grants init` to create one, or point --db / "
-                               "GRANTS_DB at the ledger", missing=True)
+            missing = NoLedger(_("no ledger at {db}. Run `grants init` to create one, or point --db / GRANTS_DB at "
+                                 "the ledger").format(db=store.shown), missing=True)
             try:
                 found = preflight.check(store)
             except StoreError as exc:
@@ -118,7 +120,8 @@ class Context:
                 failure = classify(exc, store)
                 if failure is not None:
                     raise failure from exc
-                raise NoLedger(f"cannot open the ledger at {store.shown}: {exc}", missing=False) from exc
+                raise NoLedger(_("cannot open the ledger at {db}: {problem}").format(db=store.shown, problem=exc),
+                               missing=False) from exc
             ledger.clock = clock.today
             self._ledger = ledger
         return self._ledger
@@ -156,8 +159,9 @@ class Context:
                 raise
             behind = (ledger.recorder.max_notification_id() or 0) - runner.position(self.engine)
             if behind:
-                print(f"warning: this database role may only read; the reports are {behind} events behind the "
-                      "log until an operator who records brings them up to date", file=sys.stderr)
+                print(_("warning: this database role may only read; the reports are {behind} events behind the "
+                        "log until an operator who records brings them up to date").format(behind=behind),
+                      file=sys.stderr)
         return self.engine
 
     def init(self) -> int:

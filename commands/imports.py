@@ -22,6 +22,7 @@ from commands.output import handled
 from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
+from ledger.i18n import N_, _
 from ledger.importing import CHUNK, ImportStopped, Interrupted, command_lines, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
@@ -40,7 +41,8 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
     except (RecordConflictError, OperationalError):
         raise
     except Exception as exc:
-        raise ImportStopped(f"line {number}: {type(exc).__name__}: {exc}") from exc
+        raise ImportStopped(_("line {number}: {kind}: {problem}").format(number=number, kind=type(exc).__name__,
+                                                                          problem=exc)) from exc
     return {"warning": {"line": number, "message": result["warning"]}} if result.get("warning") else {}
 
 
@@ -55,7 +57,7 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
     """
     if digest is None:
         digest = digest_of(b"".join(line + b"\n" for line in lines))
-    with progress.bar(f"importing 导入 {name}", len(command_lines(lines)),
+    with progress.bar(_("importing {name}").format(name=name), len(command_lines(lines)),
                       as_json=not show_progress) as advance:
         result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
                              chunk=chunk, stop=stop, progress=advance)
@@ -74,7 +76,8 @@ def read_input(file: Path) -> tuple[bytes, str]:
         data, name = sys.stdin.buffer.read(), "-"
     else:
         if not file.is_file():
-            raise invalid("file", f"{str(file)!r} is not a readable file (give - to read standard input)")
+            raise invalid("file", _("{file} is not a readable file (give - to read standard input)").format(
+                file=repr(str(file))))
         data, name = file.read_bytes(), file.name
     return data.removeprefix(BOM), name
 
@@ -101,12 +104,12 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._handle)
         return self
 
-    def _handle(self, *_: Any) -> None:
+    def _handle(self, *_signal: Any) -> None:
         if self.asked:
             raise KeyboardInterrupt
         self.asked = True
-        output.stderr("stopping after the chunk under way (Ctrl-C again to stop at once; that chunk is then "
-                      "not recorded)")
+        output.stderr(_("stopping after the chunk under way (Ctrl-C again to stop at once; that chunk is then "
+                        "not recorded)"))
 
     def __exit__(self, *_: Any) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -123,41 +126,44 @@ def _bring_views_up_to_date(context: Context) -> None:
     try:
         context.views()
     except Exception as exc:  # noqa: BLE001 - the lines are recorded; say so rather than fail
-        output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
-                      "run `grants projections rebuild`")
+        output.stderr(_("warning: recorded, but the reports could not be brought up to date ({problem}); run "
+                        "`grants projections rebuild`").format(problem=exc))
 
 
 def render_import(result: dict[str, Any]) -> str:
-    lines = [f"accepted {result['accepted']}, refused {len(result['refused'])}"
-             + (f"; {result['already']} of these lines were recorded by an earlier run and not decided again"
-                if result.get("already") else "")]
+    lines = [_("accepted {accepted}, refused {refused}").format(accepted=result["accepted"],
+                                                                refused=len(result["refused"]))
+             + (_("; {already} of these lines were recorded by an earlier run and not decided again").format(
+                 already=result["already"]) if result.get("already") else "")]
     if result.get("refused_by_code"):
-        lines.append("refused by code: " + ", ".join(f"{code} {n}" for code, n in result["refused_by_code"].items()))
-    lines += [f"warning, line {w['line']}: {w['message']}" for w in result["warnings"]]
+        lines.append(_("refused by code: {counts}").format(
+            counts=", ".join(f"{code} {n}" for code, n in result["refused_by_code"].items())))
+    lines += [_("warning, line {line}: {message}").format(line=w["line"], message=w["message"])
+              for w in result["warnings"]]
     if result["refused"]:
         lines.append("")
-        lines.append(output.table(["line", "code", "message"],
+        lines.append(output.table([_("line"), _("code"), _("message")],
                                   [[r["line"], output.Alert(r["code"]), r["message"]] for r in result["refused"]],
                                   right=(0,)))
     return "\n".join(lines)
 
 
 def install(app: typer.Typer) -> None:
-    @app.command("import")
+    @app.command("import", help=N_("Apply a file of commands in order; refused lines change nothing and are "
+                                   "listed.\n\n"
+                                   "Ctrl-C stops after the chunk under way; running the same file again goes "
+                                   "on from there."))
     @handled
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="JSON Lines file: one command a line (see docs/cli.md), or "
-                                                  "a workbook from `grants template xlsx`; - reads standard input.")],
+        file: Annotated[Path, typer.Argument(help=N_("JSON Lines file: one command a line (see docs/cli.md), or "
+                                                  "a workbook from `grants template xlsx`; - reads standard input."))],
         as_json: Json = False,
-        chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help="Lines per transaction at most.")] = CHUNK,
+        chunk: Annotated[int, typer.Option(min=1, max=CHUNK, help=N_("Lines per transaction at most."))] = CHUNK,
         refusals: Annotated[Path | None, typer.Option(
-            "--refusals", metavar="FILE.csv", help="Also write the refused lines, with their codes and messages, "
-                                                   "to this CSV file (UTF-8 with BOM, opens in Excel and WPS).")] = None,
+            "--refusals", metavar="FILE.csv", help=N_("Also write the refused lines, with their codes and messages, "
+                                                   "to this CSV file (UTF-8 with BOM, opens in Excel and WPS)."))] = None,
     ) -> None:
-        """Apply a file of commands in order; refused lines change nothing and are listed.
-
-        Ctrl-C stops after the chunk under way; running the same file again goes on from there."""
         context: Context = ctx.obj
         data, name = read_input(file)
         book = spreadsheet.read_workbook(data) if spreadsheet.is_workbook(data) else None
@@ -172,9 +178,10 @@ def install(app: typer.Typer) -> None:
                                       show_progress=not as_json)
         except Interrupted as interrupted:
             _bring_views_up_to_date(context)
-            output.error(f"interrupted: {interrupted.recorded} lines of {name} are recorded, up to line "
-                         f"{interrupted.resume_at}; run the same import again to go on from line "
-                         f"{interrupted.resume_at} (the lines recorded are not decided again)", as_json=as_json,
+            output.error(_("interrupted: {recorded} lines of {name} are recorded, up to line {resume_at}; run the "
+                           "same import again to go on from line {resume_at} (the lines recorded are not decided "
+                           "again)").format(recorded=interrupted.recorded, name=name,
+                                            resume_at=interrupted.resume_at), as_json=as_json,
                          data={"code": "interrupted", "recorded": interrupted.recorded,
                                "resume_at": interrupted.resume_at})
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -188,19 +195,18 @@ def install(app: typer.Typer) -> None:
         if as_json:
             output.emit_json(result)
         else:
-            output.echo(f"ledger 账本: {context.store.shown}")
+            output.echo(_("ledger: {db}").format(db=context.store.shown))
             output.echo(render_import(result))
         if result["refused"]:
             raise typer.Exit(output.EXIT_REFUSED)
 
-    @app.command()
+    @app.command(help=N_("Load a realistic sample of the policy's cases into a fresh ledger and print the "
+                         "reports.\n\n"
+                         "Without a database given (--db, GRANTS_DB or grants.toml) it writes "
+                         "./grants-demo.db, replacing an earlier demo file. Given a database, the ledger "
+                         "there must be empty."))
     @handled
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
-        """Load a realistic sample of the policy's cases into a fresh ledger and print the reports.
-
-        Without a database given (--db, GRANTS_DB or grants.toml) it writes ./grants-demo.db, replacing an
-        earlier demo file. Given a database, the ledger there must be empty.
-        """
         context: Context = ctx.obj
         if context.settings["db"].source.startswith("default"):
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -208,8 +214,8 @@ def install(app: typer.Typer) -> None:
             context.use_db(f"sqlite:///{DEMO_DB}")
         ledger = context.ledger()
         if ledger.recorder.max_notification_id():
-            raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "
-                          "(run it without --db to use ./grants-demo.db)")
+            raise invalid("db", _("{db} already holds events; the demo needs an empty ledger (run it without --db "
+                                  "to use ./grants-demo.db)").format(db=context.store.shown))
         sample = resources.files("commands").joinpath("demo.jsonl").read_bytes().splitlines()
         result = import_lines(ledger, sample, "demo", name="demo.jsonl", show_progress=not as_json)
         engine = context.views()
@@ -220,13 +226,14 @@ def install(app: typer.Typer) -> None:
             output.emit_json({"db": context.store.shown, "import": result, "enterprises": enterprises["enterprises"],
                               "areas": shares["areas"], "example": example})
             return
-        output.echo(f"Demo ledger written to {context.store.shown}")
+        output.echo(_("Demo ledger written to {db}").format(db=context.store.shown))
         output.echo(render_import(result))
-        output.echo("  (the refused lines are deliberate: each shows a rule of the policy at work)")
+        output.echo("  " + _("(the refused lines are deliberate: each shows a rule of the policy at work)"))
         output.echo("\n== grants report enterprise ==")
         output.echo(report.render_enterprises(enterprises))
         output.echo("\n== grants report shares ==")
         output.echo(report.render_shares(shares))
         output.echo("\n== grants show SY-2023-0001 ==")
         output.echo(render_show(example))
-        output.echo(f"\nExplore it: grants --db {context.store.shown} show SY-2024-0003")
+        output.echo("\n" + _("Explore it: {command}").format(
+            command=f"grants --db {context.store.shown} show SY-2024-0003"))

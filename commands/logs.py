@@ -1,16 +1,21 @@
 """Logging is configured once, here, at the entry point: structlog to stderr, a
 console rendering in a terminal and JSON lines otherwise. One summary line per
 command; no personal data (names are not logged, only filing numbers and codes).
-Level from GRANTS_LOG_LEVEL (default info)."""
+Level from GRANTS_LOG_LEVEL (default info). Timestamps are China time, ISO 8601 with
+its offset (2024-01-15T18:00:00.123456+08:00), whatever the machine's zone."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from collections.abc import MutableMapping
+from datetime import datetime
+from typing import Any
 
 import structlog
 
+from commands.clock import CHINA
 from ledger.text import safe
 
 _quiet = False
@@ -37,6 +42,12 @@ def _stderr_logger(*_: object) -> _Stderr:
     return _Stderr()
 
 
+def china_timestamp(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Stamp the line with the moment in China (Asia/Shanghai, +08:00), ISO 8601."""
+    event_dict["timestamp"] = datetime.now(CHINA).isoformat()
+    return event_dict
+
+
 def configure() -> None:
     global _quiet
     _quiet = False
@@ -51,7 +62,7 @@ def configure() -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            china_timestamp,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

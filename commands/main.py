@@ -10,19 +10,21 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException  # Typer's own copy of Click; no public name for the base
 
-from commands import audit, config, export, imports, logs, output, policy, records, report, spreadsheet
+from commands import audit, config, export, imports, language, logs, output, policy, records, report, spreadsheet
 from commands.admin import admin_app
 from commands.context import Context
-from commands.options import Json
+from commands.options import Json, Lang
 from commands.output import handled
 from commands.views import projections_app
-from ledger.errors import INVALID_INPUT
+from ledger import i18n
+from ledger.errors import INVALID_INPUT, Refused
+from ledger.i18n import N_, _
 
 app = typer.Typer(
     name="grants",
-    help="Grants ledger for 《十堰市突破性发展数字经济若干措施》: applications, decisions, payments, audit.",
+    help=N_("Grants ledger for 《十堰市突破性发展数字经济若干措施》: applications, decisions, payments, audit."),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -38,25 +40,25 @@ def _print_version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option("--db", metavar="URL",
-                                           help="Database URL: sqlite:///grants.db (default) or "
-                                                "postgresql://user@host:5432/dbname. Else GRANTS_DB, else "
-                                                "grants.toml (see grants config).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who is working (recorded as 'by' on events). Else "
-                                                        "GRANTS_USER, else grants.toml, else the OS user; in "
-                                                        "enforced mode a registered operator).")] = None,
+                                           help=N_("Database URL: sqlite:///grants.db (default) or "
+                                                   "postgresql://user@host:5432/dbname. Else GRANTS_DB, else "
+                                                   "grants.toml (see grants config)."))] = None,
+    by: Annotated[str | None, typer.Option("--by", help=N_("Who is working (recorded as 'by' on events). Else "
+                                                           "GRANTS_USER, else grants.toml, else the OS user; in "
+                                                           "enforced mode a registered operator)."))] = None,
+    lang: Lang = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
-                                          help="Print the version of grants and exit.")] = False,
+                                          help=N_("Print the version of grants and exit."))] = False,
 ) -> None:
     logs.configure()
-    ctx.obj = Context(db=db, by=by)
+    ctx.obj = Context(db=db, by=by, lang=lang.value if lang is not None else None)
     ctx.call_on_close(ctx.obj.close)
 
 
-@app.command()
+@app.command(help=N_("Create the ledger's tables (event store and read models) if they do not exist, make the event "
+                     "log append-only (triggers), and seal any event the hash chain does not cover yet."))
 @handled
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create the ledger's tables (event store and read models) if they do not exist, make the event log
-    append-only (triggers), and seal any event the hash chain does not cover yet."""
     context: Context = ctx.obj
     sealed = context.init()
     result = {"db": context.store.shown, "ready": True, "sealed": sealed}
@@ -64,8 +66,8 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         output.emit_json(result)
     else:
-        output.echo(f"ledger ready at {context.store.shown}"
-                    + (f" ({sealed} events sealed into the hash chain)" if sealed else ""))
+        output.echo(_("ledger ready at {db}").format(db=context.store.shown)
+                    + (_(" ({sealed} events sealed into the hash chain)").format(sealed=sealed) if sealed else ""))
 
 
 config.install(app)
@@ -80,13 +82,13 @@ app.add_typer(export.app, name="export")
 app.add_typer(spreadsheet.template_app, name="template")
 
 
-GLOBAL_OPTIONS = ("--db", "--by")
+GLOBAL_OPTIONS = ("--db", "--by", "--lang")
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
-    """Let --db and --by be written after the command too (`grants import f.jsonl --db URL`).
+    """Let --db, --by and --lang be written after the command too (`grants import f.jsonl --db URL`).
 
-    Click only reads a group's options before the subcommand; these two are
+    Click only reads a group's options before the subcommand; these are
     moved in front, so both spellings mean the same.
     """
     front: list[str] = []
@@ -128,40 +130,66 @@ def not_utf8(args: list[str]) -> tuple[str, str] | None:
             elif n > 0 and args[n - 1].startswith("--") and args[n - 1] not in FLAGS:
                 option, value = args[n - 1], arg
             else:
-                option, value = f"argument {n + 1}", arg
+                option, value = _("argument {n}").format(n=n + 1), arg
             raw = value.encode("utf-8", "surrogateescape")
-            message = f"{option}: is not UTF-8 text (it arrived as the bytes {raw[:30]!r})"
+            message = _("{option}: is not UTF-8 text (it arrived as the bytes {raw})").format(
+                option=option, raw=repr(raw[:30]))
             try:
-                message += f"; read as GBK it would be {raw.decode('gbk')!r}"
+                message += _("; read as GBK it would be {text}").format(text=repr(raw.decode("gbk")))
             except UnicodeDecodeError:
                 pass
             field = option.lstrip("-").replace("-", "_") if option.startswith("--") else "argument"
-            return field, message + ". Set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8) and type it again; " \
-                "nothing was written"
+            return field, message + _(". Set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8) and type it again; "
+                                      "nothing was written")
     return None
+
+
+def command() -> Any:
+    """The Click command tree Typer builds from ``app``, in the current language."""
+    return language.localise(typer.main.get_command(app))
+
+
+def invoke(args: list[str]) -> int:
+    """Run ``grants ARGS`` and return the exit code: the language first (``--lang``, GRANTS_LANG,
+    grants.toml, the locale), then the command. The language in force before is restored after,
+    so that tests can run it in-process (``tests/helpers.py`` ``grants``)."""
+    previous = i18n.language()
+    try:
+        return _main(args)
+    finally:
+        i18n.set_language(previous)
+
+
+def _main(args: list[str]) -> int:
+    as_json = "--json" in args
+    try:
+        language.choose(args)
+    except Refused as refusal:  # a bad GRANTS_LANG or grants.toml: said in the fallback language
+        output.error(f"{refusal.code}: {refusal.message}", as_json=as_json, data=refusal.as_dict())
+        return output.EXIT_INVALID
+    bad = not_utf8(args)
+    if bad is not None:
+        field, message = bad
+        output.error(f"invalid-input: {message}", as_json=as_json,
+                     data={"code": INVALID_INPUT, "message": message, "field": field})
+        return output.EXIT_INVALID
+    try:
+        code = command().main(args=hoist_global_options(args), prog_name="grants", standalone_mode=False)
+    except ClickException as exc:  # a usage error: unknown option, missing argument, bad choice
+        if as_json:
+            message = language.usage_message(exc)
+            output.error(message, as_json=True, data={"code": "usage", "message": message})
+        else:
+            language.show_usage_error(exc)
+        return exc.exit_code
+    except typer.Abort:
+        output.stderr(_("aborted"))
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 def run() -> Any:
     """Console-script entry point."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `grants report ... | head` ends quietly
-    args = sys.argv[1:]
-    bad = not_utf8(args)
-    if bad is not None:
-        field, message = bad
-        output.error(f"invalid-input: {message}", as_json="--json" in args,
-                     data={"code": INVALID_INPUT, "message": message, "field": field})
-        return sys.exit(output.EXIT_INVALID)
-    as_json = "--json" in args
-    try:
-        code = app(args=hoist_global_options(args), prog_name="grants", standalone_mode=False)
-    except ClickException as exc:  # a usage error: unknown option, missing argument, bad choice
-        if as_json:
-            output.error(exc.format_message(), as_json=True, data={"code": "usage", "message": exc.format_message()})
-        else:
-            exc.show()
-        return sys.exit(exc.exit_code)
-    except typer.Abort:
-        output.stderr("aborted")
-        return sys.exit(130)
-    return sys.exit(code if isinstance(code, int) else 0)
+    return sys.exit(invoke(sys.argv[1:]))

@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 from urllib.parse import quote
 
+from ledger.i18n import _
 from ledger.service import GrantsLedger
 from ledger.storage import POSTGRES, SQLITE, Store
 from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify, unwritable
@@ -40,10 +41,11 @@ def check(store: Store) -> Found:
         return Found.LEDGER
     foreign = sorted(tables - OUR_TABLES)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise StoreError(FOREIGN_DATABASE, f"{store.shown} is not a ledger: it holds other tables ({shown}) and "
-                         "not the ledger's; nothing was written to it. Point --db at the ledger, or at a new file "
-                         "or an empty database to make a new one")
+        shown = ", ".join(foreign[:5]) + (_(" and {n} more").format(n=len(foreign) - 5) if len(foreign) > 5 else "")
+        raise StoreError(FOREIGN_DATABASE, _("{db} is not a ledger: it holds other tables ({tables}) and not the "
+                                             "ledger's; nothing was written to it. Point --db at the ledger, or at a "
+                                             "new file or an empty database to make a new one").format(
+                                                 db=store.shown, tables=shown))
     return Found.EMPTY
 
 
@@ -62,7 +64,8 @@ def _sqlite_tables(store: Store) -> set[str] | None:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise classify(exc, store) or StoreError("cannot-open", f"cannot open the ledger {path}: {exc}") from exc
+        raise classify(exc, store) or StoreError("cannot-open", _("cannot open the ledger {path}: {problem}").format(
+            path=path, problem=exc)) from exc
     return {row[0] for row in rows}
 
 

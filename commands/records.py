@@ -8,6 +8,7 @@ from datetime import datetime, time
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 
 from commands import clock, output
 from commands.context import Context
@@ -27,9 +28,11 @@ from commands.options import (
     Ref,
 )
 from commands.output import handled, yuan
-from ledger import jsonline
+from ledger import i18n, jsonline
 from ledger.errors import invalid
+from ledger.i18n import N_, _
 from ledger.intake import parse_command, parse_ref
+from ledger.labels import label
 from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import parse_date
 from ledger.uscc import uscc_problem
@@ -41,7 +44,7 @@ def parse_as_of(value: str | None) -> Any:
     try:
         return parse_date(value)
     except ValueError:
-        raise invalid("as_of", f"{value!r} is not a date; write YYYY-MM-DD") from None
+        raise invalid("as_of", _("{value} is not a date; write YYYY-MM-DD").format(value=repr(value))) from None
 
 
 def parse_known_at(value: str | None) -> Any:
@@ -55,22 +58,23 @@ def parse_known_at(value: str | None) -> Any:
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise invalid("known_at", f"{value!r} is not a moment; write 2024-01-15T18:00 (China time), "
-                      "2024-01-15T10:00+00:00, or a day 2024-01-15 (its end)") from None
+        raise invalid("known_at", _("{value} is not a moment; write 2024-01-15T18:00 (China time), "
+                                    "2024-01-15T10:00+00:00, or a day 2024-01-15 (its end)").format(
+                                        value=repr(value))) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=clock.CHINA)
 
 
 def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int | None:
     """--amount (yuan, with 万/亿) or --amount-fen, never both."""
     if yuan_text is not None and fen is not None:
-        raise invalid("amount", "give --amount (yuan) or --amount-fen, not both")
+        raise invalid("amount", _("give --amount (yuan) or --amount-fen, not both"))
     if yuan_text is not None:
         try:
             return parse_yuan(yuan_text)
         except MoneyError as exc:
             raise invalid("amount", str(exc)) from None
     if fen is None and required:
-        raise invalid("amount", "is required: --amount in yuan (e.g. 1000000, 100万) or --amount-fen")
+        raise invalid("amount", _("is required: --amount in yuan (e.g. 1000000, 100万) or --amount-fen"))
     return fen
 
 
@@ -83,15 +87,15 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
     try:
         context.views()
     except Exception as exc:  # noqa: BLE001 - the command itself is recorded; say so
-        output.stderr(f"warning: recorded, but the reports could not be brought up to date ({exc}); "
-                      "run `grants projections rebuild`")
+        output.stderr(_("warning: recorded, but the reports could not be brought up to date ({problem}); run "
+                        "`grants projections rebuild`").format(problem=exc))
     output.log.info(data["op"], **{k: v for k, v in result.items() if k in ("ref", "status", "awarded_fen", "amount_fen",
                                                                            "payer", "version")})
     if as_json:
         output.emit_json(result)
     else:
         output.echo(summary(result))
-        output.echo(f"  ledger 账本: {context.store.shown}")
+        output.echo("  " + _("ledger: {db}").format(db=context.store.shown))
     return result
 
 
@@ -99,91 +103,110 @@ def summary(result: dict[str, Any]) -> str:
     op = result["op"]
     if result.get("already_recorded"):
         key = result.get("ref") or result.get("uscc") or result.get("version")
-        when = f" on {result['recorded_on']}" if result.get("recorded_on") else ""
-        who = f" by {result['recorded_by']}" if result.get("recorded_by") else ""
-        return f"{key}: already recorded 已记录 ({op}{when}{who}); nothing written"
+        when = _(" on {day}").format(day=result["recorded_on"]) if result.get("recorded_on") else ""
+        who = _(" by {name}").format(name=result["recorded_by"]) if result.get("recorded_by") else ""
+        return _("{key}: already recorded ({op}{when}{who}); nothing written").format(key=key, op=op, when=when,
+                                                                                      who=who)
     if op == "register":
-        return f"registered {result['uscc']} {result['name']} ({result['area']})"
+        return _("registered {uscc} {name} ({area})").format(uscc=result["uscc"], name=result["name"],
+                                                             area=result["area"])
     if op in ("apply", "amend"):
         ent = result.get("entitlement_fen")
-        head = (f"{result['ref']}: submitted under {result['measure']} (policy {result['policy_version']}); "
-                if op == "apply" else f"{result['ref']}: facts amended (补正), still submitted; ")
+        head = (_("{ref}: submitted under {measure} (policy {version}); ").format(
+                    ref=result["ref"], measure=result["measure"], version=result["policy_version"])
+                if op == "apply" else _("{ref}: facts amended, still submitted; ").format(ref=result["ref"]))
         if not result["eligible"]:
-            return head + f"NOT ELIGIBLE as filed 不符合条件\nwarning: {result['warning']}"
-        return head + (f"the clause gives {yuan(ent)} yuan" if ent is not None else "amount to be decided case by case")
+            return head + _("NOT ELIGIBLE as filed") + "\n" + _("warning: {message}").format(message=result["warning"])
+        return head + (_("the clause gives {amount} yuan").format(amount=yuan(ent)) if ent is not None
+                       else _("amount to be decided case by case"))
     if op == "approve":
-        return (f"{result['ref']}: approved {yuan(result['awarded_fen'])} yuan "
-                f"(city {yuan(result['city_share_fen'])}, county {yuan(result['county_share_fen'])})")
+        return _("{ref}: approved {amount} yuan (city {city}, county {county})").format(
+            ref=result["ref"], amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
+            county=yuan(result["county_share_fen"]))
     if op == "reject":
-        return f"{result['ref']}: rejected"
+        return _("{ref}: rejected").format(ref=result["ref"])
     if op == "pay":
-        return (f"{result['ref']}: {result['payer']} paid {yuan(result['amount_fen'])} yuan "
-                f"(voucher {result['voucher']}, treasury {result['treasury']})")
+        return _("{ref}: {payer} paid {amount} yuan (voucher {voucher}, treasury {treasury})").format(
+            ref=result["ref"], payer=label(result["payer"]), amount=yuan(result["amount_fen"]),
+            voucher=result["voucher"], treasury=label(result["treasury"]))
     if op == "withdraw":
-        return f"{result['ref']}: withdrawn 已撤回"
+        return _("{ref}: withdrawn").format(ref=result["ref"])
     if op == "revoke":
-        back = [f"{payer} {yuan(result[f'{payer}_paid_fen'])}" for payer in ("city", "county")
+        back = [f"{label(payer)} {yuan(result[f'{payer}_paid_fen'])}" for payer in ("city", "county")
                 if result[f"{payer}_paid_fen"]]
-        return (f"{result['ref']}: award of {yuan(result['awarded_fen'])} yuan revoked 已撤销; nothing more is owed"
-                + (f"; paid so far, to recover 待追回: {', '.join(back)} yuan" if back else ""))
+        return (_("{ref}: award of {amount} yuan revoked; nothing more is owed").format(
+                    ref=result["ref"], amount=yuan(result["awarded_fen"]))
+                + (_("; paid so far, to recover: {amounts} yuan").format(amounts=", ".join(back)) if back else ""))
     if op == "reverse-payment":
-        return (f"{result['ref']}: payment {result['voucher']} by {result['payer']} of {yuan(result['amount_fen'])} "
-                f"yuan reversed 红字冲销; {result['payer']} has now paid {yuan(result['paid_fen'])} yuan net")
+        return _("{ref}: payment {voucher} by {payer} of {amount} yuan reversed; {payer} has now paid {paid} yuan "
+                 "net").format(ref=result["ref"], voucher=result["voucher"], payer=label(result["payer"]),
+                               amount=yuan(result["amount_fen"]), paid=yuan(result["paid_fen"]))
     if op == "recover":
-        return (f"{result['ref']}: {yuan(result['amount_fen'])} yuan recovered 已追回 to the {result['treasury']} "
-                f"treasury (receipt {result['voucher']}); {result['payer']} has now paid {yuan(result['paid_fen'])} "
-                "yuan net")
+        return _("{ref}: {amount} yuan recovered to the {treasury} treasury (receipt {voucher}); {payer} has now paid "
+                 "{paid} yuan net").format(ref=result["ref"], amount=yuan(result["amount_fen"]),
+                                           treasury=label(result["treasury"]), voucher=result["voucher"],
+                                           payer=label(result["payer"]), paid=yuan(result["paid_fen"]))
     if op == "register-operator":
-        until = result["valid_to"] or "no end"
-        return (f"operator {result['name']} registered: {', '.join(result['roles'])}, from {result['valid_from']} "
-                f"to {until}" + ("\nthe ledger is now in enforced mode: every command is checked against the "
-                                 "operators, for good" if result["enforced_now"] else ""))
+        roles = ", ".join(label(role) for role in result["roles"])
+        text = (_("operator {name} registered: {roles}, from {start} to {end}").format(
+                    name=result["name"], roles=roles, start=result["valid_from"], end=result["valid_to"])
+                if result["valid_to"] else
+                _("operator {name} registered: {roles}, from {start}, no end").format(
+                    name=result["name"], roles=roles, start=result["valid_from"]))
+        if result["enforced_now"]:
+            text += "\n" + _("the ledger is now in enforced mode: every command is checked against the operators, "
+                             "for good")
+        return text
     if op in ("change-roles", "suspend-operator", "reinstate-operator"):
-        return (f"operator {result['name']}: {', '.join(result['roles'])}"
-                + (" (SUSPENDED)" if result["suspended"] else " (active)"))
+        roles = ", ".join(label(role) for role in result["roles"])
+        return (_("operator {name}: {roles} (SUSPENDED)") if result["suspended"]
+                else _("operator {name}: {roles} (active)")).format(name=result["name"], roles=roles)
     if op == "external-award":
-        text = (f"recorded award under {result['policy']} for {result['uscc']} project {result['project']}: "
-                f"{yuan(result['amount_fen'])} yuan")
-        return text + (f"\nwarning: {result['warning']}" if result.get("warning") else "")
+        text = _("recorded award under {policy} for {uscc} project {project}: {amount} yuan").format(
+            policy=result["policy"], uscc=result["uscc"], project=result["project"], amount=yuan(result["amount_fen"]))
+        return text + ("\n" + _("warning: {message}").format(message=result["warning"]) if result.get("warning")
+                       else "")
     if op == "adopt-policy":
-        return f"adopted {result['version']}: valid {result['effective']} to {result['ends']} (exclusive)"
+        return _("adopted {version}: valid {start} to {end} (exclusive)").format(
+            version=result["version"], start=result["effective"], end=result["ends"])
     return json.dumps(result, ensure_ascii=False)
 
 
 def install(app: typer.Typer) -> None:
-    @app.command()
+    @app.command(help=N_("Register an enterprise and the area whose treasury pays its county half."))
     @handled
     def register(
         ctx: typer.Context,
-        uscc: Annotated[str, typer.Option("--uscc", help="18-character unified social credit code.")],
-        name: Annotated[str, typer.Option("--name", help="Registered name of the enterprise.")],
-        area: Annotated[Area, typer.Option("--area", help="County-level area (whose treasury pays the county half).")],
-        date: Annotated[str | None, typer.Option("--date", help="Date of registration (optional).")] = None,
+        uscc: Annotated[str, typer.Option("--uscc", help=N_("18-character unified social credit code."))],
+        name: Annotated[str, typer.Option("--name", help=N_("Registered name of the enterprise."))],
+        area: Annotated[Area, typer.Option("--area", help=N_("County-level area (whose treasury pays the county half)."))],
+        date: Annotated[str | None, typer.Option("--date", help=N_("Date of registration (optional)."))] = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """Register an enterprise and the area whose treasury pays its county half."""
         record(ctx, {"op": "register", "uscc": uscc, "name": name, "area": area, "date": date, "by": by}, as_json)
 
-    @app.command()
+    @app.command(help=N_("File an application under a measure, with its facts (recorded even when they miss "
+                         "a threshold)."))
     @handled
     def apply(
         ctx: typer.Context,
-        ref: Annotated[str, typer.Option("--ref", help="Filing number, unique in the ledger.")],
-        uscc: Annotated[str, typer.Option("--uscc")],
-        measure: Annotated[str, typer.Option("--measure", help="Measure id, e.g. M03-platform (see grants policy list).")],
-        project: Annotated[str, typer.Option("--project", help="The project the award is for (就高不重复 is per project).")],
+        ref: Annotated[str, typer.Option("--ref", help=N_("Filing number, unique in the ledger."))],
+        uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
+        measure: Annotated[str, typer.Option("--measure", help=N_("Measure id, e.g. M03-platform (see grants policy list)."))],
+        project: Annotated[str, typer.Option("--project", help=N_("The project the award is for (就高不重复 is "
+                                                                  "per project)."))],
         date: Date,
         fact: Facts = None,
         facts_json: FactsJson = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """File an application under a measure, with its facts (recorded even when they miss a threshold)."""
         record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
                      "facts": collect_facts(fact, facts_json), "by": by}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Approve an application: the rules compute the award (case-by-case items take "
+                         "--amount and --basis)."))
     @handled
     def approve(
         ctx: typer.Context,
@@ -191,16 +214,15 @@ def install(app: typer.Typer) -> None:
         date: Date,
         amount: AmountYuan = None,
         amount_fen_: AmountFen = None,
-        basis: Annotated[str | None, typer.Option("--basis", help="Case-by-case items: the meeting or document that "
-                                                                   "decided the amount.")] = None,
+        basis: Annotated[str | None, typer.Option("--basis", help=N_("Case-by-case items: the meeting or document that "
+                                                                   "decided the amount."))] = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """Approve an application: the rules compute the award (case-by-case items take --amount and --basis)."""
         fen = amount_fen(amount, amount_fen_, required=False)
         record(ctx, {"op": "approve", "ref": ref, "date": date, "by": by, "amount_fen": fen, "basis": basis}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Reject an application, with the reason."))
     @handled
     def reject(
         ctx: typer.Context,
@@ -210,28 +232,27 @@ def install(app: typer.Typer) -> None:
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """Reject an application, with the reason."""
         record(ctx, {"op": "reject", "ref": ref, "date": date, "by": by, "reason": reason}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Record a payment by one payer on an approved application."))
     @handled
     def pay(
         ctx: typer.Context,
         ref: Ref,
         payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help="Payment voucher number (unique per treasury).")],
+        voucher: Annotated[str, typer.Option("--voucher", help=N_("Payment voucher number (unique per treasury)."))],
         date: Date,
         amount: AmountYuan = None,
         amount_fen_: AmountFen = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """Record a payment by one payer on an approved application."""
         fen = amount_fen(amount, amount_fen_, required=True)
         record(ctx, {"op": "pay", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher, "date": date,
                      "by": by}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Amend (supplementary material): replace the whole set of facts of an undecided "
+                         "application; both versions stay in the history."))
     @handled
     def amend(
         ctx: typer.Context,
@@ -243,91 +264,88 @@ def install(app: typer.Typer) -> None:
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """补正: replace the whole set of facts of an undecided application; both versions stay in the history."""
         record(ctx, {"op": "amend", "ref": ref, "date": date, "reason": reason, "by": by,
                      "facts": collect_facts(fact, facts_json)}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Withdraw: the applicant withdraws an undecided application; nothing more can happen "
+                         "to it."))
     @handled
     def withdraw(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
-        """撤回: the applicant withdraws an undecided application; nothing more can happen to it."""
         record(ctx, {"op": "withdraw", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Revoke an approved award; from its date nothing is owed and it counts as never made."))
     @handled
     def revoke(
         ctx: typer.Context,
         ref: Ref,
         date: Date,
         reason: Reason,
-        document: Annotated[str, typer.Option("--document", help="The document that ordered the revocation "
-                                                                 "(e.g. its number).")],
+        document: Annotated[str, typer.Option("--document", help=N_("The document that ordered the revocation "
+                                                                 "(e.g. its number)."))],
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """撤销: revoke an approved award; from its date nothing is owed and it counts as never made."""
         record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
                as_json)
 
-    @app.command("reverse-payment")
+    @app.command("reverse-payment", help=N_("Reverse a payment (red-ink entry): the recorded payment no longer "
+                                            "counts as paid; its voucher number stays used."))
     @handled
     def reverse_payment(
         ctx: typer.Context,
         ref: Ref,
         payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help="The voucher of the payment to reverse.")],
+        voucher: Annotated[str, typer.Option("--voucher", help=N_("The voucher of the payment to reverse."))],
         date: Date,
         reason: Reason,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """红字冲销: a recorded payment no longer counts as paid; its voucher number stays used."""
         record(ctx, {"op": "reverse-payment", "ref": ref, "payer": payer, "voucher": voucher, "date": date,
                      "reason": reason, "by": by}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Recover: money paid on a revoked award comes back to the payer's treasury."))
     @handled
     def recover(
         ctx: typer.Context,
         ref: Ref,
         payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help="Receipt voucher number (unique per treasury).")],
+        voucher: Annotated[str, typer.Option("--voucher", help=N_("Receipt voucher number (unique per treasury)."))],
         date: Date,
         amount: AmountYuan = None,
         amount_fen_: AmountFen = None,
-        reason: Annotated[str | None, typer.Option("--reason", help="A note, e.g. the recovery notice.")] = None,
+        reason: Annotated[str | None, typer.Option("--reason", help=N_("A note, e.g. the recovery notice."))] = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """追回: money paid on a revoked award comes back to the payer's treasury."""
         fen = amount_fen(amount, amount_fen_, required=True)
         record(ctx, {"op": "recover", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher,
                      "date": date, "reason": reason, "by": by}, as_json)
 
-    @app.command("external-award")
+    @app.command("external-award", help=N_("Record an award the enterprise got for a project under another "
+                                           "city policy (for 就高不重复)."))
     @handled
     def external_award(
         ctx: typer.Context,
-        uscc: Annotated[str, typer.Option("--uscc")],
-        project: Annotated[str, typer.Option("--project")],
-        policy: Annotated[str, typer.Option("--policy", help="The other city policy the award was made under.")],
+        uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
+        project: Annotated[str, typer.Option("--project", help=N_("The project the award was for."))],
+        policy: Annotated[str, typer.Option("--policy", help=N_("The other city policy the award was made under."))],
         date: Date,
         amount: AmountYuan = None,
         amount_fen_: AmountFen = None,
-        note: Annotated[str | None, typer.Option("--note", help="E.g. the other policy's decision number.")] = None,
+        note: Annotated[str | None, typer.Option("--note", help=N_("E.g. the other policy's decision number."))] = None,
         by: By = None,
         as_json: Json = False,
     ) -> None:
-        """Record an award the enterprise got for a project under another city policy (for 就高不重复)."""
         fen = amount_fen(amount, amount_fen_, required=True)
         record(ctx, {"op": "external-award", "uscc": uscc, "project": project, "policy": policy, "amount_fen": fen,
                      "date": date, "by": by, "note": note}, as_json)
 
-    @app.command()
+    @app.command(help=N_("Show one application: status, amounts, payments and the computation behind the "
+                         "amount, and each event with its recording time. Given a unified social credit "
+                         "code: the enterprise."))
     @handled
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
-        """Show one application: status, amounts, payments and the computation behind the amount, and
-        each event with its recording time. Given a unified social credit code: the enterprise."""
         context: Context = ctx.obj
         ledger = context.reader()
         if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
@@ -345,7 +363,8 @@ def collect_facts(fact: list[str] | None, facts_json: str | None) -> dict[str, A
     """--facts-json (one JSON object) and repeated --fact NAME=VALUE, the latter winning."""
     facts: dict[str, Any] = {}
     if facts_json:
-        facts = jsonline.decode(facts_json, field="facts", expected='a JSON object, e.g. {"tier": "national"}')
+        facts = jsonline.decode(facts_json, field="facts", expected=_('a JSON object, e.g. {example}').format(
+            example='{"tier": "national"}'))
     facts.update(parse_fact_options(fact))
     return facts
 
@@ -356,88 +375,105 @@ def parse_fact_options(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise invalid("facts", f"--fact {item!r}: write NAME=VALUE, e.g. --fact tier=national")
+            raise invalid("facts", _("--fact {item}: write NAME=VALUE, e.g. --fact tier=national").format(
+                item=repr(item)))
         facts[key.strip()] = value.strip()
     return facts
 
 
+def _cut(d: dict[str, Any]) -> str:
+    """ (as of …)  (as known at …): the cut a view was taken at."""
+    return ((_("  (as of {day})").format(day=d["as_of"]) if d["as_of"] else "")
+            + (_("  (as known at {moment})").format(moment=d["known_at"]) if d["known_at"] else ""))
+
+
+def _rows(pairs: list[tuple[str, str]]) -> list[str]:
+    """Label-value lines, the values aligned whatever the language's label widths."""
+    width = max(cell_len(name) for name, _value in pairs)
+    return [f"  {name}{' ' * (width - cell_len(name))}  {value}" for name, value in pairs]
+
+
 def render_show(d: dict[str, Any]) -> str:
-    eligibility = "" if d["eligible"] or d["status"] != "submitted" else "  (NOT ELIGIBLE as filed 不符合条件)"
-    lines = [
-        f"{d['ref']}  {d['status'].upper()}" + (f"  (as of {d['as_of']})" if d["as_of"] else "")
-        + (f"  (as known at {d['known_at']})" if d["known_at"] else "") + eligibility,
-        f"  enterprise 企业     {d['uscc']}  {d['name']}  ({d['area']})",
-        f"  measure 措施        {d['measure']}   project 项目 {d['project']}",
-        f"  filed 申请日期      {d['applied_on']}   policy version 政策版本 {d['policy_version']}",
-        "  facts 申报事实      " + _facts_text(d["facts"]),
+    zh = i18n.language() == "zh"
+    eligibility = ("" if d["eligible"] or d["status"] != "submitted"
+                   else "  (" + _("NOT ELIGIBLE as filed") + ")")
+    status = label(d["status"]) if zh else d["status"].upper()
+    lines = [f"{d['ref']}  {status}" + _cut(d) + eligibility]
+    pairs = [
+        (_("enterprise"), f"{d['uscc']}  {d['name']}  ({d['area']})"),
+        (_("measure"), d["measure"] + "   " + _("project") + " " + d["project"]),
+        (_("filed"), d["applied_on"] + "   " + _("policy version") + " " + d["policy_version"]),
+        (_("facts"), _facts_text(d["facts"])),
     ]
     for a in d["amendments"]:
-        lines.append(f"  amended 补正        {a['date']} by {a['by']}: {a['reason']}")
-        lines.append(f"      before 原事实    {_facts_text(a['facts_before'])}")
+        pairs.append((_("amended"), _("{day} by {name}: {reason}").format(day=a["date"], name=a["by"],
+                                                                          reason=a["reason"])))
+        pairs.append(("  " + _("before"), _facts_text(a["facts_before"])))
     if d["decided_on"]:
-        verb = "withdrawn 撤回" if d["status"] == "withdrawn" else "decided 决定   "
-        lines.append(f"  {verb}     {d['decided_on']} by {d['decided_by']}")
+        verb = _("withdrawn") if d["status"] == "withdrawn" else _("decided")
+        pairs.append((verb, _("{day} by {name}").format(day=d["decided_on"], name=d["decided_by"])))
     if d["reason"]:
-        lines.append(f"  reason 理由         {d['reason']}")
+        pairs.append((_("reason"), d["reason"]))
     if d["basis"]:
-        lines.append(f"  basis 依据          {d['basis']}")
+        pairs.append((_("basis"), d["basis"]))
     revocation = d["revocation"]
     if revocation:
-        lines.append(f"  revoked 撤销        {revocation['date']} by {revocation['by']}, document 文件 "
-                     f"{revocation['document']}: {revocation['reason']}")
-        lines.append(f"      award revoked 撤销金额 {yuan(revocation['awarded_fen'])} (city 市级 "
-                     f"{yuan(revocation['city_share_fen'])}, county 县级 {yuan(revocation['county_share_fen'])})")
+        pairs.append((_("revoked"), _("{day} by {name}, document {document}: {reason}").format(
+            day=revocation["date"], name=revocation["by"], document=revocation["document"],
+            reason=revocation["reason"])))
+        pairs.append(("  " + _("award revoked"), _("{amount} (city {city}, county {county})").format(
+            amount=yuan(revocation["awarded_fen"]), city=yuan(revocation["city_share_fen"]),
+            county=yuan(revocation["county_share_fen"]))))
+    lines += _rows(pairs)
     lines.append("")
-    rows = [["entitlement 应得", yuan(d["entitlement_fen"]), "", ""],
-            ["awarded 核定", yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],
-            ["paid, net 已付净额", "", yuan(d["city_paid_fen"]), yuan(d["county_paid_fen"])],
-            ["outstanding 未付", "", output.due(d["city_outstanding_fen"]), output.due(d["county_outstanding_fen"])]]
+    rows = [[_("entitlement"), yuan(d["entitlement_fen"]), "", ""],
+            [_("awarded"), yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],
+            [_("paid, net"), "", yuan(d["city_paid_fen"]), yuan(d["county_paid_fen"])],
+            [_("outstanding"), "", output.due(d["city_outstanding_fen"]), output.due(d["county_outstanding_fen"])]]
     if revocation:
-        rows.append(["to recover 待追回", "", output.due(d["city_to_recover_fen"]),
+        rows.append([_("to recover"), "", output.due(d["city_to_recover_fen"]),
                      output.due(d["county_to_recover_fen"])])
-    lines.append(output.table(["", "award 奖励", "city 市级", "county 县级"], rows, right=(1, 2, 3)))
-    money = [[p["date"], "payment 支付", p["payer"], p["voucher"], yuan(p["amount_fen"]),
-              "reversed 已冲销" if p["reversed"] else "", p["by"]] for p in d["payments"]]
-    money += [[r["date"], "reversal 冲销", r["payer"], r["voucher"], yuan(-r["amount_fen"]), r["reason"], r["by"]]
+    lines.append(output.table(["", _("award"), label("city"), label("county")], rows, right=(1, 2, 3)))
+    money = [[p["date"], _("payment"), label(p["payer"]), p["voucher"], yuan(p["amount_fen"]),
+              _("reversed") if p["reversed"] else "", p["by"]] for p in d["payments"]]
+    money += [[r["date"], _("reversal"), label(r["payer"]), r["voucher"], yuan(-r["amount_fen"]), r["reason"], r["by"]]
               for r in d["reversals"]]
-    money += [[r["date"], "recovery 追回", r["payer"], r["voucher"], yuan(-r["amount_fen"]), r["reason"] or "", r["by"]]
-              for r in d["recoveries"]]
+    money += [[r["date"], _("recovery"), label(r["payer"]), r["voucher"], yuan(-r["amount_fen"]), r["reason"] or "",
+               r["by"]] for r in d["recoveries"]]
     if money:
         lines.append("")
-        lines.append(output.table(["date 日期", "entry 款项", "payer", "voucher 凭证", "amount 金额", "note 备注", "by"],
+        lines.append(output.table([_("date"), _("entry"), _("payer"), _("voucher"), _("amount"), _("note"), _("by")],
                                   sorted(money, key=lambda row: row[0]), right=(4,)))
     lines.append("")
-    lines.append("history 记录" + (f" as known at {d['known_at']}" if d["known_at"] else ""))
-    lines.append(output.table(["effective 生效日", "recorded 记录时间 (China)", "event 事项", "by 经办"],
-                              [[h["date"] or "-", china_time(h["recorded_at"]), h["what"], h["by"]]
+    lines.append(_("history as known at {moment}").format(moment=d["known_at"]) if d["known_at"] else _("history"))
+    lines.append(output.table([_("effective"), _("recorded (UTC+8)"), _("event"), _("by")],
+                              [[h["date"] or "-", china_time(h["recorded_at"]),
+                                (h.get("what_zh") or h["what"]) if zh else h["what"], h["by"]]
                                for h in d["history"]]))
     lines.append("")
-    lines.append("computation 计算过程" + (" (preview: not decided yet)" if d["trace_is_preview"] else ""))
+    lines.append(_("computation (preview: not decided yet)") if d["trace_is_preview"] else _("computation"))
     for n, step in enumerate(d["trace"], 1):
-        lines.append(f"  {n:>2}. {step.get('en', '')}")
-        if step.get("zh") and step.get("zh") != step.get("en"):
-            lines.append(f"      {step['zh']}")
+        lines.append(f"  {n:>2}. {(step.get('zh') or step.get('en', '')) if zh else step.get('en', '')}")
     return "\n".join(lines)
 
 
 def render_enterprise(d: dict[str, Any]) -> str:
-    cut = (f"  (as of {d['as_of']})" if d["as_of"] else "") + (f"  (as known at {d['known_at']})" if d["known_at"] else "")
-    lines = [f"{d['uscc']}  {d['name']}  ({d['area']})" + cut,
-             f"  registered 登记 {d['registered_on'] or '-'}", ""]
-    rows = [[a["ref"], a["measure"], a["project"], a["applied_on"], a["status"], yuan(a["awarded_fen"]),
+    lines = [f"{d['uscc']}  {d['name']}  ({d['area']})" + _cut(d),
+             "  " + _("registered {day}").format(day=d["registered_on"] or "-"), ""]
+    rows = [[a["ref"], a["measure"], a["project"], a["applied_on"], label(a["status"]), yuan(a["awarded_fen"]),
              yuan(a["city_paid_fen"]), yuan(a["county_paid_fen"]),
              yuan(a["city_outstanding_fen"] + a["county_outstanding_fen"]), yuan(a["to_recover_fen"])]
             for a in d["applications"]]
     t = d["total"]
-    rows.append(["total 合计", "", "", "", "", yuan(t["awarded_fen"]), yuan(t["city_paid_fen"]),
+    rows.append([_("total"), "", "", "", "", yuan(t["awarded_fen"]), yuan(t["city_paid_fen"]),
                  yuan(t["county_paid_fen"]), yuan(t["city_outstanding_fen"] + t["county_outstanding_fen"]),
                  yuan(t["to_recover_fen"])])
-    lines.append(output.table(["ref 编号", "measure 措施", "project 项目", "filed 申请", "status 状态", "awarded 核定",
-                               "city paid 市级已付", "county paid 县级已付", "due 未付", "to recover 待追回"],
+    lines.append(output.table([_("ref"), _("measure"), _("project"), _("filed"), _("status"), _("awarded"),
+                               _("city paid"), _("county paid"), _("due"), _("to recover")],
                               rows, right=(5, 6, 7, 8, 9)))
     if d["external_awards"]:
-        lines += ["", "awards under other policies 其他政策奖励"]
-        lines.append(output.table(["date 日期", "project 项目", "policy 政策", "amount 金额", "by"],
+        lines += ["", _("awards under other policies")]
+        lines.append(output.table([_("date"), _("project"), _("policy"), _("amount"), _("by")],
                                   [[e["date"], e["project"], e["policy"], yuan(e["amount_fen"]), e["by"]]
                                    for e in d["external_awards"]], right=(3,)))
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from typing import Any
 import platformdirs
 
 from ledger.errors import invalid
-from ledger.i18n import language_from_locale
+from ledger.i18n import LANGUAGES, N_, _, language_from_locale, normalise
 from ledger.storage import DEFAULT_URL
 
 FILE_NAME = "grants.toml"
@@ -37,23 +37,45 @@ def config_files(cwd: Path | None = None) -> list[Path]:
 class Setting:
     name: str
     value: str | None
-    source: str  # "--db", "GRANTS_DB", a file's path, "default", "OS user"
+    source: str  # "--db", "GRANTS_DB", a file's path, or one of SOURCES (stable: `grants config --json` shows it)
+
+
+DEFAULT_DB, LOCALE, OS_USER = "default (./grants.db)", "the locale (LANG)", "the OS user"
+SOURCES = {DEFAULT_DB: N_("default (./grants.db)"), LOCALE: N_("the locale (LANG)"), OS_USER: N_("the OS user")}
+
+
+def shown_source(source: str) -> str:
+    """Where a setting came from, as people read it."""
+    return _(SOURCES[source]) if source in SOURCES else source
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise invalid("config", f"{path}: cannot be read ({exc})") from None
+        raise invalid("config", _("{path}: cannot be read ({problem})").format(path=path, problem=exc)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise invalid("config", f"{path}: is not valid TOML ({exc})") from None
+        raise invalid("config", _("{path}: is not valid TOML ({problem})").format(path=path, problem=exc)) from None
     unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
-        raise invalid("config", f"{path}: {unknown[0]!r} is not a setting; the settings are: {', '.join(SETTINGS)}")
+        raise invalid("config", _("{path}: {name} is not a setting; the settings are: {settings}").format(
+            path=path, name=repr(unknown[0]), settings=", ".join(SETTINGS)))
     for name, value in data.items():
         if not isinstance(value, str) or not value.strip():
-            raise invalid("config", f"{path}: {name} must be non-empty text")
+            raise invalid("config", _("{path}: {name} must be non-empty text").format(path=path, name=name))
+    if "lang" in data and normalise(data["lang"]) is None:
+        raise invalid("config", _("{path}: lang = {value} is not a language; the languages are: {languages}").format(
+            path=path, value=repr(data["lang"]), languages=", ".join(LANGUAGES)))
     return data
+
+
+def _language(value: str) -> str:
+    """GRANTS_LANG as zh or en; refused, naming the variable and the languages, otherwise."""
+    chosen = normalise(value)
+    if chosen is None:
+        raise invalid("lang", _("GRANTS_LANG={value} is not a language; the languages are: {languages}").format(
+            value=repr(value), languages=", ".join(LANGUAGES)))
+    return chosen
 
 
 def resolve(flags: dict[str, str | None], cwd: Path | None = None) -> dict[str, Setting]:
@@ -65,15 +87,17 @@ def resolve(flags: dict[str, str | None], cwd: Path | None = None) -> dict[str, 
             settings[name] = Setting(name, flags[name], f"--{name}")
             continue
         if os.environ.get(env):
-            settings[name] = Setting(name, os.environ[env], env)
+            value = os.environ[env]
+            settings[name] = Setting(name, _language(value) if name == "lang" else value, env)
             continue
         found = next(((path, data[name]) for path, data in files if name in data), None)
         if found is not None:
-            settings[name] = Setting(name, found[1].strip(), str(found[0]))
+            value = found[1].strip()
+            settings[name] = Setting(name, normalise(value) if name == "lang" else value, str(found[0]))
         elif name == "db":
-            settings[name] = Setting(name, DEFAULT_URL, "default (./grants.db)")
+            settings[name] = Setting(name, DEFAULT_URL, DEFAULT_DB)
         elif name == "lang":
-            settings[name] = Setting(name, language_from_locale(), "the locale (LANG)")
+            settings[name] = Setting(name, language_from_locale(), LOCALE)
         else:
-            settings[name] = Setting(name, None, "the OS user")
+            settings[name] = Setting(name, None, OS_USER)
     return settings

@@ -2,6 +2,10 @@
 
 PostgreSQL tests create their own database and drop it afterwards. When the server
 cannot be reached they are skipped locally, and fail under CI (CI=true).
+
+The suite runs in English whatever the machine's locale: GRANTS_LANG=en for the commands
+it starts, and English in-process before each test (tests/e2e/test_languages.py asks
+for Chinese where it means to).
 """
 
 from __future__ import annotations
@@ -13,12 +17,23 @@ from pathlib import Path
 
 import pytest
 
+from ledger.i18n import set_language
 from ledger.service import GrantsLedger
 from ledger.storage import Store, parse_store
 from ledger.uscc import make_uscc
 
 PG_ADMIN = os.environ.get("GRANTS_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 PG_BASE = os.environ.get("GRANTS_TEST_PG_BASE", "postgresql://postgres@127.0.0.1:5432")
+
+os.environ["GRANTS_LANG"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    set_language("en")
+    yield
+    set_language("en")
+
 
 # Enterprises used across the tests (valid USCC check characters).
 USCC_A = make_uscc("91420303MA4F0A1B2")

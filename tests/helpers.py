@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from commands.main import app
+from commands.main import app, invoke
 from tests.conftest import USCC_A, USCC_B
 
 runner = CliRunner()
@@ -38,3 +39,19 @@ TWO_ENTERPRISES: list[dict[str, Any]] = [
 ]
 # M03-security (不超过合同额10%): 10% of a contract of 10万 gives 1万, split 5,000 + 5,000 yuan.
 SECURITY_FACTS = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}
+
+
+def grants(*args: str, lang: str | None = None, env: dict[str, str | None] | None = None,
+           input: str | None = None) -> Result:
+    """Run `grants ARGS` in-process as the console script does (language first, then the command; usage
+    errors and exit codes as a user sees them), in ``lang`` (``--lang``) if given."""
+    argv = (["--lang", lang] if lang else []) + list(args)
+    with runner.isolation(input=input, env=env) as (out, err, mixed):
+        try:
+            code = invoke(argv)
+        except SystemExit as exc:  # shell completion ends the process itself
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return Result(runner=runner, stdout_bytes=out.getvalue(), stderr_bytes=err.getvalue(),
+                      output_bytes=mixed.getvalue(), return_value=None, exit_code=code, exception=None)

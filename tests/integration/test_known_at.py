@@ -67,4 +67,4 @@ def test_show_lists_every_event_of_the_application_with_its_recording_time(tmp_p
     assert [h["what"] for h in history] == ["applied", "approved", "payment"]
     assert all(datetime.fromisoformat(h["recorded_at"]).tzinfo is not None for h in history)
     assert [h["date"] for h in history] == ["2023-01-10", "2023-02-01", "2023-03-01"]
-    assert "recorded 记录时间" in cli(url, "show", "A-1").stdout
+    assert "recorded (UTC+8)" in cli(url, "show", "A-1").stdout
