@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
     InternalError,
     JSONTranscoder,
     OperationalError,
     RecordConflictError,
+    Recording,
     Transcoding,
 )
 from eventsourcing.utils import Environment
@@ -186,9 +187,23 @@ class GrantsLedger(AccessControl, Application[UUID]):
             if unit is self._batch:
                 return []
             kwargs.setdefault("expected_versions", dict(unit.read))
-        recordings = super().save(*objs, **kwargs)
+        recordings = self._write([a for a in objs if a is not None], **kwargs)
         if unit is not None:  # a second save() in the same command expects what the first one wrote
             unit.read.update({a.id: a.version for a in objs if a is not None})
+        return recordings
+
+    def _write(self, aggregates: list[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        """``Application.save`` for aggregates only: the same steps, without its runtime ``Protocol``
+        checks of each object (on Python 3.11 they cost a sixth of an import)."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)  # the library's deprecated hook, called as its save() does
         return recordings
 
     def _check_current(self, read: dict[UUID, int]) -> None:
@@ -231,7 +246,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             self._batch = self._unit = None
             aggregates = [a for a in unit.aggregates.values() if a is not None and a.pending_events]
             if aggregates:
-                super().save(*aggregates, expected_versions=dict(unit.read))
+                self._write(aggregates, expected_versions=dict(unit.read))
             else:
                 self._check_current(unit.read)
             self._keep(a for a in unit.aggregates.values() if a is not None)
