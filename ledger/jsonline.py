@@ -101,7 +101,7 @@ def _check(value: Any, path: str) -> None:
         raise invalid(where, f"is an integer of {len(value.lstrip('-'))} digits; at most {MAX_INT_DIGITS} "
                       "digits are allowed")
     if isinstance(value, str):
-        for ch in value:
+        for ch in "" if value.isprintable() else value:  # printable text holds no surrogate
             if "\ud800" <= ch <= "\udfff":
                 raise invalid(where, f"contains a lone surrogate U+{ord(ch):04X}, which is not a character; "
                               "write the text as UTF-8")
@@ -123,4 +123,4 @@ def _check(value: Any, path: str) -> None:
 
 
 def _plain(key: str) -> bool:
-    return 0 < len(key) <= MAX_KEY_CHARS and not any(forbidden(ch) for ch in key)
+    return 0 < len(key) <= MAX_KEY_CHARS and (key.isprintable() or not any(forbidden(ch) for ch in key))

@@ -67,7 +67,7 @@ def clean(field: str, value: object, *, key: bool = False, max_len: int = MAX_TE
     text = canonical(value, key=key)
     if not text:
         raise invalid(field, f"must be non-empty text, got {value!r}")
-    for position, ch in enumerate(text, 1):
+    for position, ch in enumerate("" if text.isprintable() else text, 1):  # printable: none is forbidden
         if forbidden(ch):
             raise invalid(field, f"contains {describe(ch)} at character {position}; control, format, bidi and "
                           "invisible characters are not allowed in any field")
