@@ -39,6 +39,7 @@ CHUNK_BYTES = 256 * 1024  # input bytes per transaction at most (the events are 
 MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another import of the same file
 
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
+Prepare = Callable[[GrantsLedger, list[tuple[int, bytes]]], None]  # a chunk's lines, before they are applied
 
 
 class Interrupted(Exception):
@@ -84,8 +85,8 @@ def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int
 
 
 def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-                apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES,
-                stop: Callable[[], bool] | None = None,
+                apply_line: ApplyLine, prepare: Prepare | None = None, chunk: int = CHUNK,
+                chunk_bytes: int = CHUNK_BYTES, stop: Callable[[], bool] | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
 
@@ -95,17 +96,20 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     ``progress(done)``, after each committed chunk, gets how many of the file's command
     lines (``command_lines``) are decided so far, by this run or an earlier one.
+    ``prepare(ledger, lines)``, inside each chunk's batch before its lines are applied, may
+    read ahead what they need (``GrantsLedger.prefetch``).
     """
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
         return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
-                       chunk=chunk, chunk_bytes=chunk_bytes, stop=stop, progress=progress)
+                       prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, stop=stop, progress=progress)
     finally:
         ledger.operator = previous
 
 
 def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-            apply_line: ApplyLine, chunk: int, chunk_bytes: int, stop: Callable[[], bool] | None,
+            apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int,
+            stop: Callable[[], bool] | None,
             progress: Callable[[int], None] | None) -> dict[str, Any]:
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
@@ -129,6 +133,8 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                     pos += 1
                 part = _take(numbered, pos, size if stop_before is None else stop_before, chunk_bytes)
                 if part:
+                    if prepare is not None:
+                        prepare(ledger, part)
                     outcomes = []
                     for current, raw in part:
                         outcomes.append(_stored(current, apply_line(ledger, current, raw, operator)))

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import (
     IntegrityError,
     InternalError,
@@ -40,6 +40,7 @@ from ledger.domain import (
     POLICY_BOOK_ID,
     REJECTED,
     REVOKED,
+    ROSTER_ID,
     SUBMITTED,
     WITHDRAWN,
     ApplicationRef,
@@ -68,7 +69,10 @@ log = structlog.get_logger("grants")
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 30
-CACHE_SIZE = 20_000  # aggregates kept between the batches of an import
+CACHE_SIZE = 20_000  # aggregates (and streams found absent) kept between the batches of an import
+
+_ABSENT = object()  # in the cache: a stream that did not exist when it was read (version 0)
+_UNCACHED = object()
 
 
 class DateAsISO(Transcoding):
@@ -161,9 +165,12 @@ class GrantsLedger(AccessControl, Application[UUID]):
             return self._load(aggregate_id)
         if aggregate_id in unit.aggregates:  # repeatable reads within a decision
             return unit.aggregates[aggregate_id]
-        aggregate = self._cache.pop(aggregate_id, None) if unit is self._batch else None
-        if aggregate is None:
+        # Out of the cache into the batch: if the batch fails, the copy goes with it (read again next time).
+        cached = self._cache.pop(aggregate_id, _UNCACHED) if unit is self._batch else _UNCACHED
+        if cached is _UNCACHED:
             aggregate = self._load(aggregate_id)
+        else:
+            aggregate = None if cached is _ABSENT else cached
         unit.aggregates[aggregate_id] = aggregate
         unit.read[aggregate_id] = aggregate.version if aggregate is not None else 0
         return aggregate
@@ -200,7 +207,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             processing.events.extend(aggregate.collect_events())
             processing.aggregates[aggregate.id] = aggregate
         processing.saved_kwargs.update(kwargs)
-        recordings = self._record(processing)
+        recordings: list[Recording[UUID]] = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
         self.notify(processing.events)  # the library's deprecated hook, called as its save() does
@@ -249,16 +256,81 @@ class GrantsLedger(AccessControl, Application[UUID]):
                 self._write(aggregates, expected_versions=dict(unit.read))
             else:
                 self._check_current(unit.read)
-            self._keep(a for a in unit.aggregates.values() if a is not None)
+            self._keep(unit.aggregates.items())
         finally:
             self._batch = self._unit = None
 
-    def _keep(self, aggregates: Iterable[Any]) -> None:
-        for aggregate in aggregates:
-            self._cache[aggregate.id] = aggregate
-            self._cache.move_to_end(aggregate.id)
+    def _keep(self, aggregates: Iterable[tuple[UUID, Any]]) -> None:
+        for aggregate_id, aggregate in aggregates:
+            self._cache[aggregate_id] = _ABSENT if aggregate is None else aggregate
+            self._cache.move_to_end(aggregate_id)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
+
+    def prefetch(self, commands: Iterable[intake.Command]) -> None:
+        """Read the streams a batch's commands will look up, a few queries for the whole batch.
+
+        Called at the start of a batch (an import chunk) with its parsed commands. Each
+        command reads its enterprise, its filing number's index and, for a payment or a
+        recovery, its voucher's index, most of them streams that do not exist yet (new
+        enterprises, filing numbers, vouchers); read one by one, they are a query each.
+        Here they are read together (stage by stage: a voucher's id needs the area of the
+        enterprise that a filing number names) and put in the cache, absent ones as
+        absent at version 0, where ``_get`` takes them like any cached aggregate: every
+        one is checked by version at the batch's write, so a stream another writer
+        changed meanwhile makes the batch run again on fresh reads.
+        """
+        if self._batch is None:
+            return
+        commands = list(commands)
+        filed = {c.ref: c.uscc for c in commands if isinstance(c, intake.Apply)}
+        areas = {c.uscc: c.area for c in commands if isinstance(c, intake.Register)}
+        ids = {ROSTER_ID, POLICY_BOOK_ID}
+        for c in commands:
+            if isinstance(uscc := getattr(c, "uscc", None), str):
+                ids.add(enterprise_id(uscc))
+            if isinstance(ref := getattr(c, "ref", None), str):
+                ids.add(application_ref_id(ref))
+        self._fetch(ids)
+        owners: dict[str, str] = {}  # ref -> uscc of the commands that name a filed application
+        for c in commands:
+            ref = getattr(c, "ref", None)
+            if isinstance(ref, str) and not isinstance(c, intake.Apply):
+                index = self._peek(application_ref_id(ref))
+                uscc = filed.get(ref) or (index.uscc if index is not None else None)
+                if uscc is not None:
+                    owners[ref] = uscc
+        self._fetch(enterprise_id(uscc) for uscc in owners.values())
+        ids = set()
+        for c in commands:
+            if isinstance(c, (intake.Pay, intake.Recover)) and c.ref in owners:
+                uscc = owners[c.ref]
+                enterprise = self._peek(enterprise_id(uscc))
+                area = areas.get(uscc) or (enterprise.area if enterprise is not None else None)
+                if area is not None:
+                    treasury = CITY if c.payer == CITY else area
+                    of = voucher_ref_id if isinstance(c, intake.Pay) else receipt_ref_id
+                    ids.add(of(treasury, c.voucher))
+        self._fetch(ids)
+
+    def _peek(self, aggregate_id: UUID) -> Any:
+        """The batch's or the cache's copy, if either has one (None otherwise, or when absent)."""
+        assert self._batch is not None
+        if aggregate_id in self._batch.aggregates:
+            return self._batch.aggregates[aggregate_id]
+        cached = self._cache.get(aggregate_id)
+        return None if cached is _ABSENT else cached
+
+    def _fetch(self, ids: Iterable[UUID]) -> None:
+        """Read, in one query, the streams of ``ids`` neither the batch nor the cache holds, into the cache."""
+        assert self._batch is not None
+        batch = self._batch.aggregates
+        wanted = [i for i in dict.fromkeys(ids) if i not in batch and i not in self._cache]
+        if not wanted:
+            return
+        streams = self.recorder.select_streams(wanted)
+        self._keep((i, project_aggregate(None, map(self.mapper.to_domain_event, streams[i])) if i in streams else None)
+                   for i in wanted)
 
     def forget(self) -> None:
         """Empty the cache of aggregates kept between batches."""
