@@ -29,13 +29,17 @@ import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from ledger.domain import ImportRun, import_run_id
-from ledger.recorders import StaleRead
+from ledger.recorders import StaleRead, TooLarge
 from ledger.service import Busy, GrantsLedger
 
 log = structlog.get_logger("grants")
 
 CHUNK = 500  # lines per transaction at most
 CHUNK_BYTES = 256 * 1024  # input bytes per transaction at most (the events are a few times that; see docs)
+# Bytes of events per transaction at most: a chunk whose events hold more is split (a line's
+# events are always written whole). Well below the ~6 MB at which a pipelined PostgreSQL insert
+# used to hang (docs/benchmark.md), and it bounds what one transaction holds in memory.
+CHUNK_EVENT_BYTES = 4 * 1024 * 1024
 MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another import of the same file
 
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
@@ -86,7 +90,8 @@ def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int
 
 def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
                 apply_line: ApplyLine, prepare: Prepare | None = None, chunk: int = CHUNK,
-                chunk_bytes: int = CHUNK_BYTES, stop: Callable[[], bool] | None = None,
+                chunk_bytes: int = CHUNK_BYTES, event_bytes: int = CHUNK_EVENT_BYTES,
+                stop: Callable[[], bool] | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
 
@@ -102,13 +107,14 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
         return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
-                       prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, stop=stop, progress=progress)
+                       prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, event_bytes=event_bytes, stop=stop,
+                       progress=progress)
     finally:
         ledger.operator = previous
 
 
 def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-            apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int,
+            apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int, event_bytes: int,
             stop: Callable[[], bool] | None,
             progress: Callable[[int], None] | None) -> dict[str, Any]:
     numbered = command_lines(lines)
@@ -125,7 +131,7 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
         seen = 0
         current: int | None = None
         try:
-            with ledger.batch():
+            with ledger.batch(max_bytes=event_bytes):
                 run = ledger.import_run(digest)
                 seen = run.version if run is not None else 0
                 decided = run.outcomes if run is not None else {}
@@ -150,6 +156,14 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                 continue
             raise ImportStopped(f"{stop}. The lines before line {current} are recorded; nothing from line "
                                 f"{current} on is. Import the rest from line {current} on, in a new file.") from stop
+        except TooLarge as exc:
+            if len(part) == 1:  # cannot happen with lines of at most 64 KiB; stop rather than loop
+                raise ImportStopped(f"line {part[0][0]}: {exc}") from exc
+            half = max(1, len(part) // 2)  # nothing was written: the same lines again, in smaller chunks
+            size = min(size, half)
+            stop_before = None if stop_before is None else min(stop_before, half)
+            log.debug("import chunk too large, splitting it", error=str(exc), next_chunk=half)
+            continue
         except (RecordConflictError, OperationalError) as exc:
             if _moved(ledger, exc, run_id, seen):
                 failures = 0  # another process recorded lines of this file: skip them and go on

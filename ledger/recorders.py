@@ -9,7 +9,9 @@ application", the policy book. ``expected_versions`` ({stream id: version read, 
 is taken (SQLite: after the inserts, which take the database's write lock; PostgreSQL:
 after ``LOCK TABLE ... IN EXCLUSIVE MODE``, which every writer of events takes), so no
 other writer can commit between the check and the commit. A moved stream raises
-``StaleRead`` (a ``RecordConflictError``) and the transaction is rolled back.
+``StaleRead`` (a ``RecordConflictError``) and the transaction is rolled back. A write may
+also say how many bytes of events it allows (``max_bytes``): more raises ``TooLarge``
+before anything is written (an import's chunk; a single event always goes through).
 
 ``current_versions`` answers the same question outside a write (one snapshot), for a
 decision that writes nothing (a refusal). ``select_streams`` reads the events of many
@@ -47,6 +49,23 @@ class StaleRead(RecordConflictError):
     def __init__(self, moved: dict[UUID, tuple[int, int]]) -> None:
         self.moved = moved
         super().__init__(f"{len(moved)} stream(s) read by this decision changed before it was written")
+
+
+class TooLarge(Exception):
+    """A write's events hold more bytes than it allows (``max_bytes``); nothing was written.
+    An import splits such a chunk and writes it in smaller ones."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size, self.limit = size, limit
+        super().__init__(f"{size:,} bytes of events in one write; at most {limit:,}")
+
+
+def _check_size(stored_events: Sequence[StoredEvent], kwargs: Mapping[str, Any]) -> None:
+    limit = kwargs.get("max_bytes")
+    if limit is not None and len(stored_events) > 1:
+        size = sum(len(s.state) for s in stored_events)
+        if size > limit:
+            raise TooLarge(size, limit)
 
 
 def _stale(expected: Versions, current: Mapping[UUID, int]) -> dict[UUID, tuple[int, int]]:
@@ -108,6 +127,7 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
+        _check_size(stored_events, kwargs)
         ids = super()._insert_events(c, stored_events, **kwargs)
         # The inserts above hold the database's write lock until commit (WAL: a
         # transaction whose snapshot is older than the last commit cannot write), so
@@ -152,6 +172,7 @@ class CheckedPOPORecorder(POPOApplicationRecorder):
         return found
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        _check_size(stored_events, kwargs)
         with self._database_lock:
             expected = _unwritten(kwargs.get("expected_versions"), stored_events)
             moved = _stale(expected, self._versions(expected)) if expected else {}
@@ -263,12 +284,22 @@ def _postgres_recorder() -> type:
                     raise StaleRead(moved)
 
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+            """The library's steps in the library's order, in one transaction, but not in psycopg's
+            pipeline mode: a pipelined insert of more than about 6 MB never returns (psycopg 3.3,
+            PostgreSQL 15; docs/benchmark.md). Without the pipeline each statement waits for its
+            answer (a handful per write), and a write of any size completes."""
             if self.datastore.enable_db_functions:
                 # The stored-function path never calls _insert_events: the checks and the chain would be skipped.
                 raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read "
                                        "nor seal the hash chain")
-            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return inserted
+            _check_size(stored_events, kwargs)
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return None
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                return ids
 
         def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -97,9 +97,10 @@ def _with_warning(result: dict[str, Any], warning: str | None) -> dict[str, Any]
 class _Unit:
     """What one decision has read: a copy of each aggregate and the version it was read at."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int | None = None) -> None:
         self.aggregates: dict[UUID, Any] = {}
         self.read: dict[UUID, int] = {}
+        self.max_bytes = max_bytes  # of events in the write (ledger.recorders.TooLarge beyond), None: no limit
 
 
 class Busy(Exception):
@@ -223,7 +224,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             raise StaleRead(moved)
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, max_bytes: int | None = None) -> Iterator[None]:
         """Run several commands and record all their events in one transaction at the end.
 
         Each command still stands or falls alone: the rules run before a command
@@ -238,10 +239,12 @@ class GrantsLedger(AccessControl, Application[UUID]):
 
         Aggregates a successful batch read or wrote are kept for the next batch in a
         bounded cache; a cached aggregate is used again only under the same check.
+        With ``max_bytes``, a write of more than one event holding more bytes of events
+        raises ``TooLarge`` and writes nothing.
         """
         if self._batch is not None or self._unit is not None:
             raise RuntimeError("batches do not nest")
-        unit = self._batch = self._unit = _Unit()
+        unit = self._batch = self._unit = _Unit(max_bytes)
         try:
             try:
                 yield
@@ -253,7 +256,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             self._batch = self._unit = None
             aggregates = [a for a in unit.aggregates.values() if a is not None and a.pending_events]
             if aggregates:
-                self._write(aggregates, expected_versions=dict(unit.read))
+                self._write(aggregates, expected_versions=dict(unit.read), max_bytes=unit.max_bytes)
             else:
                 self._check_current(unit.read)
             self._keep(unit.aggregates.items())
