@@ -15,6 +15,13 @@ back after each chunk that commits. Two processes importing the same file collid
 the ``ImportRun`` stream: the loser reloads it, skips the lines the winner recorded,
 and both go on with the lines left, so each line is decided once and both print the
 outcome of every line.
+
+A chunk is bounded by lines, by input bytes and by the bytes of the events it writes: a
+write over ``CHUNK_EVENT_BYTES`` is refused before anything is written (``TooLarge``) and
+the same lines run again in smaller chunks. Before a chunk's lines run, ``prepare`` may read
+ahead what they need (``commands/imports.py`` parses them and calls
+``GrantsLedger.prefetch``); what was read ahead or kept from earlier chunks is checked by
+version at the chunk's write like any other read.
 """
 
 from __future__ import annotations
