@@ -24,7 +24,7 @@ from ledger import jsonline
 from ledger.errors import Refused, invalid
 from ledger.i18n import N_, _
 from ledger.importing import CHUNK, ImportStopped, Interrupted, command_lines, digest_of, import_file
-from ledger.intake import parse_command
+from ledger.intake import Command, parse_command
 from ledger.service import GrantsLedger
 from projections import reports
 
@@ -33,9 +33,30 @@ DEMO_DB = "grants-demo.db"
 
 def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
     """Apply one line: {} when accepted, {"refused": ...} or {"warning": ...} otherwise."""
+    return _execute(ledger, number, _parse(number, raw, operator))
+
+
+Parsed = Command | dict[str, Any] | ImportStopped  # the command, the line's refusal, or why the import stops there
+
+
+def _parse(number: int, raw: bytes, operator: str) -> Parsed:
     try:
-        data = jsonline.decode(raw)
-        result = ledger.execute(parse_command(data, operator, today=clock.today()))
+        return parse_command(jsonline.decode(raw), operator, today=clock.today())
+    except Refused as refusal:
+        return {"refused": {"line": number, **refusal.as_dict()}}
+    except Exception as exc:  # noqa: BLE001 - raised when the line's turn comes, as if met there
+        stopped = ImportStopped(f"line {number}: {type(exc).__name__}: {exc}")
+        stopped.__cause__ = exc
+        return stopped
+
+
+def _execute(ledger: GrantsLedger, number: int, parsed: Parsed) -> dict[str, Any]:
+    if isinstance(parsed, ImportStopped):
+        raise parsed
+    if isinstance(parsed, dict):
+        return parsed
+    try:
+        result = ledger.execute(parsed)
     except Refused as refusal:
         return {"refused": {"line": number, **refusal.as_dict()}}
     except (RecordConflictError, OperationalError):
@@ -44,6 +65,23 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
         raise ImportStopped(_("line {number}: {kind}: {problem}").format(number=number, kind=type(exc).__name__,
                                                                           problem=exc)) from exc
     return {"warning": {"line": number, "message": result["warning"]}} if result.get("warning") else {}
+
+
+class _Chunks:
+    """Each chunk's lines parsed before it runs, once, so that the streams their commands
+    read are fetched together (``GrantsLedger.prefetch``) rather than one query each."""
+
+    def __init__(self, operator: str) -> None:
+        self.operator = operator
+        self.parsed: dict[int, Parsed] = {}
+
+    def prepare(self, ledger: GrantsLedger, part: list[tuple[int, bytes]]) -> None:
+        self.parsed = {number: _parse(number, raw, self.operator) for number, raw in part}
+        ledger.prefetch(p for p in self.parsed.values() if not isinstance(p, (dict, ImportStopped)))
+
+    def apply(self, ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
+        parsed = self.parsed.pop(number) if number in self.parsed else _parse(number, raw, operator)
+        return _execute(ledger, number, parsed)
 
 
 def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK,
@@ -59,8 +97,9 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
         digest = digest_of(b"".join(line + b"\n" for line in lines))
     with progress.bar(_("importing {name}").format(name=name), len(command_lines(lines)),
                       as_json=not show_progress) as advance:
-        result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=_apply_line,
-                             chunk=chunk, stop=stop, progress=advance)
+        chunks = _Chunks(operator)
+        result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=chunks.apply,
+                             prepare=chunks.prepare, chunk=chunk, stop=stop, progress=advance)
     result["refused_by_code"] = dict(Counter(r["code"] for r in result["refused"]).most_common())
     return result
 

@@ -15,6 +15,13 @@ back after each chunk that commits. Two processes importing the same file collid
 the ``ImportRun`` stream: the loser reloads it, skips the lines the winner recorded,
 and both go on with the lines left, so each line is decided once and both print the
 outcome of every line.
+
+A chunk is bounded by lines, by input bytes and by the bytes of the events it writes: a
+write over ``CHUNK_EVENT_BYTES`` is refused before anything is written (``TooLarge``) and
+the same lines run again in smaller chunks. Before a chunk's lines run, ``prepare`` may read
+ahead what they need (``commands/imports.py`` parses them and calls
+``GrantsLedger.prefetch``); what was read ahead or kept from earlier chunks is checked by
+version at the chunk's write like any other read.
 """
 
 from __future__ import annotations
@@ -30,16 +37,21 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from ledger import i18n
 from ledger.domain import ImportRun, import_run_id
-from ledger.recorders import StaleRead
+from ledger.recorders import StaleRead, TooLarge
 from ledger.service import Busy, GrantsLedger
 
 log = structlog.get_logger("grants")
 
 CHUNK = 500  # lines per transaction at most
 CHUNK_BYTES = 256 * 1024  # input bytes per transaction at most (the events are a few times that; see docs)
+# Bytes of events per transaction at most: a chunk whose events hold more is split (a line's
+# events are always written whole). Well below the ~6 MB at which a pipelined PostgreSQL insert
+# used to hang (docs/benchmark.md), and it bounds what one transaction holds in memory.
+CHUNK_EVENT_BYTES = 4 * 1024 * 1024
 MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another import of the same file
 
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
+Prepare = Callable[[GrantsLedger, list[tuple[int, bytes]]], None]  # a chunk's lines, before they are applied
 
 
 class Interrupted(Exception):
@@ -85,7 +97,8 @@ def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int
 
 
 def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-                apply_line: ApplyLine, chunk: int = CHUNK, chunk_bytes: int = CHUNK_BYTES,
+                apply_line: ApplyLine, prepare: Prepare | None = None, chunk: int = CHUNK,
+                chunk_bytes: int = CHUNK_BYTES, event_bytes: int = CHUNK_EVENT_BYTES,
                 stop: Callable[[], bool] | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
@@ -96,17 +109,21 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     ``progress(done)``, after each committed chunk, gets how many of the file's command
     lines (``command_lines``) are decided so far, by this run or an earlier one.
+    ``prepare(ledger, lines)``, inside each chunk's batch before its lines are applied, may
+    read ahead what they need (``GrantsLedger.prefetch``).
     """
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
         return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
-                       chunk=chunk, chunk_bytes=chunk_bytes, stop=stop, progress=progress)
+                       prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, event_bytes=event_bytes, stop=stop,
+                       progress=progress)
     finally:
         ledger.operator = previous
 
 
 def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-            apply_line: ApplyLine, chunk: int, chunk_bytes: int, stop: Callable[[], bool] | None,
+            apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int, event_bytes: int,
+            stop: Callable[[], bool] | None,
             progress: Callable[[int], None] | None) -> dict[str, Any]:
     numbered = command_lines(lines)
     run_id = import_run_id(digest)
@@ -122,7 +139,7 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
         seen = 0
         current: int | None = None
         try:
-            with ledger.batch():
+            with ledger.batch(max_bytes=event_bytes):
                 run = ledger.import_run(digest)
                 seen = run.version if run is not None else 0
                 decided = run.outcomes if run is not None else {}
@@ -130,6 +147,8 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                     pos += 1
                 part = _take(numbered, pos, size if stop_before is None else stop_before, chunk_bytes)
                 if part:
+                    if prepare is not None:
+                        prepare(ledger, part)
                     outcomes = []
                     for current, raw in part:
                         outcomes.append(_stored(current, apply_line(ledger, current, raw, operator)))
@@ -146,6 +165,14 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
             raise ImportStopped(i18n._("{problem}. The lines before line {line} are recorded; nothing from line {line} on "
                                   "is. Import the rest from line {line} on, in a new file.").format(
                 problem=stop, line=current)) from stop
+        except TooLarge as exc:
+            if len(part) == 1:  # cannot happen with lines of at most 64 KiB; stop rather than loop
+                raise ImportStopped(i18n._("line {line}: {problem}").format(line=part[0][0], problem=exc)) from exc
+            half = max(1, len(part) // 2)  # nothing was written: the same lines again, in smaller chunks
+            size = min(size, half)
+            stop_before = None if stop_before is None else min(stop_before, half)
+            log.debug("import chunk too large, splitting it", error=str(exc), next_chunk=half)
+            continue
         except (RecordConflictError, OperationalError) as exc:
             if _moved(ledger, exc, run_id, seen):
                 failures = 0  # another process recorded lines of this file: skip them and go on

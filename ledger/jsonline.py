@@ -107,7 +107,7 @@ def _check(value: Any, path: str) -> None:
         raise invalid(where, _("is an integer of {digits} digits; at most {most} digits are allowed").format(
             digits=len(value.lstrip("-")), most=MAX_INT_DIGITS))
     if isinstance(value, str):
-        for ch in value:
+        for ch in "" if value.isprintable() else value:  # printable text holds no surrogate
             if "\ud800" <= ch <= "\udfff":
                 raise invalid(where, _("contains a lone surrogate {code}, which is not a character; write the text "
                                        "as UTF-8").format(code=f"U+{ord(ch):04X}"))
@@ -130,4 +130,4 @@ def _check(value: Any, path: str) -> None:
 
 
 def _plain(key: str) -> bool:
-    return 0 < len(key) <= MAX_KEY_CHARS and not any(forbidden(ch) for ch in key)
+    return 0 < len(key) <= MAX_KEY_CHARS and (key.isprintable() or not any(forbidden(ch) for ch in key))

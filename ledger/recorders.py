@@ -9,10 +9,14 @@ application", the policy book. ``expected_versions`` ({stream id: version read, 
 is taken (SQLite: after the inserts, which take the database's write lock; PostgreSQL:
 after ``LOCK TABLE ... IN EXCLUSIVE MODE``, which every writer of events takes), so no
 other writer can commit between the check and the commit. A moved stream raises
-``StaleRead`` (a ``RecordConflictError``) and the transaction is rolled back.
+``StaleRead`` (a ``RecordConflictError``) and the transaction is rolled back. A write may
+also say how many bytes of events it allows (``max_bytes``): more raises ``TooLarge``
+before anything is written (an import's chunk; a single event always goes through).
 
 ``current_versions`` answers the same question outside a write (one snapshot), for a
-decision that writes nothing (a refusal).
+decision that writes nothing (a refusal). ``select_streams`` reads the events of many
+streams in one query (one snapshot), for an import chunk that would otherwise read them
+one by one, most of them finding nothing (new enterprises, filing numbers, vouchers).
 
 Every write also seals its events into the hash chain (``ledger.chain``) inside the
 same transaction, while it holds the write lock, so the chain follows the commit
@@ -45,6 +49,23 @@ class StaleRead(RecordConflictError):
     def __init__(self, moved: dict[UUID, tuple[int, int]]) -> None:
         self.moved = moved
         super().__init__(f"{len(moved)} stream(s) read by this decision changed before it was written")
+
+
+class TooLarge(Exception):
+    """A write's events hold more bytes than it allows (``max_bytes``); nothing was written.
+    An import splits such a chunk and writes it in smaller ones."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size, self.limit = size, limit
+        super().__init__(f"{size:,} bytes of events in one write; at most {limit:,}")
+
+
+def _check_size(stored_events: Sequence[StoredEvent], kwargs: Mapping[str, Any]) -> None:
+    limit = kwargs.get("max_bytes")
+    if limit is not None and len(stored_events) > 1:
+        size = sum(len(s.state) for s in stored_events)
+        if size > limit:
+            raise TooLarge(size, limit)
 
 
 def _stale(expected: Versions, current: Mapping[UUID, int]) -> dict[UUID, tuple[int, int]]:
@@ -106,6 +127,7 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
                        **kwargs: Any) -> Sequence[int] | None:
+        _check_size(stored_events, kwargs)
         ids = super()._insert_events(c, stored_events, **kwargs)
         # The inserts above hold the database's write lock until commit (WAL: a
         # transaction whose snapshot is older than the last commit cannot write), so
@@ -123,6 +145,22 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:  # one read snapshot (WAL)
             return self._versions(c, ids)
 
+    def select_streams(self, ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The events of each of these streams that exists, in version order (absent ones left out)."""
+        found: dict[UUID, list[StoredEvent]] = {}
+        ids = list(ids)
+        with self.datastore.transaction(commit=False) as c:  # one read snapshot (WAL)
+            for start in range(0, len(ids), _SQLITE_IDS_PER_QUERY):
+                part = ids[start:start + _SQLITE_IDS_PER_QUERY]
+                c.execute(f"SELECT originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
+                          f"WHERE originator_id IN ({','.join('?' * len(part))}) "
+                          "ORDER BY originator_id, originator_version", [i.hex for i in part])
+                for row in c.fetchall():
+                    originator_id = UUID(row[0])
+                    found.setdefault(originator_id, []).append(StoredEvent(
+                        originator_id=originator_id, originator_version=row[1], topic=row[2], state=row[3]))
+        return found
+
 
 class CheckedPOPORecorder(POPOApplicationRecorder):
     def _versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
@@ -134,6 +172,7 @@ class CheckedPOPORecorder(POPOApplicationRecorder):
         return found
 
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        _check_size(stored_events, kwargs)
         with self._database_lock:
             expected = _unwritten(kwargs.get("expected_versions"), stored_events)
             moved = _stale(expected, self._versions(expected)) if expected else {}
@@ -144,6 +183,10 @@ class CheckedPOPORecorder(POPOApplicationRecorder):
     def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
         with self._database_lock:
             return self._versions(ids)
+
+    def select_streams(self, ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+        with self._database_lock:
+            return {i: events for i in ids if (events := list(self.select_events(i)))}
 
     def seal(self) -> int:
         """An in-memory store has no chain (nothing outlives the process to be tampered with)."""
@@ -176,6 +219,9 @@ def _postgres_recorder() -> type:
                                       "ORDER BY notification_id").format(table=table)
             self._insert_links = SQL("INSERT INTO {schema}.{chain} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
                 schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
+            self._select_streams = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
+                                       "WHERE originator_id = ANY(%s::uuid[]) "
+                                       "ORDER BY originator_id, originator_version").format(table=table)
             self._last_link = SQL("SELECT position, hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(
                 schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
 
@@ -238,16 +284,38 @@ def _postgres_recorder() -> type:
                     raise StaleRead(moved)
 
         def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+            """The library's steps in the library's order, in one transaction, but not in psycopg's
+            pipeline mode: a pipelined insert of more than about 6 MB never returns (psycopg 3.3,
+            PostgreSQL 15; docs/benchmark.md). Without the pipeline each statement waits for its
+            answer (a handful per write), and a write of any size completes."""
             if self.datastore.enable_db_functions:
                 # The stored-function path never calls _insert_events: the checks and the chain would be skipped.
                 raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read "
                                        "nor seal the hash chain")
-            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return inserted
+            _check_size(stored_events, kwargs)
+            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return None
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                return ids
 
         def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
                 return self._versions(curs, ids)  # one statement: one snapshot
+
+        def select_streams(self, ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
+            """The events of each of these streams that exists, in version order (absent ones left out)."""
+            found: dict[UUID, list[StoredEvent]] = {}
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self._select_streams, (list(ids),))  # one statement: one snapshot
+                for row in curs.fetchall():
+                    originator_id = UUID(str(row["originator_id"]))
+                    found.setdefault(originator_id, []).append(StoredEvent(
+                        originator_id=originator_id, originator_version=row["originator_version"],
+                        topic=row["topic"], state=bytes(row["state"])))
+            return found
 
         def session_owns_ledger(self) -> bool:
             """Whether this session's role owns the event table (the ledger's owner, who ran `grants init`)."""

@@ -73,7 +73,7 @@ def clean(field: str, value: object, *, key: bool = False, max_len: int = MAX_TE
     text = canonical(value, key=key)
     if not text:
         raise invalid(field, _("must be non-empty text, got {value}").format(value=shown(value)))
-    for position, ch in enumerate(text, 1):
+    for position, ch in enumerate("" if text.isprintable() else text, 1):  # printable: none is forbidden
         if forbidden(ch):
             raise invalid(field, _("contains {character} at character {position}; control, format, bidi and "
                                    "invisible characters are not allowed in any field").format(

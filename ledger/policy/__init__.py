@@ -138,6 +138,10 @@ def catalogue(catalogue_id: str = CURRENT_CATALOGUE) -> Catalogue:
 
 
 _BY_CONTENT: dict[str, Catalogue] = {}
+# The same edition object (one policy book's) asked again: answered without hashing its content,
+# which every decision would otherwise do. The object is kept with its catalogue, so its id is not reused.
+_BY_OBJECT: dict[int, tuple[Mapping[str, Any], Catalogue]] = {}
+_BY_OBJECT_MAX = 64
 
 
 def catalogue_for(catalogue_id: str, edition: Mapping[str, Any] | None) -> Catalogue:
@@ -145,9 +149,15 @@ def catalogue_for(catalogue_id: str, edition: Mapping[str, Any] | None) -> Catal
     or (versions adopted before editions were recorded) the built-in catalogue it names."""
     if edition is None:
         return catalogue(catalogue_id)
+    known = _BY_OBJECT.get(id(edition))
+    if known is not None and known[0] is edition:
+        return known[1]
     key = content_key(edition)
     if key not in _BY_CONTENT:
         _BY_CONTENT[key] = build(edition_of(edition))
+    if len(_BY_OBJECT) >= _BY_OBJECT_MAX:
+        _BY_OBJECT.clear()
+    _BY_OBJECT[id(edition)] = (edition, _BY_CONTENT[key])
     return _BY_CONTENT[key]
 
 

@@ -89,16 +89,16 @@ def test_an_import_cut_short_goes_on_after_the_last_recorded_line(tmp_path, monk
     url = f"sqlite:///{tmp_path / 'part.db'}"
     lines = [json.dumps(x, ensure_ascii=False).encode() for x in
              [*SETUP, _apply("R-1"), _apply("R-2", project="P2"), _apply("R-3", USCC_B)]]
-    original = imports._apply_line
+    original = imports._execute
     calls: list[int] = []
 
-    def dies_at_line_5(led: Any, number: int, raw: bytes, operator: str) -> dict[str, Any]:
+    def dies_at_line_5(led: Any, number: int, parsed: Any) -> dict[str, Any]:
         calls.append(number)
         if number == 5 and len(calls) == 5:
             raise SystemExit("killed")  # the process dies in the middle of the third chunk
-        return original(led, number, raw, operator)
+        return original(led, number, parsed)
 
-    monkeypatch.setattr(imports, "_apply_line", dies_at_line_5)
+    monkeypatch.setattr(imports, "_execute", dies_at_line_5)
     ledger = GrantsLedger(parse_store(url))
     try:
         import_lines(ledger, lines, "t", chunk=2)
