@@ -26,6 +26,7 @@ from rich.text import Text
 from commands import logs
 from commands.context import Context, NoLedger
 from ledger.errors import INVALID_INPUT, Refused
+from ledger.i18n import _
 from ledger.money import format_fen
 from ledger.service import Busy
 from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
@@ -63,7 +64,7 @@ def error(message: str, *, as_json: bool = False, data: dict[str, Any] | None = 
     if as_json:
         typer.echo(safe(json.dumps({"error": data or {"message": message}}, ensure_ascii=False)), err=True)
     else:
-        typer.echo(safe(f"error: {message}"), err=True)
+        typer.echo(safe(_("error: {message}").format(message=message)), err=True)
 
 
 def exit_code_for(refusal: Refused) -> int:
@@ -124,8 +125,9 @@ def handled(func: F) -> F:
                 fail_store(failure, func.__name__, as_json)
             if os.environ.get("GRANTS_DEBUG"):
                 traceback.print_exc()
-            message = (f"internal error ({type(exc).__name__}: {exc}); the command did not complete and its "
-                       "own events were written all or none. Set GRANTS_DEBUG=1 to see the traceback, and report it.")
+            message = _("internal error ({kind}: {error}); the command did not complete and its own events were "
+                        "written all or none. Set GRANTS_DEBUG=1 to see the traceback, and report it.").format(
+                            kind=type(exc).__name__, error=exc)
             error(message, as_json=as_json, data={"code": "internal-error", "message": message})
             raise typer.Exit(EXIT_INTERNAL) from None
 
