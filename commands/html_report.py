@@ -53,6 +53,10 @@ def _yuan(fen: int) -> str:
     return format_fen(fen)
 
 
+def _h2(text: str) -> str:
+    return f"<h2>{_e(text)}</h2>"
+
+
 def _attrs(attrs: dict[str, str]) -> str:
     return "".join(f' {_e(k)}="{_e(v)}"' for k, v in attrs.items())
 
@@ -176,7 +180,7 @@ def _totals(total: dict[str, Any]) -> str:
              (_("Gap (city − county paid)"), total["gap_fen"], "gap")]
     items = "".join(f'<div class="card" data-{_e(name)}-fen="{fen}"><span>{_e(text)}</span>'
                     f'<b>{_e(_yuan(fen))}</b></div>' for text, fen, name in cards)
-    return (f'<section id="totals"{_attrs(_share_attrs(total))}><h2>{_e(_("Totals"))}</h2>'
+    return (f'<section id="totals"{_attrs(_share_attrs(total))}>' + _h2(_("Totals")) +
             f'<div class="cards">{items}</div></section>')
 
 
@@ -211,7 +215,7 @@ def _outstanding(applications: list[dict[str, Any]]) -> str:
 
 def _audit(audit: dict[str, Any]) -> str:
     if audit.get("chain") is None:
-        return (f'<section id="audit" data-chain="none"><h2>{_e(_("Audit verify"))}</h2>'
+        return ('<section id="audit" data-chain="none">' + _h2(_("Audit verify")) +
                 f'<p>{_e(audit.get("message", ""))}</p></section>')
     findings = audit["findings"]
     count = "-" if findings is None else str(len(findings))
@@ -231,7 +235,7 @@ def _audit(audit: dict[str, Any]) -> str:
                              f"</td><td>{_e(f['ref'] or '-')}</td><td>{_e(f['uscc'] or '-')}</td>"
                              f"<td>{_e(f['message'])}</td></tr>" for f in findings], ""))
     return (f'<section id="audit" data-chain="{_e(audit["chain"])}" data-events="{int(audit["events"])}" '
-            f'data-findings="{_e(count)}"><h2>{_e(_("Audit verify"))}</h2>{"".join(lines)}</section>')
+            f'data-findings="{_e(count)}">' + _h2(_("Audit verify")) + "".join(lines) + "</section>")
 
 
 STYLE = """
@@ -303,19 +307,19 @@ def render_html(*, shares: dict[str, Any], applications: list[dict[str, Any]], m
         f'<p class="meta" data-as-of="{_e(as_of or "")}" data-known-at="{_e(known_at or "")}">'
         + " · ".join(_e(m) for m in meta) + "</p>",
         _totals(shares["total"]),
-        f'<section id="areas"><h2>{_e(_("City and county shares per area"))}</h2>',
+        '<section id="areas">' + _h2(_("City and county shares per area")),
         _area_chart(shares),
         _share_table("areas-table", "area", _("Area"), shares["areas"], shares["total"]),
         '<p class="meta">' + _e(_("owed: awards in force; paid: net of reversals and recoveries; to recover: paid on "
                                   "revoked awards; gap: city paid less county paid")) + "</p></section>",
-        f'<section id="payments"><h2>{_e(_("Payments over time"))}</h2>',
-        _month_chart(months) if months else f'<p class="empty">{_e(_("no payments"))}</p>',
+        '<section id="payments">' + _h2(_("Payments over time")),
+        _month_chart(months) if months else '<p class="empty">' + _e(_("no payments")) + "</p>",
         "</section>",
-        f'<section id="measures"><h2>{_e(_("Per measure"))}</h2>',
+        '<section id="measures">' + _h2(_("Per measure")),
         _measure_chart(shares) if shares["measures"] else "",
         _share_table("measures-table", "measure", _("Measure"), shares["measures"], None),
         "</section>",
-        f'<section id="outstanding-items"><h2>{_e(_("Outstanding items"))}</h2>',
+        '<section id="outstanding-items">' + _h2(_("Outstanding items")),
         "<h3>" + _e(_("Awards one payer has paid more of than the other, days as of {day}").format(
             day=shares.get("report_date") or "-")) + "</h3>",
         _half_paid(shares["half_paid"]),
