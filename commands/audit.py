@@ -65,9 +65,9 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
         except ValueError as exc:
             raise invalid("head", str(exc)) from None
     started = time.perf_counter()
-    try:
+    try:  # with --json, what it says of a break or a finding is English: the same JSON in every language
         with progress.bar(_("verifying hash chain"), ledger.recorder.max_notification_id() or 0,
-                          as_json=as_json) as advance:
+                          as_json=as_json) as advance, output.english(as_json):
             walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted,
                                                     advance)
     except audit_log.NoChain as exc:
@@ -82,9 +82,10 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
                                    "chain ok ({events} events); replaying the log for the whole-ledger checks ...",
                                    walk.events).format(events=walk.events))
         views = context.views()
-        with progress.bar(_("replaying for the checks"), runner.position(views), as_json=as_json) as advance:
+        with progress.bar(_("replaying for the checks"), runner.position(views), as_json=as_json) as advance, \
+                output.english(as_json):
             replayed, found = audit_checks.run_checks(ledger, views, advance)
-        findings = [f.as_dict() for f in found]
+            findings = [f.as_dict() for f in found]
     data: dict[str, Any] = {
         "chain": "broken" if broken else "ok",
         "events": walk.events,

@@ -12,7 +12,8 @@ import secrets
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import structlog
@@ -25,6 +26,7 @@ from rich.text import Text
 
 from commands import logs
 from commands.context import Context, NoLedger
+from ledger import i18n
 from ledger.errors import INVALID_INPUT, Refused
 from ledger.i18n import _
 from ledger.money import format_fen
@@ -50,6 +52,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def emit_json(data: Any) -> None:
     typer.echo(safe(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)))
+
+
+@contextmanager
+def english(when: bool = True) -> Iterator[None]:
+    """Within it, every message is English (then the language in force comes back): the texts a command
+    puts in its JSON (a fact's description, a finding) are the same whatever language people read."""
+    previous = i18n.language()
+    if not when or previous == "en":
+        yield
+        return
+    i18n.set_language("en")
+    try:
+        yield
+    finally:
+        i18n.set_language(previous)
 
 
 def render(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:

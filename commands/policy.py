@@ -84,7 +84,8 @@ def measure_data(m: Measure) -> dict[str, Any]:
 def list_(as_json: Json = False, catalogue_id: CatalogueOption = CURRENT_CATALOGUE) -> None:
     cat = catalogue(catalogue_id)
     if as_json:
-        output.emit_json({"catalogue": cat.id, "measures": [measure_data(m) for m in cat.measures.values()]})
+        with output.english():
+            output.emit_json({"catalogue": cat.id, "measures": [measure_data(m) for m in cat.measures.values()]})
         return
     output.echo(cat.title)
     output.echo(output.table([_("Measure"), _("Clause"), _("Kind"), _("Amount"), _("Title")],
@@ -98,9 +99,9 @@ def list_(as_json: Json = False, catalogue_id: CatalogueOption = CURRENT_CATALOG
 def show(measure: Annotated[str, typer.Argument(help=N_("Measure id, e.g. M03-security."))], as_json: Json = False,
          catalogue_id: CatalogueOption = CURRENT_CATALOGUE) -> None:
     m = catalogue(catalogue_id).measure(measure)
-    data = measure_data(m)
     if as_json:
-        output.emit_json(data)
+        with output.english():
+            output.emit_json(measure_data(m))
         return
     zh = _zh()
     out = [_("{measure}  clause {clause}  {title}").format(measure=m.id, clause=m.clause, title=m.title_zh),
@@ -146,7 +147,8 @@ def check(
         if not exc.missing:
             raise  # a ledger that cannot be reached is not the same as none at all
         book = None  # no ledger here: check against the catalogue alone
-    result = rules.check_application(book, measure, facts, day)
+    with output.english(as_json):  # the answer's texts in its JSON: the same in every language
+        result = rules.check_application(book, measure, facts, day)
     if as_json:
         output.emit_json(result)
         return

@@ -19,11 +19,10 @@ import json
 import math
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -509,7 +508,8 @@ def read_workbook(data: bytes) -> Workbook:
                        "message": _where(ws.title, number, label, message)}
             # The note is part of the converted lines, whose digest identifies the workbook: the same in every
             # language, as it was written before there was a choice (English, the row in both).
-            english = _in_english(partial(_why, filled[name][1], sheet, name))
+            with output.english():
+                english = _why(filled[name][1], sheet, name)
             note = {"sheet": ws.title, "row": number,
                     "refused": f"{ws.title} 第{number}行 row {number}, {label}: {english}"}
             entries.append((key, b"# " + json.dumps(note, ensure_ascii=False).encode("utf-8"), where, refusal))
@@ -537,17 +537,6 @@ def _why(value: Any, sheet: Sheet, name: str) -> str:
         return str(exc)
     raise AssertionError("the cell was refused once and read the second time")  # pragma: no cover
 
-
-def _in_english(message: Callable[[], str]) -> str:
-    """``message()`` in English, whatever the current language (which is restored after)."""
-    previous = i18n.language()
-    if previous == "en":
-        return message()
-    i18n.set_language("en")
-    try:
-        return message()
-    finally:
-        i18n.set_language(previous)
 
 
 def _line(sheet: Sheet, filled: dict[str, tuple[str, Any]]) -> tuple[dict[str, Any], tuple[str, str, str] | None]:

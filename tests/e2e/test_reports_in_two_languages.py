@@ -201,3 +201,15 @@ def test_every_message_of_these_commands_has_its_chinese_in_the_catalogue():
         catalogue = read_po(f)
     untranslated = [m.id for m in catalogue if m.id and not (m.string if isinstance(m.string, str) else all(m.string))]
     assert untranslated == []
+
+
+def test_texts_made_for_json_are_english_and_the_language_comes_back_after(monkeypatch):
+    from commands import output
+    from ledger.i18n import _
+
+    with speaking("zh", monkeypatch):
+        with output.english(when=False):
+            assert _("Total") == "合计"
+        with output.english():
+            assert _("Total") == "Total" and i18n.language() == "en"
+        assert _("Total") == "合计" and i18n.language() == "zh"
