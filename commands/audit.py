@@ -13,19 +13,22 @@ from commands.context import Context
 from commands.options import AsOf, Json, KnownAt
 from commands.output import handled
 from commands.records import china_time, parse_known_at
+from ledger import i18n
 from ledger.errors import invalid
+from ledger.i18n import N_, _, ngettext
 from ledger.intake import parse_ref
+from ledger.labels import label
 from ledger.uscc import uscc_problem
 from projections import audit_checks, audit_log, runner
 
-app = typer.Typer(help="Auditing: verify the log is unchanged, check the ledger, trail, reconcile.",
+app = typer.Typer(help=N_("Auditing: verify the log is unchanged, check the ledger, trail, reconcile."),
                   no_args_is_help=True)
 
-ChainOnly = Annotated[bool, typer.Option("--chain-only", help="Only the hash chain; skip the whole-ledger checks "
-                                                                 "(which replay every event).")]
+ChainOnly = Annotated[bool, typer.Option("--chain-only", help=N_("Only the hash chain; skip the whole-ledger checks "
+                                                                    "(which replay every event)."))]
 HeadOption = Annotated[str | None, typer.Option("--head", metavar="POS:HASH",
-                                                help="Also prove the log up to this head (from `grants audit head`) "
-                                                     "is unchanged.")]
+                                                help=N_("Also prove the log up to this head (from `grants audit "
+                                                        "head`) is unchanged."))]
 
 
 def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
@@ -33,10 +36,10 @@ def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
     raise typer.Exit(output.EXIT_NO_LEDGER) from None
 
 
-@app.command("head")
+@app.command("head", help=N_("The position and hash of the newest event: write it down to prove later that nothing "
+                             "before it changed."))
 @handled
 def head(ctx: typer.Context, as_json: Json = False) -> None:
-    """The position and hash of the newest event: write it down to prove later that nothing before it changed."""
     context: Context = ctx.obj
     context.reader()
     try:
@@ -49,11 +52,10 @@ def head(ctx: typer.Context, as_json: Json = False) -> None:
         output.echo(str(found))
 
 
-@app.command("verify")
+@app.command("verify", help=N_("Recompute the hash chain over every stored event (exit 6 naming the first break), "
+                               "then run the whole-ledger checks (exit 7 with their findings)."))
 @handled
 def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = False, as_json: Json = False) -> None:
-    """Recompute the hash chain over every stored event (exit 6 naming the first break), then run the
-    whole-ledger checks (exit 7 with their findings)."""
     context: Context = ctx.obj
     ledger = context.reader()
     noted = None
@@ -63,9 +65,9 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
         except ValueError as exc:
             raise invalid("head", str(exc)) from None
     started = time.perf_counter()
-    try:
-        with progress.bar("verifying hash chain 校验哈希链", ledger.recorder.max_notification_id() or 0,
-                          as_json=as_json) as advance:
+    try:  # with --json, what it says of a break or a finding is English: the same JSON in every language
+        with progress.bar(_("verifying hash chain"), ledger.recorder.max_notification_id() or 0,
+                          as_json=as_json) as advance, output.english(as_json):
             walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted,
                                                     advance)
     except audit_log.NoChain as exc:
@@ -76,12 +78,14 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
     replayed = None
     if not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
         if sys.stderr.isatty() and not as_json:
-            output.stderr(f"chain {'broken' if broken else 'ok'} ({walk.events} events); replaying the log for the "
-                          "whole-ledger checks ...")
+            output.stderr(ngettext("chain ok ({events} event); replaying the log for the whole-ledger checks ...",
+                                   "chain ok ({events} events); replaying the log for the whole-ledger checks ...",
+                                   walk.events).format(events=walk.events))
         views = context.views()
-        with progress.bar("replaying for the checks 回放核查", runner.position(views), as_json=as_json) as advance:
+        with progress.bar(_("replaying for the checks"), runner.position(views), as_json=as_json) as advance, \
+                output.english(as_json):
             replayed, found = audit_checks.run_checks(ledger, views, advance)
-        findings = [f.as_dict() for f in found]
+            findings = [f.as_dict() for f in found]
     data: dict[str, Any] = {
         "chain": "broken" if broken else "ok",
         "events": walk.events,
@@ -106,39 +110,46 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
 def render_verify(d: dict[str, Any]) -> str:
     if d["broken"]:
         b = d["broken"]
-        event = (f"{b['topic']} of {b['originator_id']} v{b['originator_version']}" if b["topic"] else "-")
-        lines = [f"CHAIN BROKEN at position {b['position']} ({b['code']})",
-                 f"  event  {event}", f"  what   {b['differs']}", f"  {d['events']} events before it verify"]
+        event = (_("{topic} of {id} v{version}").format(topic=b["topic"], id=b["originator_id"],
+                                                          version=b["originator_version"]) if b["topic"] else "-")
+        lines = [_("CHAIN BROKEN at position {position} ({code})").format(position=b["position"], code=b["code"]),
+                 "  " + _("event: {event}").format(event=event), "  " + _("what: {what}").format(what=b["differs"]),
+                 "  " + ngettext("{count} event before it verifies", "{count} events before it verify",
+                                 d["events"]).format(count=d["events"])]
     else:
-        lines = [f"chain ok: {d['events']} events, head {d['head']}"]
+        lines = [ngettext("chain ok: {count} event, head {head}", "chain ok: {count} events, head {head}",
+                          d["events"]).format(count=d["events"], head=d["head"])]
         if d["noted_head"]:
-            lines.append(f"noted head {d['noted_head']} is part of the verified chain")
+            lines.append(_("noted head {head} is part of the verified chain").format(head=d["noted_head"]))
     if d["findings"] is None and d["broken"]:
-        lines.append("whole-ledger checks not run: the log is not the one the ledger wrote")
+        lines.append(_("whole-ledger checks not run: the log is not the one the ledger wrote"))
     if d["findings"] is not None:
         if not d["findings"]:
-            lines.append(f"checks ok: {d['checked_events']} events replayed, no findings")
+            lines.append(ngettext("checks ok: {count} event replayed, no findings",
+                                  "checks ok: {count} events replayed, no findings",
+                                  d["checked_events"] or 0).format(count=d["checked_events"]))
         else:
-            lines.append(f"{len(d['findings'])} finding(s) over {d['checked_events']} events:")
-            lines.append(output.table(["code", "position", "ref", "uscc", "finding"],
+            lines.append(ngettext("{count} finding over {events} events:", "{count} findings over {events} events:",
+                                  len(d["findings"])).format(count=len(d["findings"]), events=d["checked_events"]))
+            lines.append(output.table([_("Code"), _("Position"), _("Ref"), _("USCC"), _("Finding")],
                                       [[output.Alert(f["code"]), f["position"] if f["position"] is not None else "-",
                                         f["ref"] or "-", f["uscc"] or "-", f["message"]] for f in d["findings"]]))
     return "\n".join(lines)
 
 
-@app.command("trail")
+@app.command("trail", help=N_(
+    "Every event of one application (or, with --uscc, one enterprise) in order: effective date, recording time, "
+    "who, what, amounts, facts before and after an amendment, the computation trace."))
 @handled
 def trail(
     ctx: typer.Context,
-    ref: Annotated[str | None, typer.Argument(help="The application's filing number.")] = None,
-    uscc: Annotated[str | None, typer.Option("--uscc", help="All events of one enterprise instead.")] = None,
+    ref: Annotated[str | None, typer.Argument(help=N_("The application's filing number."))] = None,
+    uscc: Annotated[str | None, typer.Option("--uscc", help=N_("All events of one enterprise instead."))] = None,
     known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
-    """Every event of one application (or, with --uscc, one enterprise) in order: effective date,
-    recording time, who, what, amounts, facts before and after an amendment, the computation trace."""
     if (ref is None) == (uscc is None):
-        raise invalid("ref", "give the filing number REF, or --uscc CODE, not both")
+        raise invalid("ref", _("give the filing number REF, or --uscc CODE, not both"))
     if uscc is not None and uscc_problem(uscc) is not None:
         raise invalid("uscc", f"{uscc!r} {uscc_problem(uscc)}")
     context: Context = ctx.obj
@@ -152,41 +163,57 @@ def _amounts(e: dict[str, Any]) -> str:
     if "amount_fen" in e:
         parts.append(output.yuan(e["amount_fen"]))
     if "awarded_fen" in e:
-        parts.append(f"awarded {output.yuan(e['awarded_fen'])} = city {output.yuan(e['city_share_fen'])} + county "
-                     f"{output.yuan(e['county_share_fen'])}")
+        parts.append(_("awarded {awarded} = city {city} + county {county}").format(
+            awarded=output.yuan(e["awarded_fen"]), city=output.yuan(e["city_share_fen"]),
+            county=output.yuan(e["county_share_fen"])))
     return "; ".join(parts)
 
 
+# The details of a trail entry, in the order shown, with what people read for each key.
+DETAILS = {"payer": N_("payer"), "voucher": N_("voucher"), "measure": N_("measure"), "project": N_("project"),
+           "policy": N_("policy"), "document": N_("document"), "basis": N_("basis"), "reason": N_("reason"),
+           "note": N_("note")}
+LABELLED = ("payer",)  # details whose stored value is shown in the current language
+
+
 def _detail(e: dict[str, Any]) -> str:
-    keys = ("payer", "voucher", "measure", "project", "policy", "document", "basis", "reason", "note")
-    return ", ".join(f"{k} {e[k]}" for k in keys if k in e)
+    return ", ".join(_("{name} {value}").format(name=_(name), value=label(e[k]) if k in LABELLED else e[k])
+                     for k, name in DETAILS.items() if k in e)
+
+
+def _step(step: dict[str, Any]) -> str:
+    """One step of a stored computation trace, in the current language (the trace keeps both)."""
+    return str(step.get("zh") or step.get("en", "")) if i18n.language() == "zh" else str(step.get("en", ""))
 
 
 def render_trail(d: dict[str, Any]) -> str:
-    head = f"trail of {d['ref']}, " if d["ref"] else "trail of "
-    lines = [head + f"{d['uscc']} {d['name']} ({d['area']})"
-             + (f", as known at {d['known_at']}" if d["known_at"] else "")]
-    rows = [[e["date"] or "-", china_time(e["recorded_at"]), e["by"] or "-", f"{e['what']} {e['what_zh']}",
+    whose = _("{uscc} {name} ({area})").format(uscc=d["uscc"], name=d["name"], area=d["area"])
+    head = (_("trail of {ref}, {enterprise}").format(ref=d["ref"], enterprise=whose) if d["ref"]
+            else _("trail of {enterprise}").format(enterprise=whose))
+    lines = [head + (_(", as known at {moment}").format(moment=d["known_at"]) if d["known_at"] else "")]
+    zh = i18n.language() == "zh"
+    rows = [[e["date"] or "-", china_time(e["recorded_at"]), e["by"] or "-", e["what_zh"] if zh else e["what"],
              e["ref"] or "-", _amounts(e), _detail(e)] for e in d["events"]]
-    lines.append(output.table(["effective 生效日", "recorded 记录时间 (China)", "by 经办", "what 事项", "ref 编号",
-                               "amounts 金额", "details 说明"], rows))
+    lines.append(output.table([_("Effective"), _("Recorded (China time)"), _("By"), _("What"), _("Ref"),
+                               _("Amounts"), _("Details")], rows))
     for e in d["events"]:
         if "facts_after" in e:
             changed = {k for k in {**e["facts_before"], **e["facts_after"]}
                        if e["facts_before"].get(k) != e["facts_after"].get(k)}
-            lines.append(f"amendment of {e['ref']} on {e['date']}: "
-                         + "; ".join(f"{k}: {e['facts_before'].get(k, '-')} -> {e['facts_after'].get(k, '-')}"
-                                     for k in sorted(changed)))
+            lines.append(_("amendment of {ref} on {day}: {changes}").format(
+                ref=e["ref"], day=e["date"],
+                changes="; ".join(f"{k}: {e['facts_before'].get(k, '-')} -> {e['facts_after'].get(k, '-')}"
+                                  for k in sorted(changed))))
         if e.get("trace"):
-            lines.append(f"computation of {e['ref']} approved {e['date']}:")
-            lines += [f"  {n:>2}. {step.get('en', '')}" for n, step in enumerate(e["trace"], 1)]
+            lines.append(_("computation of {ref} approved {day}:").format(ref=e["ref"], day=e["date"]))
+            lines += [f"  {n:>2}. {_step(step)}" for n, step in enumerate(e["trace"], 1)]
     return "\n".join(lines)
 
 
-@app.command("reconcile")
+@app.command("reconcile", help=N_("Exit 8 when any award in force has one half paid more than the other (for "
+                                  "scheduled jobs); lists them."))
 @handled
 def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
-    """Exit 8 when any award in force has one half paid more than the other (for scheduled jobs); lists them."""
     from commands.report import shares_data
 
     data = shares_data(ctx, as_of, known_at)
@@ -200,9 +227,13 @@ def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, 
 
 def render_reconcile(d: dict[str, Any]) -> str:
     if d["reconciled"]:
-        return f"reconciled: every award in force has its two halves paid alike (as of {d['report_date']})"
-    lines = [f"{len(d['gaps'])} award(s) with one half paid more than the other, as of {d['report_date']}:"]
-    lines.append(output.table(["ref 编号", "area 区域", "ahead 已付方", "behind 未付方", "behind by 差额", "since 起", "days 天数"],
-                              [[g["ref"], g["area"], g["paid_by"], g["not_paid_by"], output.yuan(g["behind_fen"]),
+        return _("reconciled: every award in force has its two halves paid alike (as of {day})").format(
+            day=d["report_date"])
+    lines = [ngettext("{count} award with one half paid more than the other, as of {day}:",
+                      "{count} awards with one half paid more than the other, as of {day}:",
+                      len(d["gaps"])).format(count=len(d["gaps"]), day=d["report_date"])]
+    lines.append(output.table([_("Ref"), _("Area"), _("Ahead"), _("Behind"), _("Behind by"), _("Since"), _("Days")],
+                              [[g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]),
+                                output.yuan(g["behind_fen"]),
                                 g["since"] or "-", g["days_outstanding"]] for g in d["gaps"]], right=(4, 6)))
     return "\n".join(lines)

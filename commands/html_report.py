@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from ledger import i18n
+from ledger.i18n import N_, _
+from ledger.labels import label
 from ledger.money import format_fen
 
 WIDTH = 1000  # the drawing width of a chart, in SVG units (scaled down on a narrow screen)
@@ -23,10 +26,10 @@ GAP = 10  # the space between two groups of bars
 
 COLOURS = {"city-owed": "#9ecae1", "city-paid": "#2171b5", "county-owed": "#fdae6b", "county-paid": "#d94801",
            "owed": "#bdbdbd", "paid": "#31a354", "city-net": "#2171b5", "county-net": "#d94801"}
-SERIES_NAMES = {"city-owed": "市级应付 city owed", "city-paid": "市级已付 city paid",
-                "county-owed": "县级应付 county owed", "county-paid": "县级已付 county paid",
-                "owed": "应付 owed", "paid": "已付 paid", "city-net": "市级净拨付 city net paid",
-                "county-net": "县级净拨付 county net paid"}
+SERIES_NAMES = {"city-owed": N_("City owed"), "city-paid": N_("City paid"), "county-owed": N_("County owed"),
+                "county-paid": N_("County paid"), "owed": N_("Owed"), "paid": N_("Paid"),
+                "city-net": N_("City net paid"), "county-net": N_("County net paid")}
+HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the page's lang attribute for each language of the CLI
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ def _e(value: object) -> str:
 
 def _yuan(fen: int) -> str:
     return format_fen(fen)
+
+
+def _h2(text: str) -> str:
+    return f"<h2>{_e(text)}</h2>"
 
 
 def _attrs(attrs: dict[str, str]) -> str:
@@ -83,7 +90,7 @@ def bar_chart(chart_id: str, title: str, groups: Sequence[Group], series: Sequen
             top = y + i * BAR
             parts.append(f'<rect class="bar {_e(bar.series)}" data-series="{_e(bar.series)}" data-fen="{bar.fen}" '
                          f'x="{x:.2f}" y="{top}" width="{length:.2f}" height="{BAR - 2}" '
-                         f'fill="{COLOURS[bar.series]}"><title>{_e(SERIES_NAMES[bar.series])}: '
+                         f'fill="{COLOURS[bar.series]}"><title>{_e(_(SERIES_NAMES[bar.series]))}: '
                          f'{_e(_yuan(bar.fen))}</title></rect>')
             parts.append(f'<text class="amount" x="{max(x + length, zero) + 4:.2f}" y="{top + BAR - 4}">'
                          f'{_e(_yuan(bar.fen))}</text>')
@@ -92,7 +99,7 @@ def bar_chart(chart_id: str, title: str, groups: Sequence[Group], series: Sequen
     parts.append(f'<line x1="{zero:.2f}" x2="{zero:.2f}" y1="0" y2="{y}" stroke="#555"/>')
     parts.append("</svg>")
     parts.append('<p class="legend">' + " ".join(
-        f'<span><i style="background:{COLOURS[s]}"></i>{_e(SERIES_NAMES[s])}</span>' for s in series) + "</p>")
+        f'<span><i style="background:{COLOURS[s]}"></i>{_e(_(SERIES_NAMES[s]))}</span>' for s in series) + "</p>")
     parts.append("</figure>")
     return "".join(parts)
 
@@ -115,8 +122,7 @@ def _area_chart(shares: dict[str, Any]) -> str:
     groups = [Group(a["area"], [Bar("city-owed", a["city_owed_fen"]), Bar("city-paid", _net_paid(a, "city")),
                                 Bar("county-owed", a["county_owed_fen"]), Bar("county-paid", _net_paid(a, "county"))],
                     {"data-area": a["area"], **_share_attrs(a)}) for a in shares["areas"]]
-    return bar_chart("areas-chart", "各区域市级、县级应付与已付（元） City and county owed and paid per area (yuan)",
-                     groups, series)
+    return bar_chart("areas-chart", _("City and county owed and paid per area (yuan)"), groups, series)
 
 
 def _month_chart(months: list[dict[str, Any]]) -> str:
@@ -125,8 +131,8 @@ def _month_chart(months: list[dict[str, Any]]) -> str:
                     {"data-month": m["month"], **{"data-" + k.replace("_", "-"): str(v) for k, v in m.items()
                                                   if k.endswith("_fen") or k.endswith("_payments")}})
               for m in months]
-    return bar_chart("months-chart", "按月拨付（净额，元） Payments per month (net of reversals and recoveries, yuan)",
-                     groups, series)
+    return bar_chart("months-chart", _("Payments per month (net of reversals and recoveries, yuan)"), groups,
+                     series)
 
 
 def _measure_chart(shares: dict[str, Any]) -> str:
@@ -134,7 +140,7 @@ def _measure_chart(shares: dict[str, Any]) -> str:
     groups = [Group(m["measure"], [Bar("owed", m["city_owed_fen"] + m["county_owed_fen"]),
                                    Bar("paid", _net_paid(m, "city") + _net_paid(m, "county"))],
                     {"data-measure": m["measure"], **_share_attrs(m)}) for m in shares["measures"]]
-    return bar_chart("measures-chart", "各措施应付与已付（元） Owed and paid per measure (yuan)", groups, series)
+    return bar_chart("measures-chart", _("Owed and paid per measure (yuan)"), groups, series)
 
 
 def _table(table_id: str, headers: Sequence[str], rows: Sequence[str], empty: str) -> str:
@@ -144,10 +150,9 @@ def _table(table_id: str, headers: Sequence[str], rows: Sequence[str], empty: st
     return f'<table id="{_e(table_id)}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _share_table(table_id: str, key: str, label: str, items: list[dict[str, Any]], total: dict[str, Any] | None) -> str:
-    headers = [label, "市级应付 city owed", "市级已付 city paid", "市级未付 city due", "市级待追回 city to recover",
-               "县级应付 county owed", "县级已付 county paid", "县级未付 county due", "县级待追回 county to recover",
-               "差额 gap"]
+def _share_table(table_id: str, key: str, heading: str, items: list[dict[str, Any]], total: dict[str, Any] | None) -> str:
+    headers = [heading, _("City owed"), _("City paid"), _("City due"), _("City to recover"), _("County owed"),
+               _("County paid"), _("County due"), _("County to recover"), _("Gap")]
 
     def row(name: str, r: dict[str, Any], cls: str = "") -> str:
         cells = [f"<th>{_e(name)}</th>"]
@@ -160,33 +165,34 @@ def _share_table(table_id: str, key: str, label: str, items: list[dict[str, Any]
 
     rows = [row(i[key], i) for i in items]
     if total is not None:
-        rows.append(row("合计 total", total, ' class="total"'))
-    return _table(table_id, headers, rows, "无 none")
+        rows.append(row(_("Total"), total, ' class="total"'))
+    return _table(table_id, headers, rows, _("none"))
 
 
 def _totals(total: dict[str, Any]) -> str:
-    cards = [("市级应付 city owed", total["city_owed_fen"], "city-owed"),
-             ("市级已付 city paid", _net_paid(total, "city"), "city-net-paid"),
-             ("市级未付 city due", total["city_outstanding_fen"], "city-outstanding"),
-             ("县级应付 county owed", total["county_owed_fen"], "county-owed"),
-             ("县级已付 county paid", _net_paid(total, "county"), "county-net-paid"),
-             ("县级未付 county due", total["county_outstanding_fen"], "county-outstanding"),
-             ("待追回 to recover", total["city_to_recover_fen"] + total["county_to_recover_fen"], "to-recover"),
-             ("差额 gap (city − county paid)", total["gap_fen"], "gap")]
-    items = "".join(f'<div class="card" data-{_e(name)}-fen="{fen}"><span>{_e(label)}</span>'
-                    f'<b>{_e(_yuan(fen))}</b></div>' for label, fen, name in cards)
-    return f'<section id="totals"{_attrs(_share_attrs(total))}><h2>合计 Totals</h2><div class="cards">{items}</div></section>'
+    cards = [(_("City owed"), total["city_owed_fen"], "city-owed"),
+             (_("City paid"), _net_paid(total, "city"), "city-net-paid"),
+             (_("City due"), total["city_outstanding_fen"], "city-outstanding"),
+             (_("County owed"), total["county_owed_fen"], "county-owed"),
+             (_("County paid"), _net_paid(total, "county"), "county-net-paid"),
+             (_("County due"), total["county_outstanding_fen"], "county-outstanding"),
+             (_("To recover"), total["city_to_recover_fen"] + total["county_to_recover_fen"], "to-recover"),
+             (_("Gap (city − county paid)"), total["gap_fen"], "gap")]
+    items = "".join(f'<div class="card" data-{_e(name)}-fen="{fen}"><span>{_e(text)}</span>'
+                    f'<b>{_e(_yuan(fen))}</b></div>' for text, fen, name in cards)
+    return (f'<section id="totals"{_attrs(_share_attrs(total))}>' + _h2(_("Totals")) +
+            f'<div class="cards">{items}</div></section>')
 
 
 def _half_paid(items: list[dict[str, Any]]) -> str:
     rows = [f'<tr data-ref="{_e(h["ref"])}" data-behind-fen="{int(h["behind_fen"])}"><td>{_e(h["ref"])}</td>'
-            f'<td>{_e(h["area"])}</td><td>{_e(h["measure"])}</td><td>{_e(h["paid_by"])}</td>'
-            f'<td>{_e(h["not_paid_by"])}</td>{_money_cell(int(h["behind_fen"]), "behind")}'
+            f'<td>{_e(h["area"])}</td><td>{_e(h["measure"])}</td><td>{_e(label(h["paid_by"]))}</td>'
+            f'<td>{_e(label(h["not_paid_by"]))}</td>{_money_cell(int(h["behind_fen"]), "behind")}'
             f'<td>{_e(h["since"] or "-")}</td>'
             f'<td class="num">{_e(h["days_outstanding"] if h["days_outstanding"] is not None else "-")}</td></tr>'
             for h in items]
-    return _table("half-paid", ["编号 ref", "区域 area", "措施 measure", "已付方 ahead", "未付方 behind",
-                                "差额 behind by", "起 since", "天数 days"], rows, "无单边拨付 none")
+    return _table("half-paid", [_("Ref"), _("Area"), _("Measure"), _("Ahead"), _("Behind"), _("Behind by"),
+                                _("Since"), _("Days")], rows, _("none"))
 
 
 def outstanding_applications(applications: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -198,36 +204,38 @@ def outstanding_applications(applications: list[dict[str, Any]]) -> list[dict[st
 
 def _outstanding(applications: list[dict[str, Any]]) -> str:
     rows = [f'<tr data-ref="{_e(a["ref"])}"><td>{_e(a["ref"])}</td><td>{_e(a["uscc"])}</td><td>{_e(a["measure"])}</td>'
-            f'<td>{_e(a["status"])}</td>{_money_cell(a["awarded_fen"], "awarded")}'
+            f'<td>{_e(label(a["status"]))}</td>{_money_cell(a["awarded_fen"], "awarded")}'
             f'{_money_cell(a["city_outstanding_fen"], "city-outstanding")}'
             f'{_money_cell(a["county_outstanding_fen"], "county-outstanding")}'
             f'{_money_cell(a["city_to_recover_fen"] + a["county_to_recover_fen"], "to-recover")}</tr>'
             for a in outstanding_applications(applications)]
-    return _table("outstanding", ["编号 ref", "统一社会信用代码 uscc", "措施 measure", "状态 status", "核定 awarded",
-                                  "市级未付 city due", "县级未付 county due", "待追回 to recover"], rows,
-                  "无未付款项 nothing outstanding")
+    return _table("outstanding", [_("Ref"), _("USCC"), _("Measure"), _("Status"), _("Awarded"), _("City due"),
+                                  _("County due"), _("To recover")], rows, _("nothing outstanding"))
 
 
 def _audit(audit: dict[str, Any]) -> str:
     if audit.get("chain") is None:
-        return (f'<section id="audit" data-chain="none"><h2>审计核验 Audit verify</h2>'
+        return ('<section id="audit" data-chain="none">' + _h2(_("Audit verify")) +
                 f'<p>{_e(audit.get("message", ""))}</p></section>')
     findings = audit["findings"]
     count = "-" if findings is None else str(len(findings))
     ok = audit["chain"] == "ok" and not findings
-    lines = [f'<p class="{"ok" if ok else "bad"}">哈希链 hash chain: <b>{_e(audit["chain"])}</b>，'
-             f'{_e(audit["events"])} 个事件 events，头 head <code>{_e(audit["head"])}</code></p>',
-             f"<p>全账核查发现 findings of the whole-ledger checks: <b>{_e(count)}</b></p>"]
+    chain = _e(_("ok") if audit["chain"] == "ok" else _("broken"))
+    lines = [f'<p class="{"ok" if ok else "bad"}">'
+             + _("hash chain: {chain}, {events} events, head {head}").format(
+                 chain=f"<b>{chain}</b>", events=_e(audit["events"]), head=f'<code>{_e(audit["head"])}</code>')
+             + "</p>",
+             "<p>" + _("findings of the whole-ledger checks: {count}").format(count=f"<b>{_e(count)}</b>") + "</p>"]
     if audit["broken"]:
-        lines.append(f'<p class="bad">断点 broken at position {_e(audit["broken"]["position"])} '
-                     f'({_e(audit["broken"]["code"])})</p>')
+        lines.append('<p class="bad">' + _e(_("broken at position {position} ({code})").format(
+            position=audit["broken"]["position"], code=audit["broken"]["code"])) + "</p>")
     if findings:
-        lines.append(_table("findings", ["code", "position", "ref", "uscc", "finding"],
+        lines.append(_table("findings", [_("Code"), _("Position"), _("Ref"), _("USCC"), _("Finding")],
                             [f"<tr><td>{_e(f['code'])}</td><td>{_e(f['position'] if f['position'] is not None else '-')}"
                              f"</td><td>{_e(f['ref'] or '-')}</td><td>{_e(f['uscc'] or '-')}</td>"
                              f"<td>{_e(f['message'])}</td></tr>" for f in findings], ""))
     return (f'<section id="audit" data-chain="{_e(audit["chain"])}" data-events="{int(audit["events"])}" '
-            f'data-findings="{_e(count)}"><h2>审计核验 Audit verify</h2>{"".join(lines)}</section>')
+            f'data-findings="{_e(count)}">' + _h2(_("Audit verify")) + "".join(lines) + "</section>")
 
 
 STYLE = """
@@ -288,39 +296,40 @@ def render_html(*, shares: dict[str, Any], applications: list[dict[str, Any]], m
     """The whole page, as text: every value escaped, nothing fetched from elsewhere."""
     as_of = shares.get("as_of")
     known_at = shares.get("known_at")
-    meta = [f"截至 as of: {as_of or '全部 everything recorded'}",
-            f"报告日 report date: {shares.get('report_date') or '-'}"]
+    meta = [_("as of: {day}").format(day=as_of or _("everything recorded")),
+            _("report date: {day}").format(day=shares.get("report_date") or "-")]
     if known_at:
-        meta.append(f"按 {known_at} 时所知 as known at {known_at}")
-    meta += [f"生成 generated: {generated_at}", f"账本 ledger: {ledger}"]
+        meta.append(_("as known at {moment}").format(moment=known_at))
+    meta += [_("generated: {moment}").format(moment=generated_at), _("ledger: {ledger}").format(ledger=ledger)]
+    title = _("Shiyan digital-economy subsidies report")
     body = [
-        "<h1>十堰市数字经济政策资金报告 Shiyan digital-economy subsidies report</h1>",
+        f"<h1>{_e(title)}</h1>",
         f'<p class="meta" data-as-of="{_e(as_of or "")}" data-known-at="{_e(known_at or "")}">'
         + " · ".join(_e(m) for m in meta) + "</p>",
         _totals(shares["total"]),
-        '<section id="areas"><h2>各区域市县分担 City and county shares per area</h2>',
+        '<section id="areas">' + _h2(_("City and county shares per area")),
         _area_chart(shares),
-        _share_table("areas-table", "area", "区域 area", shares["areas"], shares["total"]),
-        "<p class=\"meta\">应付 owed: 有效核定 awards in force；已付 paid: 扣除冲销与追回 net of reversals and "
-        "recoveries；待追回 to recover: 已撤销核定上的已付款 paid on revoked awards；差额 gap: 市级已付减县级已付 "
-        "city paid less county paid</p></section>",
-        '<section id="payments"><h2>按月拨付 Payments over time</h2>',
-        _month_chart(months) if months else '<p class="empty">无拨付 no payments</p>',
+        _share_table("areas-table", "area", _("Area"), shares["areas"], shares["total"]),
+        '<p class="meta">' + _e(_("owed: awards in force; paid: net of reversals and recoveries; to recover: paid on "
+                                  "revoked awards; gap: city paid less county paid")) + "</p></section>",
+        '<section id="payments">' + _h2(_("Payments over time")),
+        _month_chart(months) if months else '<p class="empty">' + _e(_("no payments")) + "</p>",
         "</section>",
-        '<section id="measures"><h2>按措施 Per measure</h2>',
+        '<section id="measures">' + _h2(_("Per measure")),
         _measure_chart(shares) if shares["measures"] else "",
-        _share_table("measures-table", "measure", "措施 measure", shares["measures"], None),
+        _share_table("measures-table", "measure", _("Measure"), shares["measures"], None),
         "</section>",
-        '<section id="outstanding-items"><h2>未结事项 Outstanding items</h2>',
-        f"<h3>单边拨付 Awards one payer has paid more of than the other (days as of {_e(shares.get('report_date') or '-')})</h3>",
+        '<section id="outstanding-items">' + _h2(_("Outstanding items")),
+        "<h3>" + _e(_("Awards one payer has paid more of than the other, days as of {day}").format(
+            day=shares.get("report_date") or "-")) + "</h3>",
         _half_paid(shares["half_paid"]),
-        "<h3>有未付或待追回金额的申请 Applications with amounts still due or to recover</h3>",
+        "<h3>" + _e(_("Applications with amounts still due or to recover")) + "</h3>",
         _outstanding(applications),
         "</section>",
         _audit(audit),
     ]
     return ("<!DOCTYPE html>\n"
-            '<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<html lang="{HTML_LANG[i18n.language()]}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<title>十堰市数字经济政策资金报告 Grants ledger report</title>"
+            f"<title>{_e(title)}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(body)}<script>{SCRIPT}</script></body></html>\n")

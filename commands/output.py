@@ -12,7 +12,8 @@ import secrets
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import structlog
@@ -25,7 +26,9 @@ from rich.text import Text
 
 from commands import logs
 from commands.context import Context, NoLedger
+from ledger import i18n
 from ledger.errors import INVALID_INPUT, Refused
+from ledger.i18n import _
 from ledger.money import format_fen
 from ledger.service import Busy
 from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
@@ -51,6 +54,21 @@ def emit_json(data: Any) -> None:
     typer.echo(safe(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)))
 
 
+@contextmanager
+def english(when: bool = True) -> Iterator[None]:
+    """Within it, every message is English (then the language in force comes back): the texts a command
+    puts in its JSON (a fact's description, a finding) are the same whatever language people read."""
+    previous = i18n.language()
+    if not when or previous == "en":
+        yield
+        return
+    i18n.set_language("en")
+    try:
+        yield
+    finally:
+        i18n.set_language(previous)
+
+
 def render(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
     """Print data: as JSON for scripts, or as ``human(data)`` for people."""
     if as_json:
@@ -63,7 +81,7 @@ def error(message: str, *, as_json: bool = False, data: dict[str, Any] | None = 
     if as_json:
         typer.echo(safe(json.dumps({"error": data or {"message": message}}, ensure_ascii=False)), err=True)
     else:
-        typer.echo(safe(f"error: {message}"), err=True)
+        typer.echo(safe(_("error: {message}").format(message=message)), err=True)
 
 
 def exit_code_for(refusal: Refused) -> int:
@@ -124,8 +142,9 @@ def handled(func: F) -> F:
                 fail_store(failure, func.__name__, as_json)
             if os.environ.get("GRANTS_DEBUG"):
                 traceback.print_exc()
-            message = (f"internal error ({type(exc).__name__}: {exc}); the command did not complete and its "
-                       "own events were written all or none. Set GRANTS_DEBUG=1 to see the traceback, and report it.")
+            message = _("internal error ({kind}: {error}); the command did not complete and its own events were "
+                        "written all or none. Set GRANTS_DEBUG=1 to see the traceback, and report it.").format(
+                            kind=type(exc).__name__, error=exc)
             error(message, as_json=as_json, data={"code": "internal-error", "message": message})
             raise typer.Exit(EXIT_INTERNAL) from None
 

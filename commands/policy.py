@@ -15,8 +15,9 @@ from commands.context import Context, NoLedger
 from commands.options import By, Json
 from commands.output import handled
 from commands.records import parse_fact_options, record
-from ledger import rules
+from ledger import i18n, rules
 from ledger.errors import invalid
+from ledger.i18n import N_, _
 from ledger.money import format_fen
 from ledger.policy import (
     CURRENT_CATALOGUE,
@@ -33,8 +34,33 @@ from ledger.policy.edition import Edition, quote_findings, source_digest
 from ledger.policy.facts import parse_date
 from ledger.policy.measures import Measure
 
-app = typer.Typer(help="The policy's measures, what-if checks, editions, and adopted versions.", no_args_is_help=True)
-edition_app = typer.Typer(help="Editions of the policy as data files: copy one, check it.", no_args_is_help=True)
+app = typer.Typer(help=N_("The policy's measures, what-if checks, editions, and adopted versions."),
+                  no_args_is_help=True)
+edition_app = typer.Typer(help=N_("Editions of the policy as data files: copy one, check it."), no_args_is_help=True)
+CatalogueOption = Annotated[str, typer.Option("--catalogue", help=N_("The built-in catalogue to read."))]
+
+# What people read for the kinds of measure (the JSON keeps the stored kind).
+KINDS = {"no-cash": N_("no cash"), "fixed": N_("fixed amount"), "tiered": N_("by tier"),
+         "proportional-with-cap": N_("proportional, with a cap"), "per-unit-with-cap": N_("per unit, with a cap"),
+         "case-by-case": N_("case by case"), "annual-quota": N_("annual quota")}
+
+
+def kind_label(kind: str) -> str:
+    return _(KINDS[kind]) if kind in KINDS else kind
+
+
+def _zh() -> bool:
+    return i18n.language() == "zh"
+
+
+def _title(m: Measure) -> str:
+    """The measure's name in the current language: the policy's own title, or its English summary."""
+    return m.title_zh if _zh() else m.summary_en
+
+
+def _amount(m: Measure) -> str:
+    """The amount as the policy words it (Chinese, quoted from the text), or that it pays no cash."""
+    return m.amount_zh or _("no cash")
 app.add_typer(edition_app, name="edition")
 
 
@@ -53,121 +79,128 @@ def measure_data(m: Measure) -> dict[str, Any]:
     }
 
 
-@app.command("list")
+@app.command("list", help=N_("Every measure item of the policy, with its clause, kind and amount."))
 @handled
-def list_(as_json: Json = False, catalogue_id: Annotated[str, typer.Option("--catalogue")] = CURRENT_CATALOGUE) -> None:
-    """Every measure item of the policy, with its clause, kind and amount."""
+def list_(as_json: Json = False, catalogue_id: CatalogueOption = CURRENT_CATALOGUE) -> None:
     cat = catalogue(catalogue_id)
     if as_json:
-        output.emit_json({"catalogue": cat.id, "measures": [measure_data(m) for m in cat.measures.values()]})
+        with output.english():
+            output.emit_json({"catalogue": cat.id, "measures": [measure_data(m) for m in cat.measures.values()]})
         return
     output.echo(cat.title)
-    output.echo(output.table(["measure", "clause 条", "kind", "amount 金额", "title 名称"],
-                             [[m.id, m.clause, m.kind, m.amount_zh or "no cash 不涉及资金", m.title_zh]
+    output.echo(output.table([_("Measure"), _("Clause"), _("Kind"), _("Amount"), _("Title")],
+                             [[m.id, m.clause, kind_label(m.kind), _amount(m), _title(m)]
                               for m in cat.measures.values()]))
     output.echo(f"\n{cat.edition.funding}\n{cat.edition.validity_text}")
 
 
-@app.command("show")
+@app.command("show", help=N_("One measure: its clause text, facts, default readings and worked examples."))
 @handled
-def show(measure: Annotated[str, typer.Argument(help="Measure id, e.g. M03-security.")], as_json: Json = False,
-         catalogue_id: Annotated[str, typer.Option("--catalogue")] = CURRENT_CATALOGUE) -> None:
-    """One measure: its clause text, facts, default readings and worked examples."""
+def show(measure: Annotated[str, typer.Argument(help=N_("Measure id, e.g. M03-security."))], as_json: Json = False,
+         catalogue_id: CatalogueOption = CURRENT_CATALOGUE) -> None:
     m = catalogue(catalogue_id).measure(measure)
-    data = measure_data(m)
     if as_json:
-        output.emit_json(data)
+        with output.english():
+            output.emit_json(measure_data(m))
         return
-    out = [f"{m.id}  clause 第{m.clause}条  {m.title_zh}", f"kind: {m.kind}   lead 牵头单位: {m.lead}",
-           f"amount 金额: {m.amount_zh or 'no cash 不涉及资金'}", "", m.summary_en, "", "原文 original text:", m.quote]
+    zh = _zh()
+    out = [_("{measure}  clause {clause}  {title}").format(measure=m.id, clause=m.clause, title=m.title_zh),
+           _("kind: {kind}   lead: {lead}").format(kind=kind_label(m.kind), lead=m.lead),
+           _("amount: {amount}").format(amount=_amount(m)), ""]
+    if not zh:
+        out += [m.summary_en, ""]
+    out += [_("original text:"), m.quote]
     if m.facts:
-        out += ["", "facts 申报事实:"]
-        out += [f"  {f.name:<24} {f.zh} / {f.en}; {f.describe()}" + ("" if f.required else " (optional)")
+        out += ["", _("facts:")]
+        out += [f"  {f.name:<24} {f.zh if zh else f.en}; {f.describe()}" + ("" if f.required else _(" (optional)"))
                 for f in m.facts]
     if m.readings:
-        out += ["", "default readings 默认解释 (where the text is silent):"]
-        out += [f"  - {zh}\n    {en}" for zh, en in m.readings]
+        out += ["", _("default readings (where the text is silent):")]
+        out += [f"  - {zh_text if zh else en_text}" for zh_text, en_text in m.readings]
     if m.examples:
-        out += ["", "worked examples 算例:"]
+        out += ["", _("worked examples:")]
         out += [f"  {dict(e.facts)} -> {m.outcome(e)}" for e in m.examples]
     output.echo("\n".join(out))
 
 
-@app.command("check")
+@app.command("check", help=N_(
+    "What an application with these facts would get, and why. Records nothing.\n\nThe answer, eligible or not, "
+    "exits 0; only a question that cannot be asked (an unknown measure, malformed facts) is refused."))
 @handled
 def check(
     ctx: typer.Context,
-    measure: Annotated[str, typer.Option("--measure", help="Measure id.")],
-    fact: Annotated[list[str] | None, typer.Option("--fact", metavar="NAME=VALUE")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="Application date (default today).")] = None,
+    measure: Annotated[str, typer.Option("--measure", help=N_("Measure id."))],
+    fact: Annotated[list[str] | None, typer.Option("--fact", metavar="NAME=VALUE",
+                                                   help=N_("A fact of the measure; repeat for each."))] = None,
+    date: Annotated[str | None, typer.Option("--date", help=N_("Application date (default today)."))] = None,
     as_json: Json = False,
 ) -> None:
-    """What an application with these facts would get, and why. Records nothing.
-
-    The answer, eligible or not, exits 0; only a question that cannot be asked (an unknown
-    measure, malformed facts) is refused."""
     context: Context = ctx.obj
     facts = parse_fact_options(fact)
     try:
         day = parse_date(date) if date else clock.today()
     except ValueError:
-        raise invalid("date", f"{date!r} is not a date; write YYYY-MM-DD") from None
+        raise invalid("date", _("{value} is not a date; write YYYY-MM-DD").format(value=repr(date))) from None
     try:
         book = context.ledger(create=False).policy_book()
     except NoLedger as exc:
         if not exc.missing:
             raise  # a ledger that cannot be reached is not the same as none at all
         book = None  # no ledger here: check against the catalogue alone
-    result = rules.check_application(book, measure, facts, day)
+    with output.english(as_json):  # the answer's texts in its JSON: the same in every language
+        result = rules.check_application(book, measure, facts, day)
     if as_json:
         output.emit_json(result)
         return
     if not result["eligible"]:
-        amount = f"NOT ELIGIBLE 不符合条件: {result['refusal']['message']}"
+        amount = _("NOT ELIGIBLE: {why}").format(why=result["refusal"]["message"])
     elif result["case_by_case"]:
-        amount = "decided case by case (一事一议)"
+        amount = _("decided case by case (一事一议)")
     else:
-        amount = f"{format_fen(result['entitlement_fen'])} yuan"
-    out = [f"{result['measure']} under {result['policy_version']}: {amount}", ""]
-    out += [f"  {n:>2}. {s.get('en', '')}" for n, s in enumerate(result["trace"], 1)]
-    out += [f"note: {n}" for n in result["notes"]]
+        amount = _("{amount} yuan").format(amount=format_fen(result["entitlement_fen"]))
+    out = [_("{measure} under {version}: {amount}").format(measure=result["measure"],
+                                                           version=result["policy_version"], amount=amount), ""]
+    step = "zh" if _zh() else "en"
+    out += [f"  {n:>2}. {s.get(step) or s.get('en', '')}" for n, s in enumerate(result["trace"], 1)]
+    out += [_("note: {note}").format(note=n) for n in result["notes"]]
     output.echo("\n".join(out))
 
 
-@app.command("adopt")
+@app.command("adopt", help=N_("Adopt a policy version: its edition (or built-in catalogue) and its validity window "
+                              "from --effective."))
 @handled
 def adopt(
     ctx: typer.Context,
     effective: Annotated[str | None, typer.Option(
-        "--effective", help="Date the policy takes effect (施行); default: the edition's effective date.")] = None,
-    version: Annotated[str | None, typer.Option("--version", help="Version id (default catalogue@effective).")] = None,
-    catalogue_id: Annotated[str | None, typer.Option("--catalogue")] = None,
+        "--effective", help=N_("Date the policy takes effect (施行); default: the edition's effective date."))] = None,
+    version: Annotated[str | None, typer.Option("--version",
+                                                help=N_("Version id (default catalogue@effective)."))] = None,
+    catalogue_id: Annotated[str | None, typer.Option("--catalogue", help=N_("The built-in catalogue to adopt."))] = None,
     edition: Annotated[Path | None, typer.Option(
-        "--edition", help="An edition file; it is checked, and its full content is recorded.")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="Date of the adoption decision (default --effective).")] = None,
+        "--edition", help=N_("An edition file; it is checked, and its full content is recorded."))] = None,
+    date: Annotated[str | None, typer.Option("--date",
+                                             help=N_("Date of the adoption decision (default --effective)."))] = None,
     by: By = None,
     as_json: Json = False,
 ) -> None:
-    """Adopt a policy version: its edition (or built-in catalogue) and its validity window from --effective."""
     content: dict[str, Any] | None = None
     if edition is not None:
         loaded, findings = load_edition(edition)
         if loaded is None:
-            raise invalid("edition", f"{edition} is not a valid edition (see `grants policy edition check`): "
-                          + "; ".join(findings))
+            raise invalid("edition", _("{file} is not a valid edition (see `grants policy edition check`): "
+                                       "{findings}").format(file=edition, findings="; ".join(findings)))
         content = {**loaded.content, "source_sha256": source_digest(_source_text(edition, loaded) or "")}
         if effective is None and loaded.effective is not None:
             effective = loaded.effective.isoformat()
     if effective is None:
-        raise invalid("effective", "give --effective DATE (the edition names no effective date)")
+        raise invalid("effective", _("give --effective DATE (the edition names no effective date)"))
     record(ctx, {"op": "adopt-policy", "effective": effective, "version": version, "catalogue": catalogue_id,
                  "date": date, "by": by, "edition": content}, as_json)
 
 
-@app.command("versions")
+@app.command("versions", help=N_("The adopted policy versions and their validity windows."))
 @handled
 def versions(ctx: typer.Context, as_json: Json = False) -> None:
-    """The adopted policy versions and their validity windows."""
     context: Context = ctx.obj
     book = context.reader().policy_book()
     rows = [{"version": v.version, "catalogue": v.catalogue, "effective": v.effective.isoformat(),
@@ -177,7 +210,7 @@ def versions(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         output.emit_json({"versions": rows})
         return
-    output.echo(output.table(["version", "effective 施行", "ends (exclusive)", "adopted", "by"],
+    output.echo(output.table([_("Version"), _("Effective"), _("Ends (exclusive)"), _("Adopted"), _("By")],
                              [[r["version"], r["effective"], r["ends"], r["adopted_on"], r["by"]] for r in rows]))
 
 
@@ -200,15 +233,15 @@ def load_edition(path: Path) -> tuple[Edition | None, list[str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise invalid("edition", f"cannot read {path}: {exc.strerror or exc}") from None
+        raise invalid("edition", _("cannot read {file}: {why}").format(file=path, why=exc.strerror or exc)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return None, [f"{path.name} is not TOML: {exc}"]
+        return None, [_("{file} is not TOML: {why}").format(file=path.name, why=exc)]
     edition, findings = check_edition(data)
     if edition is None:
         return None, findings
     source = _source_text(path, edition)
     if source is None:
-        return None, [f"source: cannot read the source text {_source_path(path, edition)}"]
+        return None, [_("source: cannot read the source text {file}").format(file=_source_path(path, edition))]
     findings = quote_findings(edition, source)
     return (None if findings else edition), findings
 
@@ -222,7 +255,7 @@ def _parent(path: Path, edition: Edition) -> Catalogue | None:
         return known[edition.parent]
     sibling = path.parent / f"{edition.parent}.toml"
     if sibling.exists() and sibling.resolve() != path.resolve():
-        loaded, _ = load_edition(sibling)
+        loaded, _findings = load_edition(sibling)
         return build(loaded) if loaded is not None else None
     return None
 
@@ -242,25 +275,23 @@ def _worked_examples(folder: Path) -> list[Case]:
 
 
 def _shown(outcome: Any) -> str:
-    return f"{format_fen(outcome)} yuan" if isinstance(outcome, int) else str(outcome)
+    return _("{amount} yuan").format(amount=format_fen(outcome)) if isinstance(outcome, int) else str(outcome)
 
 
-@edition_app.command("new")
+@edition_app.command("new", help=N_(
+    "Write a copy of an edition to edit: its id becomes the file's name, its parent the edition copied.\n\nThe "
+    "source text it quotes is copied next to it when not there already; replace it with the new text and edit the "
+    "numbers and their words to match."))
 @handled
 def edition_new(
-    file: Annotated[Path, typer.Argument(help="The edition file to write (e.g. shiyan-2023.toml).")],
-    from_: Annotated[str, typer.Option("--from", help="The edition to copy, e.g. shiyan-2022-draft.")],
+    file: Annotated[Path, typer.Argument(help=N_("The edition file to write (e.g. shiyan-2023.toml)."))],
+    from_: Annotated[str, typer.Option("--from", help=N_("The edition to copy, e.g. shiyan-2022-draft."))],
     as_json: Json = False,
 ) -> None:
-    """Write a copy of an edition to edit: its id becomes the file's name, its parent the edition copied.
-
-    The source text it quotes is copied next to it when not there already; replace it
-    with the new text and edit the numbers and their words to match.
-    """
     if file.exists():
-        raise invalid("file", f"{file} exists; choose a new file name (nothing was written)")
+        raise invalid("file", _("{file} exists; choose a new file name (nothing was written)").format(file=file))
     text = builtin_edition_text(from_)
-    parent, _ = check_edition(tomllib.loads(text))
+    parent, _findings = check_edition(tomllib.loads(text))
     assert parent is not None  # a built-in edition is valid (tests/unit/test_editions.py)
     ident = file.stem
     text = re.sub(r'(?m)^id = ".*"$', f'id = "{ident}"', text, count=1)
@@ -275,27 +306,29 @@ def edition_new(
     if as_json:
         output.emit_json(result)
         return
-    output.echo(f"wrote {file} (edition {ident}, parent {parent.id})"
-                + (f" and its source text {source}" if copied else "")
-                + f"\nedit it, then: grants policy edition check {file}")
+    output.echo((_("wrote {file} (edition {id}, parent {parent}) and its source text {source}") if copied
+                 else _("wrote {file} (edition {id}, parent {parent})")).format(
+                     file=file, id=ident, parent=parent.id, source=source)
+                + "\n" + _("edit it, then: grants policy edition check {file}").format(file=file))
 
 
-@edition_app.command("check")
+@edition_app.command("check", help=N_(
+    "Check an edition (schema, quotes verbatim in its source text, every measure present) and show what it changes "
+    "against its parent, per measure: numbers, texts and worked-example outcomes."))
 @handled
 def edition_check(
-    file: Annotated[Path, typer.Argument(help="The edition file to check.")],
+    file: Annotated[Path, typer.Argument(help=N_("The edition file to check."))],
     examples: Annotated[Path | None, typer.Option(
-        "--examples", help="A folder of worked-example files (clause-NN.toml) to run as well.")] = None,
+        "--examples", help=N_("A folder of worked-example files (clause-NN.toml) to run as well."))] = None,
     as_json: Json = False,
 ) -> None:
-    """Check an edition (schema, quotes verbatim in its source text, every measure present) and show
-    what it changes against its parent, per measure: numbers, texts and worked-example outcomes."""
     edition, findings = load_edition(file)
     if edition is None:
         if as_json:
             output.emit_json({"file": str(file), "valid": False, "findings": findings})
         else:
-            output.echo(f"{file}: NOT a valid edition 版本文件有误\n" + "\n".join(f"  - {f}" for f in findings))
+            output.echo(_("{file}: NOT a valid edition").format(file=file) + "\n"
+                        + "\n".join(f"  - {f}" for f in findings))
         raise typer.Exit(output.EXIT_INVALID)
     new = build(edition)
     parent = _parent(file, edition)
@@ -307,20 +340,23 @@ def edition_check(
     if as_json:
         output.emit_json(result)
         return
-    out = [f"{file}: valid edition {edition.id} ({edition.label}), rules {edition.rules}, "
-           f"{len(new.measures)} measure items, {len(cases)} worked examples run"]
+    out = [_("{file}: valid edition {id} ({title}), rules {rules}, {measures} measure items, {examples} worked "
+             "examples run").format(file=file, id=edition.id, title=edition.label, rules=edition.rules,
+                                    measures=len(new.measures), examples=len(cases))]
     if edition.parent and parent is None:
-        out.append(f"parent {edition.parent} is not a built-in edition: nothing to compare with")
+        out.append(_("parent {parent} is not a built-in edition: nothing to compare with").format(
+            parent=edition.parent))
     elif parent is not None and not diff:
-        out.append(f"no change against its parent {parent.id}")
+        out.append(_("no change against its parent {parent}").format(parent=parent.id))
     elif parent is not None:
-        out.append(f"changes against its parent {parent.id} 与上一版本相比的变化:")
+        out.append(_("changes against its parent {parent}:").format(parent=parent.id))
     for measure_id, change in diff.items():
         if parent is None:
             continue
         out.append(f"  {measure_id}:")
         out += [f"    {p['name']}: {p['before']} -> {p['after']}  ({p['words']})" for p in change["params"]]
-        out += [f"    {t['field']} changed" for t in change["text"]]
-        out += [f"    example {e['name']} ({e['date']}): {_shown(e['before'])} -> {_shown(e['after'])}"
+        out += ["    " + _("{field} changed").format(field=t["field"]) for t in change["text"]]
+        out += ["    " + _("example {name} ({day}): {before} -> {after}").format(
+                    name=e["name"], day=e["date"], before=_shown(e["before"]), after=_shown(e["after"]))
                 for e in change["examples"]]
     output.echo("\n".join(out))

@@ -31,8 +31,10 @@ import typer
 from commands import output
 from commands.options import Json
 from commands.output import handled
+from ledger import i18n
 from ledger.areas import AREAS, PAYERS
 from ledger.errors import INVALID_INPUT, invalid
+from ledger.i18n import N_, _, ngettext
 from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.policy import catalogue
 from ledger.policy.facts import BOOL, CHOICE, DATE, DECIMAL, INT, TEXT, YEAR, YUAN, Fact, FactKind
@@ -109,6 +111,15 @@ def sheets() -> tuple[Sheet, ...]:
             uscc, Column("name", "企业名称"), Column("area", "所属区域", choices="areas"),
             Column("date", "登记日期", DATE_CELL), by),
               "企业登记 (register): 每行一家企业。", "Enterprises (register): one enterprise a row."),
+        Sheet("external_awards", "其他政策奖励", ("external-award",), (
+            uscc, Column("project", "项目名称"), Column("policy", "政策名称"),
+            Column("amount_fen", "奖励金额(元)", FEN_CELL), Column("date", "奖励日期", DATE_CELL),
+            Column("note", "备注(如文号)"), by),
+              "其他政策奖励 (external-award): 企业按本市其他政策就同一项目获得的奖励,每行一项;用于就高不重复,"
+              "本账本不据此支付。项目名称须与申请中的项目名称一致。",
+              "Awards under other policies (external-award): one award a row that the enterprise got for a project "
+              "under another city policy; it counts for 就高不重复 and pays nothing here. Name the project as the "
+              "applications do."),
         Sheet("applications", "申请", ("apply",), (
             ref, uscc, Column("measure", "措施", choices="measures"), Column("project", "项目名称"),
             Column("date", "申请日期", DATE_CELL), by, *facts),
@@ -137,6 +148,10 @@ def sheets() -> tuple[Sheet, ...]:
     )
 
 
+def _sheet(key: str) -> Sheet:
+    return next(s for s in sheets() if s.key == key)
+
+
 LISTS_TITLE = "列表 lists"
 INSTRUCTIONS_TITLE = "说明 instructions"
 
@@ -145,7 +160,7 @@ def _lists() -> dict[str, list[str]]:
     measures = catalogue().measures
     lists: dict[str, list[str]] = {"areas": list(AREAS), "measures": list(measures), "payers": [str(p) for p in PAYERS],
                                    "decision_ops": ["approve", "reject"],
-                                   "correction_ops": list(sheets()[4].ops), "boolean": ["true", "false"]}
+                                   "correction_ops": list(_sheet("corrections").ops), "boolean": ["true", "false"]}
     for column in _fact_columns():
         if column.fact is not None and column.fact.kind == CHOICE:
             lists[column.fact.name] = list(column.fact.choices)
@@ -161,9 +176,13 @@ INSTRUCTIONS = (
      "Each header is the Chinese name and the English field; keep headers, add no columns. One entry a row "
      "after row 1; blank rows are skipped."),
     ("顺序", "Order",
-     "所有工作表的行按日期排序后逐条导入;同一日期按工作表顺序(企业、申请、决定、支付、更正)和行号。",
-     "Rows of all sheets are applied by date; on the same date in sheet order (enterprises, applications, "
-     "decisions, payments, corrections), then by row."),
+     "所有工作表的行按日期排序后逐条导入;同一日期按工作表顺序(企业、其他政策奖励、申请、决定、支付、更正)和行号。",
+     "Rows of all sheets are applied by date; on the same date in sheet order (enterprises, awards under other "
+     "policies, applications, decisions, payments, corrections), then by row."),
+    ("其他政策奖励", "Other policies",
+     "企业按本市其他政策获得的奖励填入“其他政策奖励”工作表:同一项目就高不重复,后来的较高奖励只补差额。",
+     "Awards the enterprise got under another city policy go on the sheet 其他政策奖励 external_awards: on the "
+     "same project the highest award counts and is not duplicated (就高不重复)."),
     ("金额", "Amounts",
      "以元填写:2000000、2000000.00、2,000,000 或 200万;最多两位小数。公式不接受,请粘贴为数值。",
      "In yuan: 2000000, 2000000.00, 2,000,000 or 200万; at most two decimals. Formulas are refused: paste "
@@ -263,7 +282,7 @@ class CellError(ValueError):
 def _exact(value: float, column: Column) -> Decimal:
     """A float Excel stored, as the exact decimal it shows (its shortest repr), or refused."""
     if not math.isfinite(value):
-        raise CellError(column, f"{value!r} is not a number")
+        raise CellError(column, _("{value} is not a number").format(value=repr(value)))
     return Decimal(repr(value))
 
 
@@ -296,24 +315,26 @@ def _text_cell(value: Any, column: Column) -> Any:
     if whole is not None and abs(whole) < EXACT_NUMBER:
         return str(whole)
     if isinstance(value, (int, float)):
-        raise CellError(column, f"{value!r} is a number Excel may have rounded or rewritten; "
-                        "format the column as text and type the value again")
+        raise CellError(column, _("{value} is a number Excel may have rounded or rewritten; format the column as "
+                                  "text and type the value again").format(value=repr(value)))
     if isinstance(value, (datetime, date, time)):
-        raise CellError(column, f"Excel turned this cell into a date or time ({value}); "
-                        "format the column as text and type the value again")
-    raise CellError(column, f"{value!r} is not text")
+        raise CellError(column, _("Excel turned this cell into a date or time ({value}); format the column as text "
+                                  "and type the value again").format(value=value))
+    raise CellError(column, _("{value} is not text").format(value=repr(value)))
 
 
 def _date_cell(value: Any, column: Column) -> Any:
     if isinstance(value, datetime):
         if value.time() != time(0, 0):
-            raise CellError(column, f"{value.isoformat(sep=' ')} has a time of day; a date is expected")
+            raise CellError(column, _("{value} has a time of day; a date is expected").format(
+                value=value.isoformat(sep=" ")))
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
         return value
-    raise CellError(column, f"{value!r} is not a date; use a date cell or the text YYYY-MM-DD")
+    raise CellError(column, _("{value} is not a date; use a date cell or the text YYYY-MM-DD").format(
+        value=repr(value)))
 
 
 def _fen_cell(value: Any, column: Column) -> int:
@@ -321,11 +342,12 @@ def _fen_cell(value: Any, column: Column) -> int:
     if isinstance(value, float):
         number = _exact(value, column)
         if _decimals(number) > 2:
-            raise CellError(column, f"{value!r} has more than two decimals; an amount of yuan is exact to the fen "
-                            "(round it in Excel, or type it as text such as 1234.56)")
+            raise CellError(column, _("{value} has more than two decimals; an amount of yuan is exact to the fen "
+                                      "(round it in Excel, or type it as text such as 1234.56)").format(
+                                          value=repr(value)))
         value = _plain(number) if number < 0 or _decimals(number) else int(number)
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        raise CellError(column, f"{value} is negative; amounts are more than 0")
+        raise CellError(column, _("{value} is negative; amounts are more than 0").format(value=value))
     try:
         return parse_yuan(value)
     except MoneyError as exc:
@@ -340,13 +362,15 @@ def _fact_cell(value: Any, column: Column) -> Any:
     if kind == DATE:
         return _date_cell(value, column)
     if isinstance(value, (datetime, date, time)):
-        raise CellError(column, f"Excel turned this cell into a date ({value}); expected {fact.describe()}")
+        raise CellError(column, _("Excel turned this cell into a date ({value}); expected {expected}").format(
+            value=value, expected=fact.describe()))
     if kind in (INT, YEAR):
         whole = _whole(value, column)
         if whole is not None:
             return whole
         if isinstance(value, float):
-            raise CellError(column, f"{value!r} is not a whole number; expected {fact.describe()}")
+            raise CellError(column, _("{value} is not a whole number; expected {expected}").format(
+                value=repr(value), expected=fact.describe()))
         return value
     if kind == DECIMAL:
         if isinstance(value, float):
@@ -368,7 +392,8 @@ def _fact_cell(value: Any, column: Column) -> Any:
 def read_cell(value: Any, column: Column) -> Any:
     """One non-empty cell as its JSON value (raises CellError)."""
     if isinstance(value, str) and value.startswith("="):
-        raise CellError(column, f"holds a formula ({value[:40]}); paste the value instead (粘贴为数值)")
+        raise CellError(column, _("holds a formula ({formula}); paste the value instead (粘贴为数值)").format(
+            formula=value[:40]))
     if column.fact is not None:
         return _fact_cell(value, column)
     if column.cell == DATE_CELL:
@@ -399,8 +424,7 @@ class Workbook:
             place = self.where[entry["line"] - 1]
             column = place.columns.get(entry.get("field", ""), "")
             entry.update(sheet=place.sheet, row=place.row, column=column)
-            entry["message"] = f"{place.sheet} 第{place.row}行 row {place.row}" + (
-                f", {column}" if column else "") + f": {entry['message']}"
+            entry["message"] = _where(place.sheet, place.row, column, entry["message"])
         result["refused"] = sorted([*result["refused"], *self.refused], key=lambda r: r["line"])
         codes: dict[str, int] = {}
         for r in result["refused"]:
@@ -430,9 +454,10 @@ def _rows(ws: Any, sheet: Sheet) -> Iterable[tuple[int, dict[str, tuple[str, Any
         if not name:
             continue
         if name not in by_name:
-            raise invalid("file", f"sheet {ws.title!r}, column {n + 1} ({value!r}) is not a column of this sheet; "
-                          f"its columns are: {', '.join(by_name)} (write the template again with "
-                          "`grants template xlsx FILE`)")
+            raise invalid("file", _("sheet {sheet}, column {n} ({header}) is not a column of this sheet; its "
+                                    "columns are: {columns} (write the template again with `grants template xlsx "
+                                    "FILE`)").format(sheet=repr(ws.title), n=n + 1, header=repr(value),
+                                                     columns=", ".join(by_name)))
         columns[n] = by_name[name]
     from openpyxl.utils import get_column_letter
 
@@ -449,13 +474,14 @@ def read_workbook(data: bytes) -> Workbook:
     from openpyxl import load_workbook
 
     if data.startswith(OLD_EXCEL):
-        raise invalid("file", "is an old-format workbook (.xls); save it as .xlsx (Excel 工作簿) and import that")
+        raise invalid("file", _("is an old-format workbook (.xls); save it as .xlsx (Excel 工作簿) and import that"))
     try:
         with warnings.catch_warnings():  # Excel's extensions openpyxl does not keep (kept lists, slicers)
             warnings.simplefilter("ignore", UserWarning)
             book = load_workbook(io.BytesIO(data), data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise invalid("file", f"is not an xlsx workbook Excel or WPS saved ({type(exc).__name__}: {exc})") from None
+        raise invalid("file", _("is not an xlsx workbook Excel or WPS saved ({kind}: {error})").format(
+            kind=type(exc).__name__, error=exc)) from None
     all_sheets = sheets()
     known = {s.key: s for s in all_sheets}
     known.update({s.zh: s for s in all_sheets})  # a sheet renamed to its Chinese name alone
@@ -464,8 +490,9 @@ def read_workbook(data: bytes) -> Workbook:
         sheet = next((known[t] for t in ws.title.split() if t in known), None)
         if sheet is None:
             if ws.title not in (INSTRUCTIONS_TITLE, LISTS_TITLE):
-                raise invalid("file", f"sheet {ws.title!r} is not a sheet of the template; its sheets are: "
-                              + ", ".join(s.title for s in all_sheets) + " (move other sheets to another workbook)")
+                raise invalid("file", _("sheet {sheet} is not a sheet of the template; its sheets are: {sheets} "
+                                        "(move other sheets to another workbook)").format(
+                                            sheet=repr(ws.title), sheets=", ".join(s.title for s in all_sheets)))
             continue
         order = [s.key for s in all_sheets].index(sheet.key)
         for number, filled, labels in _rows(ws, sheet):
@@ -478,15 +505,38 @@ def read_workbook(data: bytes) -> Workbook:
                 continue
             name, label, message = problem
             refusal = {"code": INVALID_INPUT, "field": name, "sheet": ws.title, "row": number, "column": label,
-                       "message": f"{ws.title} 第{number}行 row {number}, {label}: {message}"}
-            note = {"sheet": ws.title, "row": number, "refused": refusal["message"]}
+                       "message": _where(ws.title, number, label, message)}
+            # The note is part of the converted lines, whose digest identifies the workbook: the same in every
+            # language, as it was written before there was a choice (English, the row in both).
+            with output.english():
+                english = _why(filled[name][1], sheet, name)
+            note = {"sheet": ws.title, "row": number,
+                    "refused": f"{ws.title} 第{number}行 row {number}, {label}: {english}"}
             entries.append((key, b"# " + json.dumps(note, ensure_ascii=False).encode("utf-8"), where, refusal))
     if not any(t in known for ws in book.worksheets for t in ws.title.split()):
-        raise invalid("file", "holds none of the template's sheets (" + ", ".join(s.title for s in all_sheets)
-                      + "); write one with `grants template xlsx FILE`")
+        raise invalid("file", _("holds none of the template's sheets ({sheets}); write one with `grants template "
+                                "xlsx FILE`").format(sheets=", ".join(s.title for s in all_sheets)))
     entries.sort(key=lambda e: e[0])
-    refused = [{"line": n, **refusal} for n, (_, _, _, refusal) in enumerate(entries, 1) if refusal is not None]
-    return Workbook(b"".join(raw + b"\n" for _, raw, _, _ in entries), [e[2] for e in entries], refused)
+    refused = [{"line": n, **e[3]} for n, e in enumerate(entries, 1) if e[3] is not None]
+    return Workbook(b"".join(e[1] + b"\n" for e in entries), [e[2] for e in entries], refused)
+
+
+def _where(sheet: str, row: int, column: str, message: str) -> str:
+    """A message prefixed with the sheet, the row and (when known) the column it is about."""
+    if column:
+        return _("{sheet} row {row}, {column}: {message}").format(sheet=sheet, row=row, column=column,
+                                                                  message=message)
+    return _("{sheet} row {row}: {message}").format(sheet=sheet, row=row, message=message)
+
+
+def _why(value: Any, sheet: Sheet, name: str) -> str:
+    """Why a cell cannot be read, in the current language."""
+    try:
+        read_cell(value, next(c for c in sheet.columns if c.field == name))
+    except CellError as exc:
+        return str(exc)
+    raise AssertionError("the cell was refused once and read the second time")  # pragma: no cover
+
 
 
 def _line(sheet: Sheet, filled: dict[str, tuple[str, Any]]) -> tuple[dict[str, Any], tuple[str, str, str] | None]:
@@ -512,20 +562,24 @@ def _line(sheet: Sheet, filled: dict[str, tuple[str, Any]]) -> tuple[dict[str, A
 
 # --- the command ------------------------------------------------------------------------------
 
-template_app = typer.Typer(help="Blank workbooks to fill in and import (grants import FILE.xlsx).",
+template_app = typer.Typer(help=N_("Blank workbooks to fill in and import (grants import FILE.xlsx)."),
                            no_args_is_help=True)
 
 
-@template_app.command("xlsx")
+@template_app.command("xlsx", help=N_(
+    "A workbook to fill in Excel or WPS: one sheet per kind of entry (企业, 其他政策奖励, 申请, 决定, 支付, 更正), "
+    "Chinese headers with the English field, drop-down lists, and an instructions sheet (说明)."))
 @handled
-def template_xlsx(file: Annotated[Path, typer.Argument(help="The .xlsx file to write.")],
+def template_xlsx(file: Annotated[Path, typer.Argument(help=N_("The .xlsx file to write."))],
                   as_json: Json = False) -> None:
-    """A workbook to fill in Excel or WPS: one sheet per kind of entry (企业, 申请, 决定, 支付, 更正), Chinese
-    headers with the English field, drop-down lists, and an instructions sheet (说明)."""
     columns = write_template(file)
     output.log.info("template", kind="xlsx")
     if as_json:
         output.emit_json({"template": "xlsx", "path": str(file), "columns": columns})
     else:
-        output.echo(f"template written to {file}: " + ", ".join(f"{k} {v} columns" for k, v in columns.items()))
-        output.echo(f"fill it in, then: grants import {file}")
+        zh = i18n.language() == "zh"
+        shown = ", ".join(ngettext("{sheet} {count} column", "{sheet} {count} columns", count).format(
+            sheet=sheet.zh if zh else sheet.key, count=count) for sheet, count in zip(sheets(), columns.values(),
+                                                                                     strict=True))
+        output.echo(_("template written to {file}: {sheets}").format(file=file, sheets=shown))
+        output.echo(_("fill it in, then: grants import {file}").format(file=file))

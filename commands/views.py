@@ -8,32 +8,33 @@ from commands import output, progress
 from commands.context import Context
 from commands.options import Json
 from commands.output import handled
+from ledger.i18n import N_, _, ngettext
 from projections import runner
 
-projections_app = typer.Typer(help="Read models: status and rebuild from the event log.", no_args_is_help=True)
+projections_app = typer.Typer(help=N_("Read models: status and rebuild from the event log."), no_args_is_help=True)
 
 
-@projections_app.command("rebuild")
+@projections_app.command("rebuild", help=N_("Empty the read models and replay every event into them (gives the "
+                                            "same rows)."))
 @handled
 def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
-    """Empty the read models and replay every event into them (gives the same rows)."""
     context: Context = ctx.obj
     ledger = context.ledger(create=False)
     runner.create_views(context.engine)
-    with progress.bar("rebuilding read models 重建报表", ledger.recorder.max_notification_id() or 0,
+    with progress.bar(_("rebuilding read models"), ledger.recorder.max_notification_id() or 0,
                       as_json=as_json) as advance:
         applied = runner.rebuild(ledger, context.engine, advance)
     output.log.info("projections rebuilt", events=applied)
     if as_json:
         output.emit_json({"rebuilt": True, "events": applied})
     else:
-        output.echo(f"read models rebuilt from {applied} events")
+        output.echo(ngettext("read models rebuilt from {count} event", "read models rebuilt from {count} events",
+                             applied).format(count=applied))
 
 
-@projections_app.command("status")
+@projections_app.command("status", help=N_("How far the read models have applied the event log."))
 @handled
 def status(ctx: typer.Context, as_json: Json = False) -> None:
-    """How far the read models have applied the event log."""
     context: Context = ctx.obj
     ledger = context.ledger(create=False)
     runner.create_views(context.engine)
@@ -41,4 +42,5 @@ def status(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         output.emit_json(data)
     else:
-        output.echo(f"read models at event {data['position']} of {data['log_end']}")
+        output.echo(_("read models at event {position} of {end}").format(position=data["position"],
+                                                                          end=data["log_end"]))

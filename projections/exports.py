@@ -177,17 +177,29 @@ def _quote(text: Any) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str) -> dict[str, int]:
-    """A double-entry ledger: each award charges its measure's grant expense and owes each payer its half
-    (payables per treasury and area); payments move money from the treasury to settle the payable;
-    revocations, reversals and recoveries are the same postings reversed. Balance assertions, dated the
-    day after the last entry, state what ``report shares`` prints for each account."""
+def beancount_entries(engine: Engine, as_of: date | None) -> list[Any]:
+    """The entries the Beancount ledger books, one transaction each (awards under other policies pay nothing)."""
     x = schema.entries
     query = select(x).where(x.c.kind != schema.EXTERNAL).order_by(x.c.date, x.c.position)
     if as_of is not None:
         query = query.where(x.c.date <= as_of)
     with engine.connect() as conn:
-        entries = [r._mapping for r in conn.execute(query)]
+        return [r._mapping for r in conn.execute(query)]
+
+
+BEANCOUNT_STEP = 1000  # transactions between two reports of progress
+
+
+def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str, entries: list[Any] | None = None,
+                    progress: Progress = None) -> dict[str, int]:
+    """A double-entry ledger: each award charges its measure's grant expense and owes each payer its half
+    (payables per treasury and area); payments move money from the treasury to settle the payable;
+    revocations, reversals and recoveries are the same postings reversed. Balance assertions, dated the
+    day after the last entry, state what ``report shares`` prints for each account. ``entries`` are
+    ``beancount_entries(engine, as_of)`` when the caller has them already; ``progress`` is told the
+    transactions written so far."""
+    if entries is None:
+        entries = beancount_entries(engine, as_of)
     shares = reports.shares_report(engine, as_of)
     measures = shares["measures"]
     first = min((e["date"] for e in entries), default=as_of or date(2022, 1, 1))
@@ -199,7 +211,7 @@ def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str) 
     lines = [f"; {title}", 'option "title" ' + _quote(title), 'option "operating_currency" "CNY"', ""]
     lines += [f"{first.isoformat()} open {a} CNY" for a in sorted(accounts)]
     lines.append("")
-    for e in entries:
+    for n, e in enumerate(entries, 1):
         narration = _quote(f"{e['kind']} {e['ref']}")
         head = (f"{e['date'].isoformat()} * {_quote(e['uscc'])} {narration}\n"
                 f"  ref: {_quote(e['ref'])}\n  position: {e['position']}")
@@ -213,6 +225,8 @@ def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str) 
                         (treasury(e["payer"], e["area"]), -e["amount_fen"])]
         lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings))
         lines.append("")
+        if progress is not None and (n % BEANCOUNT_STEP == 0 or n == len(entries)):
+            progress(n)
     day = check_day.isoformat()
     lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}")
     total = shares["total"]

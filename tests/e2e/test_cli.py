@@ -87,7 +87,7 @@ def test_import_json_lists_refused_lines_and_exits_non_zero(db, tmp_path):
 
 def test_reports_print_tables_for_people_and_json_for_scripts(db):
     human = cli(db, "report", "shares")
-    assert human.exit_code == 0 and "张湾区" in human.stdout and "total" in human.stdout
+    assert human.exit_code == 0 and "张湾区" in human.stdout and "Total" in human.stdout
     data = cli_json(db, "report", "shares", "--as-of", "2023-01-01")
     assert data["areas"][0].keys() >= {"area", "city_owed_fen", "county_owed_fen", "city_paid_fen", "county_paid_fen"}
     bad = cli(db, "report", "enterprise", "--as-of", "31/12/2023")

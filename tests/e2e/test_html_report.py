@@ -105,7 +105,7 @@ def test_the_page_shows_the_figures_of_report_shares_and_needs_no_network(demo, 
     summary = cli_json(demo, "report", "html", str(out))
     assert summary["chain"] == "ok" and summary["findings"] == 0
     page = out.read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page and 'lang="zh-CN"' in page
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page and '<html lang="en">' in page
     for external in ("http://", "https://", "src=", "<link", "@import", "url("):
         assert external not in page, external
     shares = cli_json(demo, "report", "shares")
@@ -168,6 +168,58 @@ def test_every_text_on_the_page_is_escaped():
                        audit={"chain": "ok", "events": 1, "head": "1:ab", "broken": None, "findings": [finding]})
     assert "<script>alert" not in page and "<img" not in page and "<b>r</b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page and 'data-findings="1"' in page
+
+
+SMALL_SHARES = {
+    "as_of": "2023-12-31", "known_at": None, "report_date": "2023-12-31",
+    "areas": [{"area": "张湾区", "city_owed_fen": 500000, "city_paid_fen": 500000, "city_to_recover_fen": 0,
+               "city_outstanding_fen": 0, "county_owed_fen": 500000, "county_paid_fen": 0, "county_to_recover_fen": 0,
+               "county_outstanding_fen": 500000, "gap_fen": 500000}],
+    "measures": [{"measure": "M03-security", "city_owed_fen": 500000, "city_paid_fen": 500000,
+                  "city_to_recover_fen": 0, "city_outstanding_fen": 0, "county_owed_fen": 500000,
+                  "county_paid_fen": 0, "county_to_recover_fen": 0, "county_outstanding_fen": 500000,
+                  "gap_fen": 500000}],
+    "half_paid": [{"ref": "A-1", "area": "张湾区", "measure": "M03-security", "paid_by": "city",
+                   "not_paid_by": "county", "behind_fen": 500000, "since": "2023-04-01", "days_outstanding": 274}],
+}
+SMALL_SHARES["total"] = {k: v for k, v in SMALL_SHARES["areas"][0].items() if k != "area"}  # type: ignore[index]
+SMALL_APPLICATIONS = [{"ref": "A-1", "uscc": "91420303MA4F0A1B2K", "measure": "M03-security", "status": "approved",
+                       "awarded_fen": 1000000, "city_outstanding_fen": 0, "county_outstanding_fen": 500000,
+                       "city_to_recover_fen": 0, "county_to_recover_fen": 0}]
+SMALL_MONTHS = [{"month": "2023-04", "city_net_fen": 500000, "county_net_fen": 0, "city_payments": 1,
+                 "county_payments": 0}]
+
+
+def _small_page(language: str) -> str:
+    from ledger import i18n
+
+    i18n.set_language(language)
+    try:
+        return render_html(shares=SMALL_SHARES, applications=SMALL_APPLICATIONS, months=SMALL_MONTHS,
+                           generated_at="2024-01-01 09:00:00", ledger="sqlite:///grants.db",
+                           audit={"chain": "ok", "events": 9, "head": "9:ab", "broken": None, "findings": []})
+    finally:
+        i18n.set_language("en")
+
+
+def test_the_page_is_in_the_chosen_language_and_its_figures_are_the_same_in_both():
+    zh, en = _small_page("zh"), _small_page("en")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    zh_text, en_text = "".join(parse(zh).text), "".join(parse(en).text)
+    for words in ("十堰市数字经济政策资金报表", "合计", "市级应付", "县级未付", "各县（市、区）市县分担", "按月拨付", "按措施", "未结事项",
+                  "已付方", "市级", "县级", "已批准", "审计校验", "哈希链：完好", "截至：2023-12-31"):
+        assert words in zh_text, words
+    for words in ("Shiyan digital-economy subsidies report", "Totals", "City owed", "County due",
+                  "City and county shares per area", "Payments over time", "Per measure", "Outstanding items",
+                  "Ahead", "city", "county", "approved", "Audit verify", "hash chain: ok", "as of: 2023-12-31"):
+        assert words in en_text, words
+    assert not any("\u4e00" <= c <= "\u9fff" for c in en_text.replace("张湾区", "")), en_text
+
+    def data(page: str) -> list[tuple[str, dict[str, str]]]:
+        return [(tag, {k: v for k, v in a.items() if k.startswith("data-") or k == "id"})
+                for tag, a in parse(page).tags]
+
+    assert data(zh) == data(en)  # every figure the charts and tables carry, exactly, in both
 
 
 def _chromium_or_fail() -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from commands.imports import _apply_line
 from ledger.importing import import_file
 from tests.conftest import USCC_A, memory_ledger
+from tests.helpers import SECURITY_FACTS
 
 GRANTS = str(Path(sys.executable).parent / "grants")
 LINES = 12
@@ -111,3 +112,27 @@ def test_import_file_reports_the_lines_decided_after_each_committed_chunk():
     import_file(ledger, lines, digest="d" * 64, name="f", operator="t", apply_line=_apply_line, chunk=2,
                 progress=again.append)
     assert again == []  # an earlier run decided them all: nothing is committed, nothing to report
+
+
+def test_the_beancount_export_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe(tmp_path):
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    lines = [{"op": "adopt-policy", "effective": "2022-09-01"},
+             {"op": "register", "uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区"},
+             {"op": "apply", "ref": "A-1", "uscc": USCC_A, "measure": "M03-security", "project": "安全运维",
+              "date": "2023-01-10", "facts": SECURITY_FACTS},
+             {"op": "approve", "ref": "A-1", "date": "2023-02-01"},
+             {"op": "pay", "ref": "A-1", "payer": "city", "amount_fen": 500000, "voucher": "SZ-1",
+              "date": "2023-03-01"}]
+    path = tmp_path / "one.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    code, stdout, stderr = _run(["--db", db, "--by", "t", "import", str(path)], stderr_is_a_terminal=False)
+    assert code == 0, stdout + stderr
+    code, stdout, terminal = _run(["--db", db, "export", "beancount", str(tmp_path / "l.beancount")],
+                                  stderr_is_a_terminal=True)
+    assert code == 0, stdout + terminal
+    assert "export beancount" in terminal and "2/2" in terminal and "100%" in terminal  # the award, the payment
+    assert "\x1b" not in stdout and "beancount written to" in stdout
+    code, stdout, stderr = _run(["--db", db, "export", "beancount", str(tmp_path / "again.beancount"), "--json"],
+                                stderr_is_a_terminal=False)
+    assert code == 0 and json.loads(stdout)["rows"]["transactions"] == 2
+    assert "export beancount" not in stderr and "\x1b" not in stderr
