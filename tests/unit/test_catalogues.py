@@ -35,8 +35,13 @@ def _catalogue(domain: str):  # noqa: ANN202 - babel's Catalog
         return read_po(po, locale="zh_CN")
 
 
-def _key(msgid: str | tuple[str, ...]) -> str:
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
+
+
+def _text(msgstr: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A translation as a tuple: one form, or each plural form (read_mo gives lists, read_po tuples)."""
+    return (msgstr,) if isinstance(msgstr, str) else tuple(msgstr)
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
@@ -61,6 +66,6 @@ def test_the_compiled_catalogue_says_what_the_po_says(domain):
     mo_path = MESSAGES / f"{domain}.mo"
     assert mo_path.is_file(), f"{mo_path} is not compiled: reinstall the package (pip install -e .)"
     with mo_path.open("rb") as mo:
-        compiled = {_key(m.id): m.string for m in read_mo(mo) if m.id}
-    written = {_key(m.id): m.string for m in _catalogue(domain) if m.id and m.string and not m.fuzzy}
+        compiled = {_key(m.id): _text(m.string) for m in read_mo(mo) if m.id}
+    written = {_key(m.id): _text(m.string) for m in _catalogue(domain) if m.id and m.string and not m.fuzzy}
     assert compiled == written, f"{mo_path.name} is older than {domain}.po: reinstall the package (pip install -e .)"
