@@ -22,6 +22,7 @@ from commands.output import handled
 from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
+from ledger.i18n import _
 from ledger.importing import CHUNK, ImportStopped, Interrupted, command_lines, digest_of, import_file
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
@@ -196,16 +197,19 @@ def install(app: typer.Typer) -> None:
     @app.command()
     @handled
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
-        """Load a realistic sample of the policy's cases into a fresh ledger and print the reports.
+        """Create a demo ledger (as `grants init` does), load a realistic sample of the policy's cases and
+        print the reports.
 
-        Without a database given (--db, GRANTS_DB or grants.toml) it writes ./grants-demo.db, replacing an
-        earlier demo file. Given a database, the ledger there must be empty.
+        Without a database given (--db, GRANTS_DB or grants.toml) it creates ./grants-demo.db, replacing an
+        earlier demo file. Given a database, it creates the ledger there if there is none; a ledger already
+        there must be empty.
         """
         context: Context = ctx.obj
         if context.settings["db"].source.startswith("default"):
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(DEMO_DB + suffix).unlink(missing_ok=True)
             context.use_db(f"sqlite:///{DEMO_DB}")
+        context.init()  # the demo makes its own ledger, explicitly, as `grants init` would
         ledger = context.ledger()
         if ledger.recorder.max_notification_id():
             raise invalid("db", f"{context.store.shown} already holds events; the demo needs an empty ledger "
@@ -220,7 +224,8 @@ def install(app: typer.Typer) -> None:
             output.emit_json({"db": context.store.shown, "import": result, "enterprises": enterprises["enterprises"],
                               "areas": shares["areas"], "example": example})
             return
-        output.echo(f"Demo ledger written to {context.store.shown}")
+        output.echo(_("Demo ledger created at {url} (as `grants init` would) and loaded with the sample").format(
+            url=context.store.shown))
         output.echo(render_import(result))
         output.echo("  (the refused lines are deliberate: each shows a rule of the policy at work)")
         output.echo("\n== grants report enterprise ==")

@@ -113,7 +113,7 @@ def check(
     except ValueError:
         raise invalid("date", f"{date!r} is not a date; write YYYY-MM-DD") from None
     try:
-        book = context.ledger(create=False).policy_book()
+        book = context.ledger().policy_book()
     except NoLedger as exc:
         if not exc.missing:
             raise  # a ledger that cannot be reached is not the same as none at all

@@ -18,7 +18,7 @@ projections_app = typer.Typer(help="Read models: status and rebuild from the eve
 def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
     """Empty the read models and replay every event into them (gives the same rows)."""
     context: Context = ctx.obj
-    ledger = context.ledger(create=False)
+    ledger = context.ledger()
     runner.create_views(context.engine)
     with progress.bar("rebuilding read models 重建报表", ledger.recorder.max_notification_id() or 0,
                       as_json=as_json) as advance:
@@ -35,7 +35,7 @@ def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
 def status(ctx: typer.Context, as_json: Json = False) -> None:
     """How far the read models have applied the event log."""
     context: Context = ctx.obj
-    ledger = context.ledger(create=False)
+    ledger = context.ledger()
     runner.create_views(context.engine)
     data = {"position": runner.position(context.engine), "log_end": ledger.recorder.max_notification_id() or 0}
     if as_json:
