@@ -26,7 +26,7 @@ from ledger.money import MoneyError, parse_yuan
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from ledger.text import FORBIDDEN_CATEGORIES, clean, safe
-from tests.conftest import USCC_A, memory_ledger
+from tests.conftest import USCC_A, memory_ledger, new_ledger
 from tests.helpers import cli, cli_json
 
 REGISTERED = "2022-06-01"
@@ -348,7 +348,7 @@ def test_show_never_prints_escape_or_bidi_characters_even_for_values_stored_befo
 
 
 def test_hostile_options_are_refused_with_exit_2_and_nothing_written(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = new_ledger(tmp_path, "cli.db")
     assert cli(url, "policy", "adopt", "--effective", "2022-09-01").exit_code == 0
     assert cli(url, "register", "--uscc", USCC_A, "--name", "十堰数智", "--area", "张湾区").exit_code == 0
     before = cli_json(url, "projections", "status")["log_end"]
@@ -371,7 +371,7 @@ def test_hostile_options_are_refused_with_exit_2_and_nothing_written(tmp_path):
 
 def test_a_non_utf8_argument_names_its_option_exits_2_and_writes_nothing(tmp_path):
     grants = Path(sys.executable).with_name("grants")
-    url = f"sqlite:///{tmp_path / 'gbk.db'}"
+    url = new_ledger(tmp_path, "gbk.db")
     env = {**os.environ, "LC_ALL": "C.UTF-8", "GRANTS_LOG_LEVEL": "warning"}
     name_in_gbk = "十堰数智".encode("gbk")
     result = subprocess.run([str(grants), "--db", url, "register", "--uscc", USCC_A, b"--name", name_in_gbk,
