@@ -371,7 +371,7 @@ def test_hostile_options_are_refused_with_exit_2_and_nothing_written(tmp_path):
 
 def test_a_non_utf8_argument_names_its_option_exits_2_and_writes_nothing(tmp_path):
     grants = Path(sys.executable).with_name("grants")
-    url = new_ledger(tmp_path, "gbk.db")
+    url = f"sqlite:///{tmp_path / 'gbk.db'}"
     env = {**os.environ, "LC_ALL": "C.UTF-8", "GRANTS_LOG_LEVEL": "warning"}
     name_in_gbk = "十堰数智".encode("gbk")
     result = subprocess.run([str(grants), "--db", url, "register", "--uscc", USCC_A, b"--name", name_in_gbk,
