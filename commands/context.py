@@ -29,9 +29,7 @@ from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
 from projections import identity, runner
 
 INSUFFICIENT_PRIVILEGE = "42501"
-
-
-NO_LEDGER = "no-ledger"
+NO_LEDGER = "no-ledger"  # the JSON error code of a database where `grants init` made no ledger
 
 
 class NoLedger(Exception):
