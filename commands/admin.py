@@ -110,7 +110,7 @@ def grant(
     if store.kind != POSTGRES:
         raise invalid("db", _("database roles exist on PostgreSQL only; on SQLite the operator is --by, GRANTS_USER "
                               "or the OS user, on trust"))
-    ledger = context.ledger(create=False)
+    ledger = context.ledger()
     roster = ledger.roster()
     operator = roster.operators.get(name) if roster is not None else None
     if operator is None:

@@ -1,11 +1,11 @@
 """What every command needs: the store, the ledger, the read-model engine, the operator.
 
-Opened lazily and once per process; `grants init` creates the tables, and any
-command that writes creates them too if they are missing (CREATE ... IF NOT
-EXISTS), so a first `grants import` on an empty database just works. Commands
-that only read refuse a SQLite file that does not exist rather than create one.
-Before anything is opened, the database is looked at (``commands.preflight``): one
-that cannot be used is reported as its ``StoreError``, and one that holds other
+Opened lazily and once per process. Only `grants init` (and `grants demo`, which
+runs it) creates a ledger: its tables, triggers and hash chain. Every other command
+on a database without one is refused (``no-ledger``, exit 3) with nothing created:
+no SQLite file, not even an empty one, and no table. Before anything is opened, the
+database is looked at (``commands.preflight``, read-only, without creating a file):
+one that cannot be used is reported as its ``StoreError``, and one that holds other
 tables and no ledger is refused (``foreign-database``) with nothing written to it.
 """
 
@@ -29,6 +29,7 @@ from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
 from projections import identity, runner
 
 INSUFFICIENT_PRIVILEGE = "42501"
+NO_LEDGER = "no-ledger"  # the JSON error code of a database where `grants init` made no ledger
 
 
 class NoLedger(Exception):
@@ -38,7 +39,7 @@ class NoLedger(Exception):
     database that holds other tables and no ledger (refused, nothing written).
     """
 
-    def __init__(self, message: str, *, missing: bool, code: str = "no-ledger") -> None:
+    def __init__(self, message: str, *, missing: bool, code: str = NO_LEDGER) -> None:
         super().__init__(message)
         self.missing = missing
         self.code = code
@@ -92,39 +93,47 @@ class Context:
             self._store = parse_store(self.settings["db"].value)
         return self._store
 
-    def ledger(self, *, create: bool = True) -> GrantsLedger:
-        """The ledger at --db; with create=False, refuse (NoLedger) where none was made."""
+    def ledger(self) -> GrantsLedger:
+        """The ledger at --db; refused (NoLedger, ``no-ledger``) where `grants init` has not made one."""
         if self._ledger is None:
             store = self.store
-            missing = NoLedger(_("no ledger at {db}. Run `grants init` to create one, or point --db / GRANTS_DB at "
-                                 "the ledger").format(db=store.shown), missing=True)
             try:
                 found = preflight.check(store)
             except StoreError as exc:
                 if exc.code == FOREIGN_DATABASE:
                     raise NoLedger(exc.message, missing=True, code=exc.code) from None
                 raise
-            if found is preflight.Found.ABSENT and (not create or store.read_only):
-                raise missing
+            if found is not preflight.Found.LEDGER and (not self._initialising or store.read_only):
+                raise self.no_ledger()
             try:
-                # An operator's own PostgreSQL role may not create or alter tables: an existing
-                # ledger is opened as it is (`grants init`, by the owner, brings it up to date).
-                existing = found is preflight.Found.LEDGER and store.kind == POSTGRES and not self._initialising
-                ledger = GrantsLedger(store, create_tables=create and not existing)
-                if not create and not inspect(self.engine).has_table(ledger.recorder.events_table_name):
-                    ledger.close()
-                    raise missing
+                # Only `grants init` creates or completes the tables; on PostgreSQL an operator's own
+                # role may not create or alter them anyway.
+                ledger = GrantsLedger(store, create_tables=self._initialising)
+                if not self._initialising and not inspect(self.engine).has_table(ledger.recorder.events_table_name):
+                    ledger.close()  # gone since the preflight looked
+                    raise self.no_ledger()
             except NoLedger:
                 raise
             except Exception as exc:  # the driver's own errors differ per store
                 failure = classify(exc, store)
                 if failure is not None:
                     raise failure from exc
-                raise NoLedger(_("cannot open the ledger at {db}: {problem}").format(db=store.shown, problem=exc),
+                raise NoLedger(_("cannot open the ledger at {url}: {error}").format(url=store.shown, error=exc),
                                missing=False) from exc
             ledger.clock = clock.today
             self._ledger = ledger
         return self._ledger
+
+    def no_ledger(self) -> NoLedger:
+        """The refusal of a command on a database where no ledger was made: which one, and how to make it."""
+        url = self.store.shown
+        if self.settings["db"].source.startswith("default"):
+            message = _("no ledger at {url}; nothing was created. Create one with `grants init`, or point --db "
+                        "(or GRANTS_DB) at an existing ledger").format(url=url)
+        else:
+            message = _("no ledger at {url}; nothing was created. Create one with `grants init --db {url}`, or "
+                        "point --db (or GRANTS_DB) at an existing ledger").format(url=url)
+        return NoLedger(message, missing=True)
 
     @property
     def engine(self) -> Any:
@@ -134,7 +143,7 @@ class Context:
 
     def reader(self) -> GrantsLedger:
         """The ledger, for a command that reads: in enforced mode only an active operator may."""
-        ledger = self.ledger(create=False)
+        ledger = self.ledger()
         ledger.authorise_reader(self.operator, clock.today())
         return ledger
 
@@ -148,7 +157,7 @@ class Context:
 
         A role that may only read (an auditor's, on PostgreSQL) cannot bring them up to date: it
         reads them as they are, and says how far behind the log they are."""
-        ledger = self.ledger(create=False)
+        ledger = self.ledger()
         if not self._views_ready:
             runner.create_views(self.engine)
             self._views_ready = True
@@ -168,7 +177,7 @@ class Context:
         """Create what is missing (tables, append-only guards; on PostgreSQL the identity triggers and
         functions), seal unsealed events; returns how many were sealed."""
         self._initialising = True
-        sealed: int = self.ledger(create=True).recorder.seal()  # type: ignore[attr-defined]
+        sealed: int = self.ledger().recorder.seal()  # type: ignore[attr-defined]
         runner.create_views(self.engine)
         self._views_ready = True
         runner.catch_up(self.ledger(), self.engine)

@@ -239,11 +239,11 @@ def install(app: typer.Typer) -> None:
         if result["refused"]:
             raise typer.Exit(output.EXIT_REFUSED)
 
-    @app.command(help=N_("Load a realistic sample of the policy's cases into a fresh ledger and print the "
-                         "reports.\n\n"
-                         "Without a database given (--db, GRANTS_DB or grants.toml) it writes "
-                         "./grants-demo.db, replacing an earlier demo file. Given a database, the ledger "
-                         "there must be empty."))
+    @app.command(help=N_("Create a demo ledger (as `grants init` does), load a realistic sample of the policy's "
+                         "cases and print the reports.\n\n"
+                         "Without a database given (--db, GRANTS_DB or grants.toml) it creates ./grants-demo.db, "
+                         "replacing an earlier demo file. Given a database, it creates the ledger there if there is "
+                         "none; a ledger already there must be empty."))
     @handled
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
         context: Context = ctx.obj
@@ -251,6 +251,7 @@ def install(app: typer.Typer) -> None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(DEMO_DB + suffix).unlink(missing_ok=True)
             context.use_db(f"sqlite:///{DEMO_DB}")
+        context.init()  # the demo makes its own ledger, explicitly, as `grants init` would
         ledger = context.ledger()
         if ledger.recorder.max_notification_id():
             raise invalid("db", _("{db} already holds events; the demo needs an empty ledger (run it without --db "
@@ -265,7 +266,8 @@ def install(app: typer.Typer) -> None:
             output.emit_json({"db": context.store.shown, "import": result, "enterprises": enterprises["enterprises"],
                               "areas": shares["areas"], "example": example})
             return
-        output.echo(_("Demo ledger written to {db}").format(db=context.store.shown))
+        output.echo(_("Demo ledger created at {url} (as `grants init` would) and loaded with the sample").format(
+            url=context.store.shown))
         output.echo(render_import(result))
         output.echo("  " + _("(the refused lines are deliberate: each shows a rule of the policy at work)"))
         output.echo("\n== grants report enterprise ==")

@@ -142,7 +142,7 @@ def check(
     except ValueError:
         raise invalid("date", _("{value} is not a date; write YYYY-MM-DD").format(value=repr(date))) from None
     try:
-        book = context.ledger(create=False).policy_book()
+        book = context.ledger().policy_book()
     except NoLedger as exc:
         if not exc.missing:
             raise  # a ledger that cannot be reached is not the same as none at all

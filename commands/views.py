@@ -19,7 +19,7 @@ projections_app = typer.Typer(help=N_("Read models: status and rebuild from the 
 @handled
 def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
     context: Context = ctx.obj
-    ledger = context.ledger(create=False)
+    ledger = context.ledger()
     runner.create_views(context.engine)
     with progress.bar(_("rebuilding read models"), ledger.recorder.max_notification_id() or 0,
                       as_json=as_json) as advance:
@@ -36,7 +36,7 @@ def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
 @handled
 def status(ctx: typer.Context, as_json: Json = False) -> None:
     context: Context = ctx.obj
-    ledger = context.ledger(create=False)
+    ledger = context.ledger()
     runner.create_views(context.engine)
     data = {"position": runner.position(context.engine), "log_end": ledger.recorder.max_notification_id() or 0}
     if as_json:

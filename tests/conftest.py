@@ -59,12 +59,34 @@ def pg_url() -> Iterator[str]:
         admin.close()
 
 
+def init_ledger(url: str) -> str:
+    """Create the ledger at ``url`` with `grants init`, the only command that makes one; returns ``url``."""
+    from typer.testing import CliRunner
+
+    from commands.main import app
+
+    result = CliRunner().invoke(app, ["--db", url, "init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def new_ledger(tmp_path: Path, name: str = "ledger.db") -> str:
+    """The URL of a new SQLite ledger ``name`` in ``tmp_path``, made by `grants init`."""
+    return init_ledger(f"sqlite:///{tmp_path / name}")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same test body on SQLite and on PostgreSQL."""
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database without a ledger, on SQLite (a file that does not exist) and on PostgreSQL (an empty database)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """The same test body on SQLite and on PostgreSQL, on a ledger made by `grants init`."""
+    return init_ledger(empty_db_url)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from commands.main import app
-from tests.conftest import USCC_A
+from tests.conftest import USCC_A, new_ledger
 from tests.helpers import write_lines
 
 runner = CliRunner()
@@ -56,7 +56,7 @@ def test_operators_are_registered_changed_suspended_and_reinstated_from_the_comm
 
 
 def test_an_import_in_enforced_mode_refuses_the_lines_its_runner_may_not_give(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = new_ledger(tmp_path, "ledger.db")
     lines = [{"op": "register-operator", "name": "boss", "display_name": "老板", "roles": ["admin"],
               "date": "2022-01-01"},
              {"op": "register-operator", "name": "clerk.a", "display_name": "甲", "roles": ["clerk"],

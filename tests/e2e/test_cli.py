@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import USCC_A
+from tests.conftest import USCC_A, new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
 START = [
@@ -21,7 +21,7 @@ START = [
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = new_ledger(tmp_path, "cli.db")
     assert cli(url, "import", str(write_lines(tmp_path / "start.jsonl", START))).exit_code == 0
     return url
 

@@ -43,6 +43,7 @@ def test_flag_beats_environment_beats_grants_toml_beats_the_default(tmp_path):
 
 def test_commands_use_the_ledger_and_operator_grants_toml_names(tmp_path):
     (tmp_path / "grants.toml").write_text('db = "sqlite:///office.db"\nby = "li.wei"\n', encoding="utf-8")
+    assert _run(tmp_path, "init").returncode == 0
     done = _run(tmp_path, "register", "--uscc", "91420303MA4F0A1B2K", "--name", "十堰数智", "--area", "张湾区")
     assert done.returncode == 0, done.stderr
     assert "ledger: sqlite:///office.db" in done.stdout  # a recording command names the ledger it wrote to

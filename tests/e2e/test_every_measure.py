@@ -8,6 +8,7 @@ import json
 
 from ledger.policy import catalogue
 from ledger.uscc import make_uscc
+from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 from tests.test_worked_examples import CLAUSE_FILES, load_cases
 
@@ -46,7 +47,7 @@ def test_every_cash_measure_item_is_applied_approved_and_paid_in_full(tmp_path):
         lines.append({"op": "pay", "ref": ref, "payer": "county", "amount_fen": amount // 2, "voucher": f"Z-{n}",
                       "date": "2025-09-30", "by": "zw.finance"})
         expected[ref] = amount
-    db = f"sqlite:///{tmp_path / 'every.db'}"
+    db = new_ledger(tmp_path, "every.db")
     result = cli(db, "import", str(write_lines(tmp_path / "every.jsonl", lines)), "--json")
     assert json.loads(result.stdout)["refused"] == [] and result.exit_code == 0
     for ref, amount in expected.items():
@@ -64,7 +65,7 @@ def test_every_clause_that_pays_nothing_is_refused_as_not_grantable(tmp_path):
     assert no_cash == ["M01", "M02", "M04", "M05", "M06", "M08", "M14", "M15", "M17"]
     lines += [{"op": "apply", "ref": f"N-{m}", "uscc": uscc, "measure": m, "project": "P", "date": "2023-01-10"}
               for m in no_cash]
-    db = f"sqlite:///{tmp_path / 'none.db'}"
+    db = new_ledger(tmp_path, "none.db")
     result = cli(db, "import", str(write_lines(tmp_path / "none.jsonl", lines)), "--json")
     refused = json.loads(result.stdout)["refused"]
     assert [r["code"] for r in refused] == ["not-grantable"] * len(no_cash)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import USCC_A
+from tests.conftest import USCC_A, new_ledger
 from tests.helpers import cli
 
 GRANTS = str(Path(sys.executable).parent / "grants")
@@ -32,13 +32,13 @@ def _env() -> dict[str, str]:
 def test_a_file_with_a_byte_order_mark_imports_from_its_first_line(tmp_path):
     path = tmp_path / "wps.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + _jsonl(SETUP))
-    result = cli(f"sqlite:///{tmp_path / 'l.db'}", "import", str(path), "--json")
+    result = cli(new_ledger(tmp_path, "l.db"), "import", str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["accepted"] == 2
 
 
 def test_import_dash_reads_standard_input_and_counts_refusals_per_code(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     lines = [*SETUP, {"op": "register", "uscc": USCC_A, "name": "另一个名称", "area": "张湾区"},
              {"op": "apply", "ref": "X", "uscc": USCC_A, "measure": "M99", "project": "P", "date": "2023-01-10"},
              {"op": "apply", "ref": "Y", "uscc": USCC_A, "measure": "M98", "project": "P", "date": "2023-01-10"}]
@@ -60,7 +60,7 @@ def test_import_dash_reads_standard_input_and_counts_refusals_per_code(tmp_path)
 
 
 def test_ctrl_c_stops_between_chunks_and_the_same_import_resumes(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     lines = [*SETUP, *({"op": "external-award", "uscc": USCC_A, "project": f"P{n}", "policy": f"政策{n}",
                         "amount_fen": 100 + n, "date": "2023-01-01"} for n in range(12000))]
     path = tmp_path / "big.jsonl"

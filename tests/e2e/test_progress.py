@@ -15,7 +15,7 @@ from pathlib import Path
 
 from commands.imports import _apply_line
 from ledger.importing import import_file
-from tests.conftest import USCC_A, memory_ledger
+from tests.conftest import USCC_A, memory_ledger, new_ledger
 from tests.helpers import SECURITY_FACTS
 
 GRANTS = str(Path(sys.executable).parent / "grants")
@@ -61,7 +61,7 @@ def _run(args: list[str], *, stderr_is_a_terminal: bool) -> tuple[int, str, str]
 
 
 def test_import_shows_lines_done_of_the_total_on_a_terminal(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     code, stdout, terminal = _run(["--db", db, "--by", "t", "import", str(_file(tmp_path)), "--chunk", "3"],
                                   stderr_is_a_terminal=True)
     assert code == 1  # the duplicate registrations are refused
@@ -70,7 +70,7 @@ def test_import_shows_lines_done_of_the_total_on_a_terminal(tmp_path):
 
 
 def test_import_on_a_pipe_prints_no_progress_and_json_stays_clean(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     code, stdout, stderr = _run(["--db", db, "--by", "t", "import", str(_file(tmp_path)), "--chunk", "3", "--json"],
                                 stderr_is_a_terminal=False)
     assert code == 1 and json.loads(stdout)["accepted"] == 2
@@ -80,14 +80,14 @@ def test_import_on_a_pipe_prints_no_progress_and_json_stays_clean(tmp_path):
 
 
 def test_json_output_draws_no_bar_even_on_a_terminal(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     code, stdout, terminal = _run(["--db", db, "--by", "t", "import", str(_file(tmp_path)), "--json"],
                                   stderr_is_a_terminal=True)
     assert code == 1 and json.loads(stdout)["accepted"] == 2 and "importing" not in terminal
 
 
 def test_rebuild_verify_and_export_show_their_progress_on_a_terminal(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     _run(["--db", db, "--by", "t", "import", str(_file(tmp_path))], stderr_is_a_terminal=False)
     _, _, rebuilt = _run(["--db", db, "projections", "rebuild"], stderr_is_a_terminal=True)
     assert "rebuilding read models" in rebuilt and "100%" in rebuilt

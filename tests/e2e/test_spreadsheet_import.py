@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from commands.spreadsheet import CellError, read_cell, sheets
 from ledger.policy import catalogue
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.e2e.test_import_experience import _events
 from tests.helpers import cli, cli_json, write_lines
 
@@ -41,7 +41,7 @@ def _fill(book: Any, sheet: str, rows: list[dict[str, Any]]) -> None:
 
 
 def _db(tmp_path: Path, name: str) -> str:
-    db = f"sqlite:///{tmp_path / name}"
+    db = new_ledger(tmp_path, name)
     assert cli(db, "import", str(write_lines(tmp_path / f"{name}.policy.jsonl", POLICY))).exit_code == 0
     return db
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from ledger import chain
 from ledger.storage import parse_store
 from projections.runner import make_engine
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, init_ledger, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 FACTS = SECURITY_FACTS
@@ -81,7 +81,7 @@ def test_plain_sql_cannot_update_or_delete_stored_events_or_their_chain(db_url, 
 
 @pytest.mark.postgres
 def test_on_postgresql_the_event_table_refuses_truncate_and_public_has_no_update_rights(pg_url, tmp_path):
-    _ledger(pg_url, tmp_path)
+    _ledger(init_ledger(pg_url), tmp_path)
     with pytest.raises(DBAPIError, match="append-only"):
         _sql(pg_url, "TRUNCATE grants_events")
     engine = make_engine(parse_store(pg_url))
@@ -182,7 +182,7 @@ def test_a_rewritten_chain_passes_alone_but_not_against_a_head_noted_earlier(db_
 
 
 def test_a_malformed_head_is_refused_as_input(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     _ledger(url, tmp_path)
     assert cli(url, "audit", "verify", "--head", "12:abc").exit_code == 2
 

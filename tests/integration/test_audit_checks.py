@@ -17,7 +17,7 @@ from ledger.domain import enterprise_id
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from projections.runner import make_engine
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, runner, write_lines
 
 FACTS = SECURITY_FACTS
@@ -36,7 +36,7 @@ BASE = [
 
 @pytest.fixture
 def url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    url = new_ledger(tmp_path, "ledger.db")
     assert cli(url, "import", str(write_lines(tmp_path / "base.jsonl", BASE))).exit_code == 0
     return url
 
@@ -111,7 +111,7 @@ def test_a_later_award_under_another_policy_that_breaks_highest_not_duplicated_i
 
 
 def test_a_quota_exceeded_is_found(tmp_path):
-    url = f"sqlite:///{tmp_path / 'q.db'}"
+    url = new_ledger(tmp_path, "q.db")
     lines = BASE[:3]
     for n in range(11):
         ref = f"T-{n}"
@@ -151,7 +151,7 @@ def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
 def test_in_enforced_mode_an_act_past_the_roles_or_the_separation_of_duties_is_a_finding(tmp_path):
     """An approval written past the ledger (plain SQL under a clerk's own database role would do
     the same): by the clerk who filed it, who holds no reviewer role."""
-    url = f"sqlite:///{tmp_path / 'enforced.db'}"
+    url = new_ledger(tmp_path, "enforced.db")
     operators = [
         {"op": "register-operator", "name": "wang.fang", "display_name": "王芳", "roles": ["admin"],
          "date": "2022-08-01", "by": "wang.fang"},
@@ -204,7 +204,7 @@ def test_only_another_admin_administers_an_operator(tmp_path):
     """A roster event written past the ledger: a clerk giving itself roles."""
     from ledger.domain import ROSTER_ID
 
-    url = f"sqlite:///{tmp_path / 'roster.db'}"
+    url = new_ledger(tmp_path, "roster.db")
     lines = [{"op": "register-operator", "name": "wang.fang", "display_name": "王芳", "roles": ["admin"],
               "date": "2022-08-01", "by": "wang.fang"},
              {"op": "register-operator", "name": "zhang.san", "display_name": "张三", "roles": ["clerk"],

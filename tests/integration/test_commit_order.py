@@ -23,6 +23,7 @@ from ledger.importing import digest_of
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from ledger.uscc import make_uscc
+from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 from tests.integration.test_concurrent_imports import _grants
 
@@ -98,7 +99,7 @@ def test_concurrent_imports_decide_each_line_as_the_commit_order_would(db_url, t
     interleaved = sum(1 for x, y in zip(order, order[1:], strict=False) if x[0] != y[0])
     print(f"\n{interleaved} switches between the two files in commit order")
 
-    replay_url = f"sqlite:///{tmp_path / 'replay.db'}"
+    replay_url = new_ledger(tmp_path, "replay.db")
     assert cli(replay_url, "import", str(setup)).exit_code == 0
     replay = GrantsLedger(parse_store(replay_url))
     raw = {name: path.read_bytes().splitlines() for name, path in files.items()}

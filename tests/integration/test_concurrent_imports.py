@@ -26,6 +26,7 @@ from ledger.domain import import_run_id
 from ledger.importing import digest_of
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
+from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
 GRANTS = str(Path(sys.executable).with_name("grants"))
@@ -37,7 +38,7 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The file, and the ledger one sequential import of it makes (SQLite, in-process)."""
     base = tmp_path_factory.mktemp("province")
     path = write_lines(base / "province.jsonl", generate(200, 3))
-    url = f"sqlite:///{base / 'reference.db'}"
+    url = new_ledger(base, "reference.db")
     result = cli(url, "import", str(path), "--json")
     assert result.exit_code == 1, result.stderr  # some lines are refused on purpose
     return {"path": path, "outcome": _outcome(json.loads(result.stdout)), "state": _state(url),

@@ -194,15 +194,15 @@ def test_applications_report_lists_status_and_what_each_payer_still_owes(loaded)
     assert {r["ref"] for r in pending} == {"A-004", "A-009", "A-010", "A-011"}
 
 
-def test_reading_an_empty_database_refuses_and_creates_nothing(db_url):
+def test_reading_an_empty_database_refuses_and_creates_nothing(empty_db_url):
     from sqlalchemy import inspect
 
     from ledger.storage import parse_store
     from projections import runner
 
-    result = cli(db_url, "report", "shares")
+    result = cli(empty_db_url, "report", "shares")
     assert result.exit_code == 3 and "grants init" in result.stderr
-    engine = runner.make_engine(parse_store(db_url))
+    engine = runner.make_engine(parse_store(empty_db_url))
     assert inspect(engine).get_table_names() == []
     engine.dispose()
 

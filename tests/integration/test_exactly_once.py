@@ -16,7 +16,7 @@ from commands.imports import import_lines
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
 SETUP = [
@@ -210,7 +210,7 @@ def test_a_single_command_refused_on_a_stale_read_is_decided_again(db_url, monke
 
 
 def test_import_lines_leave_no_ledger_events_when_the_file_is_empty(tmp_path):
-    url = f"sqlite:///{tmp_path / 'e.db'}"
+    url = new_ledger(tmp_path, "e.db")
     path = tmp_path / "empty.jsonl"
     path.write_text("# nothing yet\n\n", encoding="utf-8")
     assert cli_json(url, "import", str(path)) == {"accepted": 0, "refused": [], "warnings": [], "already": 0, "refused_by_code": {}}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import USCC_A
+from tests.conftest import USCC_A, new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
 BEAN_CHECK = str(Path(sys.executable).with_name("bean-check"))
@@ -23,7 +23,7 @@ DEMO = resources.files("commands").joinpath("demo.jsonl")
 
 @pytest.fixture
 def demo(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    url = new_ledger(tmp_path, "demo.db")
     path = tmp_path / "demo.jsonl"
     path.write_bytes(DEMO.read_bytes())
     assert cli(url, "import", str(path)).exit_code in (0, 1)  # the demo refuses some lines on purpose
@@ -118,7 +118,7 @@ def test_csv_files_are_utf8_with_bom_and_chinese_headers(demo, tmp_path):
 
 
 def test_an_export_known_at_a_moment_equals_the_export_made_then(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     facts = {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}
     lines = [{"op": "adopt-policy", "effective": "2022-09-01"},
              {"op": "register", "uscc": USCC_A, "name": "十堰安盾网络安全服务有限公司", "area": "张湾区"},

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 FACTS = SECURITY_FACTS
@@ -50,7 +50,7 @@ def test_reports_and_show_known_at_a_moment_equal_what_they_printed_then(db_url,
 
 
 def test_known_at_takes_china_time_without_an_offset_and_a_day_as_its_end(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     assert cli(url, "import", str(write_lines(tmp_path / "before.jsonl", BEFORE))).exit_code == 0
     early = cli_json(url, "report", "shares", "--known-at", "2020-01-01")
     assert early["known_at"] == "2020-01-01T23:59:59.999999+08:00" and early["total"]["city_owed_fen"] == 0
@@ -61,7 +61,7 @@ def test_known_at_takes_china_time_without_an_offset_and_a_day_as_its_end(tmp_pa
 
 
 def test_show_lists_every_event_of_the_application_with_its_recording_time(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     assert cli(url, "import", str(write_lines(tmp_path / "before.jsonl", BEFORE))).exit_code == 0
     history = cli_json(url, "show", "A-1")["history"]
     assert [h["what"] for h in history] == ["applied", "approved", "payment"]

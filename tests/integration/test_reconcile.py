@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 FACTS = SECURITY_FACTS
@@ -28,7 +28,7 @@ OLD_KEYS = {"city_owed_fen", "county_owed_fen", "city_paid_fen", "county_paid_fe
 
 
 def _ledger(tmp_path, lines=LINES) -> str:
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     assert cli(url, "import", str(write_lines(tmp_path / "l.jsonl", lines))).exit_code == 0
     return url
 

@@ -3,7 +3,7 @@ when recorded, amounts, facts before/after an amendment and the trace; `grants s
 
 from __future__ import annotations
 
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 FACTS = SECURITY_FACTS
@@ -25,7 +25,7 @@ LINES = [
 
 
 def _ledger(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     assert cli(url, "import", str(write_lines(tmp_path / "l.jsonl", LINES))).exit_code == 0
     return url
 

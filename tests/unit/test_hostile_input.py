@@ -26,7 +26,7 @@ from ledger.money import MoneyError, parse_yuan
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from ledger.text import FORBIDDEN_CATEGORIES, clean, safe
-from tests.conftest import USCC_A, memory_ledger
+from tests.conftest import USCC_A, memory_ledger, new_ledger
 from tests.helpers import cli, cli_json
 
 REGISTERED = "2022-06-01"
@@ -348,7 +348,7 @@ def test_show_never_prints_escape_or_bidi_characters_even_for_values_stored_befo
 
 
 def test_hostile_options_are_refused_with_exit_2_and_nothing_written(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    url = new_ledger(tmp_path, "cli.db")
     assert cli(url, "policy", "adopt", "--effective", "2022-09-01").exit_code == 0
     assert cli(url, "register", "--uscc", USCC_A, "--name", "十堰数智", "--area", "张湾区").exit_code == 0
     before = cli_json(url, "projections", "status")["log_end"]
