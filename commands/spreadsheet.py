@@ -567,8 +567,9 @@ template_app = typer.Typer(help=N_("Blank workbooks to fill in and import (grant
 
 
 @template_app.command("xlsx", help=N_(
-    "A workbook to fill in Excel or WPS: one sheet per kind of entry (企业, 其他政策奖励, 申请, 决定, 支付, 更正), "
-    "Chinese headers with the English field, drop-down lists, and an instructions sheet (说明)."))
+    "A workbook to fill in Excel or WPS: one sheet per kind of entry (enterprises, external awards, applications, "
+    "decisions, payments, corrections), Chinese sheet names and headers with the English field, drop-down lists, "
+    "and an instructions sheet."))
 @handled
 def template_xlsx(file: Annotated[Path, typer.Argument(help=N_("The .xlsx file to write."))],
                   as_json: Json = False) -> None:

@@ -24,7 +24,7 @@ POLICY_TEXT = "".join(p.read_text(encoding="utf-8")
 # Technical words a Chinese text keeps as they are.
 ALLOWED = {
     "SQLite", "PostgreSQL", "JSON", "Lines", "CSV", "USCC", "URL", "HTML", "xlsx", "Excel", "WPS", "TOML", "UTF",
-    "BOM", "GBK", "SQL", "ISO", "Beancount", "Ctrl", "Chromium", "zh", "en", "ref", "by", "grants",
+    "BOM", "GBK", "SQL", "ISO", "Beancount", "beancount", "csv", "Ctrl", "Chromium", "zh", "en", "ref", "by", "grants",
     "city", "county", "clerk", "reviewer", "treasurer", "auditor", "admin",  # values typed on the command line
     "submitted", "approved", "rejected", "withdrawn", "revoked",  # statuses as typed in a filter
     "sqlite", "postgresql", "yuan", "fen",

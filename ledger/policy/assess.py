@@ -68,7 +68,9 @@ class Assessment:
             "words": words,
             "passed": passed,
         }
-        step["en"] = f"{fact} = {step['value']}: must be {_OP_EN[op]} {step['limit']} ({words}) -> {'met' if passed else 'NOT met'}"
+        # The Chinese words of the requirement go in the Chinese line only: an English reader gets the
+        # condition itself, a Chinese one the policy's wording.
+        step["en"] = f"{fact} = {step['value']}: must be {_OP_EN[op]} {step['limit']} -> {'met' if passed else 'NOT met'}"
         step["zh"] = f"{fact} = {step['value']},要求{words}:{'符合' if passed else '不符合'}"
         self.steps.append(step)
         if not passed:
@@ -91,7 +93,8 @@ class Assessment:
         passed = any(r["passed"] for r in results)
         step = {"step": "any", "tests": results, "passed": passed,
                 "en": f"{en}: {'met' if passed else 'NOT met'} ("
-                      + "; ".join(f"{r['fact']} = {r['value']} {r['words']} {'met' if r['passed'] else 'not met'}"
+                      + "; ".join(f"{r['fact']} = {r['value']}: must be {_OP_EN[r['op']]} {r['limit']} "
+                                          f"{'met' if r['passed'] else 'not met'}"
                                   for r in results) + ")",
                 "zh": f"{zh}:{'符合' if passed else '不符合'}"}
         self.steps.append(step)

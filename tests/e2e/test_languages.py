@@ -13,7 +13,7 @@ import pytest
 
 from commands import language
 from commands.main import command
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import grants, write_lines
 from tests.untranslated import chinese_runs, english_words
 
@@ -69,7 +69,7 @@ def test_click_s_own_words_follow_the_language():
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'languages.db'}"
+    url = new_ledger(tmp_path, "languages.db")
     done = grants("--db", url, "--by", "tester", "import", str(write_lines(tmp_path / "start.jsonl", START)))
     assert done.exit_code == 0, done.stdout + done.stderr
     return url

@@ -117,7 +117,7 @@ def test_invalid_input_names_the_field_and_what_is_allowed(language: str, line: 
 
 WARNING = {
     "en": "S-1 is recorded, but the facts as filed do not meet the clause: M03-security (clause 3) does not apply: "
-          "city_enterprises = 5: must be more than 10 (服务本市企业数超10家) -> NOT met. It cannot be approved as it "
+          "city_enterprises = 5: must be more than 10 -> NOT met. It cannot be approved as it "
           "stands (not-eligible); amend it (补正), or reject it",
     "zh": "S-1已记录，但所申报的事实不符合条款：M03-security（第3条）不适用：city_enterprises = 5,要求服务本市企业数超10家:"
           "不符合。按现状不能批准（not-eligible）；请更正申报（补正）或驳回",
