@@ -71,7 +71,9 @@ def command_tree() -> list[tuple[str, Any]]:
     import typer.main
 
     from commands.main import app
+    from ledger import i18n
 
+    i18n.set_language("en")  # the reference is in English, whatever the caller's locale
     root = typer.main.get_command(app)
     found: list[tuple[str, Any]] = []
 
