@@ -3,6 +3,7 @@ run as written: each exits as its page says and prints what its page shows (tool
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,11 @@ def test_the_pages_examples_run_as_written_and_print_what_the_page_shows(page: s
     assert not wrong, "\n".join(wrong)
     assert normalise(new) == normalise(text), (
         f"{page} is not what its commands print now; regenerate it with: {cli_docs.REGENERATE}")
+
+
+def test_every_command_has_an_example_in_the_cli_page() -> None:
+    scripts = [e.script for b in console_blocks(read(cli_docs.CLI_PAGE).split("\n")) for e in b.examples]
+    used = " ".join(re.sub(r"grants( --(db|by) \S+)*", "grants", s) for s in scripts)
+    leaves = [p for p, c in cli_docs.command_tree() if not cli_docs.is_group(c)]
+    missing = [p for p in leaves if not re.search(re.escape(p) + r"(\s|$)", used)]
+    assert not missing, f"docs/cli.md has no example of: {', '.join(missing)}"

@@ -11,13 +11,14 @@ Two kinds of generated text live inside hand-written pages:
   table's last column, *details*, is hand-written: it is kept, option by option, from the
   block it replaces. ``<!-- generated: commands -->`` is the index of every command.
 - **console examples** in every page of ``PAGES``: in a ```` ```console ```` block, each line
-  starting with ``$ `` (with its ``\\`` continuation lines, and a here-document's lines) is a command; the lines after it are
-  its output, and they are replaced by what running it prints (stdout and stderr). The
-  commands of one page run in order, in one bash session started in an empty temporary
-  directory, with the venv's ``grants`` first on PATH: a page builds its own ledger
-  (``grants demo`` or ``grants init``). A command exits 0 unless its line says ``# exit N``;
-  any other exit stops the generation. ``<!-- console: head=N -->`` on the line before a block
-  keeps the first N lines of each output there, then ``...``.
+  starting with ``$ `` (with its ``\\`` continuation lines and a here-document's lines) is a
+  command; the lines after it are its output, replaced by what running it prints (stdout and
+  stderr). The commands of one page run in order, in one bash session started in an empty
+  temporary directory, with the venv's ``grants`` first on PATH and none of the caller's
+  ``GRANTS_*`` or locale variables: a page sets what it needs (``export ...``) and builds its
+  own ledger (``grants demo`` or ``grants init``). A command exits 0 unless its line says
+  ``# exit N``; any other exit is reported and nothing is written. ``<!-- console: head=N -->``
+  on the line before a block keeps the first N lines of each output there, then ``...``.
 
 What changes from run to run (temporary paths, recording times, hashes, durations, today) is
 left as it came out; ``normalise`` masks it when a page is compared with a fresh run.
@@ -387,10 +388,12 @@ SENTINEL = "@@grants-docs-example@@"
 
 
 def run_session(examples: list[Example], workdir: Path, timeout: float = 900) -> list[tuple[int, str]]:
-    """Run the commands in one bash session in ``workdir``; (exit status, output) of each."""
-    home = workdir / ".home"
+    """Run the commands in one bash session in a new directory under ``workdir``; (exit status,
+    output) of each. Its name starts ``grants-docs-``, which ``normalise`` masks in the output."""
+    base = Path(tempfile.mkdtemp(prefix="grants-docs-", dir=workdir))
+    home = base / ".home"
     home.mkdir()
-    ledger_dir = workdir / "ledger"
+    ledger_dir = base / "ledger"
     ledger_dir.mkdir()
     script = ["exec 2>&1", f"cd {ledger_dir}"]
     for example in examples:
@@ -484,7 +487,7 @@ def normalise(text: str) -> str:
 def generate(page: str, root: Path = ROOT) -> tuple[str, list[str]]:
     """Render ``page`` (a path under ``root``) in a fresh temporary directory."""
     text = (root / page).read_text(encoding="utf-8")
-    workdir = Path(tempfile.mkdtemp(prefix="grants-docs-"))
+    workdir = Path(tempfile.mkdtemp())
     try:
         return render(page, text, workdir)
     finally:
