@@ -20,7 +20,7 @@ app = typer.Typer(help="Exports for auditors: CSV, xlsx, Beancount (all take --a
 
 def _cut(ctx: typer.Context, as_of: str | None, known_at: str | None) -> tuple[Any, Any, Any]:
     moment = parse_known_at(known_at)
-    return views(ctx, moment), parse_as_of(as_of), moment
+    return views(ctx), parse_as_of(as_of), moment
 
 
 def _done(kind: str, target: Path, counts: dict[str, int], as_of: Any, moment: Any, as_json: bool) -> None:
@@ -40,7 +40,7 @@ def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help="D
     """One CSV file per table (applications, decisions, payments, reversals, recoveries, shares, external
     awards): UTF-8 with BOM, Chinese headers, amounts in yuan."""
     engine, day, moment = _cut(ctx, as_of, known_at)
-    tables = exports.tables(engine, day)
+    tables = exports.tables(engine, day, known_at=moment)
     with progress.bar("export csv 导出", sum(len(t.rows) for t in tables), as_json=as_json) as advance:
         counts = exports.write_csv(directory, tables, advance)
     _done("csv", directory, counts, day, moment, as_json)
@@ -52,7 +52,7 @@ def to_xlsx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="The .
             as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     """One sheet per table, Chinese headers, amounts as yuan numbers with two decimals."""
     engine, day, moment = _cut(ctx, as_of, known_at)
-    tables = exports.tables(engine, day)
+    tables = exports.tables(engine, day, known_at=moment)
     with progress.bar("export xlsx 导出", sum(len(t.rows) for t in tables), as_json=as_json) as advance:
         counts = exports.write_xlsx(file, tables, advance)
     _done("xlsx", file, counts, day, moment, as_json)
@@ -66,4 +66,4 @@ def to_beancount(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="
     recoveries) with balance assertions equal to `report shares`; `bean-check FILE` accepts it."""
     engine, day, moment = _cut(ctx, as_of, known_at)
     title = "grants ledger 十堰市数字经济奖补" + (f", as of {day}" if day else "") + (f", known at {moment}" if moment else "")
-    _done("beancount", file, exports.write_beancount(file, engine, day, title), day, moment, as_json)
+    _done("beancount", file, exports.write_beancount(file, engine, day, title, known_at=moment), day, moment, as_json)
