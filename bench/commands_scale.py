@@ -239,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases created")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR),
+                        logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     if not 0 < args.small < args.large:
         raise SystemExit("--small must be more than 0 and less than --large")
     result = measure(small=args.small, large=args.large, seed=args.seed, repeat=args.repeat,
