@@ -97,29 +97,30 @@ def events_in(url: str) -> int:
         ledger.close()
 
 
-def run_command(url: str, argv: Sequence[str]) -> float:
-    """Seconds the whole `grants` process took; its stdout is read from a pipe (and dropped)."""
+def run_command(url: str, argv: Sequence[str]) -> tuple[float, int]:
+    """Seconds the whole `grants` process took, and the bytes it printed (read from a pipe, dropped)."""
     env = {**os.environ, "GRANTS_DB": url, "NO_COLOR": "1"}
     started = time.perf_counter()
     done = subprocess.run([*grants_argv(), *argv], env=env, capture_output=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"grants {' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return seconds
+    return seconds, len(done.stdout)
 
 
 def time_commands(url: str, ref: str, repeat: int) -> dict[str, Any]:
-    """Median (and min, max) wall time of each command, in ms, after one warm-up run each. The
-    commands take turns, so a moment of load on the shared machine is spread over all of them."""
+    """Median (and min, max) wall time of each command, in ms, after one warm-up run each, and the bytes
+    it printed (a report prints a row per enterprise, or per award paid by one payer only, so its
+    output grows with the province whatever the queries cost). The commands take turns, so a moment
+    of load on the shared machine is spread over all of them."""
     argvs = {name: [part.format(ref=ref) for part in argv] for name, argv in COMMANDS.items()}
-    for argv in argvs.values():
-        run_command(url, argv)
+    printed = {name: run_command(url, argv)[1] for name, argv in argvs.items()}
     times: dict[str, list[float]] = {name: [] for name in argvs}
     for _ in range(repeat):
         for name, argv in argvs.items():
-            times[name].append(run_command(url, argv) * 1000)
+            times[name].append(run_command(url, argv)[0] * 1000)
     return {name: {"median_ms": round(statistics.median(t), 1), "min_ms": round(min(t), 1),
-                   "max_ms": round(max(t), 1)} for name, t in times.items()}
+                   "max_ms": round(max(t), 1), "output_bytes": printed[name]} for name, t in times.items()}
 
 
 @contextmanager
@@ -188,8 +189,10 @@ def _scale(urls: dict[int, str], small: int, large: int, ref: str, repeat: int) 
         sizes[label] = {"enterprises": size, "events": events_in(url), "commands": time_commands(url, ref, repeat)}
     ratios = {name: round(sizes["large"]["commands"][name]["median_ms"] / sizes["small"]["commands"][name]["median_ms"], 3)
               for name in COMMANDS}
+    output = {name: round(sizes["large"]["commands"][name]["output_bytes"]
+                          / max(1, sizes["small"]["commands"][name]["output_bytes"]), 2) for name in COMMANDS}
     return {**sizes, "history_growth": round(sizes["large"]["events"] / max(1, sizes["small"]["events"]), 1),
-            "ratios": ratios, "met": {name: ratio <= TARGET for name, ratio in ratios.items()}}
+            "ratios": ratios, "output_growth": output, "met": {name: ratio <= TARGET for name, ratio in ratios.items()}}
 
 
 def measure(*, small: int = 520, large: int = 10_400, seed: int = 1, repeat: int = 5, sqlite: bool = True,
@@ -212,14 +215,15 @@ def measure(*, small: int = 520, large: int = 10_400, seed: int = 1, repeat: int
 def render(result: dict[str, Any]) -> str:
     lines = [f"whole processes, median of {result['repeat']} (ms); show {result['show_ref']}; "
              f"target large/small <= {result['target']}",
-             "| store | command | small | large | ratio | met |", "| --- | --- | ---: | ---: | ---: | --- |"]
+             "| store | command | small | large | ratio | output ratio | met |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for store, found in result["stores"].items():
         head = (f"{store} ({found['small']['events']:,} -> {found['large']['events']:,} events, "
                 f"x{found['history_growth']})")
         for name in COMMANDS:
             lines.append(f"| {head} | {name} | {found['small']['commands'][name]['median_ms']} | "
                          f"{found['large']['commands'][name]['median_ms']} | {found['ratios'][name]} | "
-                         f"{'yes' if found['met'][name] else 'no'} |")
+                         f"{found['output_growth'][name]} | {'yes' if found['met'][name] else 'no'} |")
             head = ""
     return "\n".join(lines)
 
