@@ -187,6 +187,7 @@ def _scale(urls: dict[int, str], small: int, large: int, ref: str, repeat: int) 
         url = urls[size]
         progress(f"timing {', '.join(COMMANDS)} on {size} enterprises ({url})")
         sizes[label] = {"enterprises": size, "events": events_in(url), "commands": time_commands(url, ref, repeat)}
+        progress(f"{label}: {json.dumps(sizes[label])}")
     ratios = {name: round(sizes["large"]["commands"][name]["median_ms"] / sizes["small"]["commands"][name]["median_ms"], 3)
               for name in COMMANDS}
     output = {name: round(sizes["large"]["commands"][name]["output_bytes"]
