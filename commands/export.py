@@ -27,7 +27,7 @@ COUNTED = {"applications": N_("applications"), "decisions": N_("decisions"), "pa
 
 def _cut(ctx: typer.Context, as_of: str | None, known_at: str | None) -> tuple[Any, Any, Any]:
     moment = parse_known_at(known_at)
-    return views(ctx, moment), parse_as_of(as_of), moment
+    return views(ctx), parse_as_of(as_of), moment
 
 
 def _done(kind: str, target: Path, counts: dict[str, int], as_of: Any, moment: Any, as_json: bool) -> None:
@@ -48,7 +48,7 @@ def _done(kind: str, target: Path, counts: dict[str, int], as_of: Any, moment: A
 def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help=N_("Directory for the .csv files."))],
            as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     engine, day, moment = _cut(ctx, as_of, known_at)
-    tables = exports.tables(engine, day)
+    tables = exports.tables(engine, day, known_at=moment)
     with progress.bar(_("export csv"), sum(len(t.rows) for t in tables), as_json=as_json) as advance:
         counts = exports.write_csv(directory, tables, advance)
     _done("csv", directory, counts, day, moment, as_json)
@@ -59,7 +59,7 @@ def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help=N_
 def to_xlsx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help=N_("The .xlsx file to write."))],
             as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     engine, day, moment = _cut(ctx, as_of, known_at)
-    tables = exports.tables(engine, day)
+    tables = exports.tables(engine, day, known_at=moment)
     with progress.bar(_("export xlsx"), sum(len(t.rows) for t in tables), as_json=as_json) as advance:
         counts = exports.write_xlsx(file, tables, advance)
     _done("xlsx", file, counts, day, moment, as_json)
@@ -75,7 +75,7 @@ def to_beancount(ctx: typer.Context,
     engine, day, moment = _cut(ctx, as_of, known_at)
     # The file's title is part of the data (its `option "title"`): the same in every language.
     title = "grants ledger 十堰市数字经济奖补" + (f", as of {day}" if day else "") + (f", known at {moment}" if moment else "")
-    entries = exports.beancount_entries(engine, day)
+    entries = exports.beancount_entries(engine, day, known_at=moment)
     with progress.bar(_("export beancount"), len(entries), as_json=as_json) as advance:
-        counts = exports.write_beancount(file, engine, day, title, entries, advance)
+        counts = exports.write_beancount(file, engine, day, title, entries, advance, known_at=moment)
     _done("beancount", file, counts, day, moment, as_json)

@@ -19,7 +19,6 @@ from ledger.i18n import N_, _, ngettext
 from ledger.labels import label
 from ledger.policy.facts import parse_date
 from projections import audit_checks, audit_log, reports
-from projections import known_at as known
 
 From = Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
                                            help=N_("With --to: payments per treasury dated in this period."))]
@@ -99,12 +98,10 @@ def render_applications(data: dict[str, Any]) -> str:
          _("To recover")], rows, right=(5, 6, 7, 8))
 
 
-def views(ctx: typer.Context, moment: Any) -> Any:
-    """The live read models, or (--known-at) read models rebuilt in memory from the events recorded by then."""
+def views(ctx: typer.Context) -> Any:
+    """The read models, caught up with the log (a report --known-at a moment reads what they recorded by then)."""
     context: Context = ctx.obj
-    if moment is None:
-        return context.read_views()
-    return known.views_known_at(context.reader(), moment)
+    return context.read_views()
 
 
 def stamped(data: dict[str, Any], moment: Any) -> dict[str, Any]:
@@ -125,7 +122,7 @@ def applications(
         raise invalid("status", _("{value} is not a status; allowed: {allowed}").format(
             value=repr(status), allowed=", ".join(STATUSES)))
     moment = parse_known_at(known_at)
-    data = reports.applications_report(views(ctx, moment), parse_as_of(as_of), status)
+    data = reports.applications_report(views(ctx), parse_as_of(as_of), status, known_at=moment)
     output.render(stamped(data, moment), as_json, render_applications)
 
 
@@ -133,7 +130,7 @@ def applications(
 @handled
 def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
     moment = parse_known_at(known_at)
-    data = reports.enterprise_report(views(ctx, moment), parse_as_of(as_of))
+    data = reports.enterprise_report(views(ctx), parse_as_of(as_of), known_at=moment)
     output.render(stamped(data, moment), as_json, render_enterprises)
 
 
@@ -159,7 +156,7 @@ def shares_data(ctx: typer.Context, as_of: str | None, known_at: str | None, sta
         period = (_day("from", start), _day("to", end))
         if period[0] > period[1]:
             raise invalid("from", _("--from {start} is after --to {end}").format(start=start, end=end))
-    data = reports.shares_report(views(ctx, moment), day, report_date=day or clock.today(), period=period)
+    data = reports.shares_report(views(ctx), day, report_date=day or clock.today(), period=period, known_at=moment)
     return stamped(data, moment)
 
 
@@ -184,10 +181,10 @@ def html(
 ) -> None:
     moment = parse_known_at(known_at)
     day = parse_as_of(as_of)
-    engine = views(ctx, moment)
-    shares = stamped(reports.shares_report(engine, day, report_date=day or clock.today()), moment)
-    applications = reports.applications_report(engine, day)["applications"]
-    months = reports.payments_by_month(engine, day)
+    engine = views(ctx)
+    shares = stamped(reports.shares_report(engine, day, report_date=day or clock.today(), known_at=moment), moment)
+    applications = reports.applications_report(engine, day, known_at=moment)["applications"]
+    months = reports.payments_by_month(engine, day, known_at=moment)
     audit = audit_result(ctx)
     context: Context = ctx.obj
     page = html_report.render_html(shares=shares, applications=applications, months=months, audit=audit,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ledger.areas import AREAS, CITY, COUNTY
+from projections import known_at as known
 from projections import reports, schema
 
 MONEY, TEXT = "money", "text"
@@ -45,10 +46,10 @@ _SHARES = [Column("city_owed_fen", "市级应付", MONEY), Column("city_paid_fen
            Column("gap_fen", "两级差额", MONEY)]
 
 
-def tables(engine: Engine, as_of: date | None) -> list[Table]:
-    apps = reports.applications_report(engine, as_of)["applications"]
-    shares = reports.shares_report(engine, as_of)
-    x = schema.entries
+def tables(engine: Engine, as_of: date | None, *, known_at: datetime | None = None) -> list[Table]:
+    apps = reports.applications_report(engine, as_of, known_at=known_at)["applications"]
+    shares = reports.shares_report(engine, as_of, known_at=known_at)
+    x = known.entries(known_at)
     query = select(x).order_by(x.c.date, x.c.position)
     if as_of is not None:
         query = query.where(x.c.date <= as_of)
@@ -177,9 +178,9 @@ def _quote(text: Any) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def beancount_entries(engine: Engine, as_of: date | None) -> list[Any]:
+def beancount_entries(engine: Engine, as_of: date | None, *, known_at: datetime | None = None) -> list[Any]:
     """The entries the Beancount ledger books, one transaction each (awards under other policies pay nothing)."""
-    x = schema.entries
+    x = known.entries(known_at)
     query = select(x).where(x.c.kind != schema.EXTERNAL).order_by(x.c.date, x.c.position)
     if as_of is not None:
         query = query.where(x.c.date <= as_of)
@@ -191,16 +192,16 @@ BEANCOUNT_STEP = 1000  # transactions between two reports of progress
 
 
 def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str, entries: list[Any] | None = None,
-                    progress: Progress = None) -> dict[str, int]:
+                    progress: Progress = None, *, known_at: datetime | None = None) -> dict[str, int]:
     """A double-entry ledger: each award charges its measure's grant expense and owes each payer its half
     (payables per treasury and area); payments move money from the treasury to settle the payable;
     revocations, reversals and recoveries are the same postings reversed. Balance assertions, dated the
     day after the last entry, state what ``report shares`` prints for each account. ``entries`` are
-    ``beancount_entries(engine, as_of)`` when the caller has them already; ``progress`` is told the
+    ``beancount_entries(engine, as_of, known_at=known_at)`` when the caller has them already; ``progress`` is told the
     transactions written so far."""
     if entries is None:
-        entries = beancount_entries(engine, as_of)
-    shares = reports.shares_report(engine, as_of)
+        entries = beancount_entries(engine, as_of, known_at=known_at)
+    shares = reports.shares_report(engine, as_of, known_at=known_at)
     measures = shares["measures"]
     first = min((e["date"] for e in entries), default=as_of or date(2022, 1, 1))
     last = max((e["date"] for e in entries), default=first)

@@ -5,18 +5,25 @@ later is not yet an obligation, a payment dated later not yet paid, a revocation
 or reversal dated later not yet made). Every figure is net of corrections: what is
 owed counts only awards in force (awards less revocations), what is paid is
 payments less reversals less recoveries.
+
+`report shares` and `report enterprise` read the totals the projection keeps
+(``projections/totals.py``): per area, measure and day, per enterprise and day, and
+the applications paid more by one payer than the other; so they cost the same at any
+size of the log. "Known at" a moment (``known_at``) they sum the entries recorded by
+then (``projections/known_at.py``), with the queries the totals stand for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, not_, or_, select
 
 from ledger.areas import AREAS, CITY, COUNTY
 from ledger.domain import APPROVED, REVOKED, SUBMITTED
+from projections import known_at as known
 from projections import schema
 
 
@@ -24,8 +31,7 @@ def _cut(column: Any, as_of: date | None) -> Any:
     return True if as_of is None else column <= as_of
 
 
-def _registered_by(as_of: date | None) -> Any:
-    e = schema.enterprises
+def _registered_by(as_of: date | None, e: Any = schema.enterprises) -> Any:
     return True if as_of is None else or_(e.c.registered_on.is_(None), e.c.registered_on <= as_of)
 
 
@@ -33,24 +39,21 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _paid_by(payer: str) -> Any:
-    x = schema.entries
+def _paid_by(payer: str, x: Any = schema.entries) -> Any:
     return and_(x.c.kind.in_(schema.PAID_KINDS), x.c.payer == payer)
 
 
-def enterprise_report(engine: Engine, as_of: date | None = None) -> dict[str, Any]:
-    e, x = schema.enterprises, schema.entries
-    awarded = func.coalesce(func.sum(case((x.c.kind.in_(schema.OWED_KINDS), x.c.amount_fen), else_=0)), 0)
-    city_paid = func.coalesce(func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)), 0)
-    county_paid = func.coalesce(func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)), 0)
-    query = (
-        select(e.c.uscc, e.c.name, e.c.area, awarded.label("awarded_fen"), city_paid.label("city_paid_fen"),
-               county_paid.label("county_paid_fen"))
-        .select_from(e.outerjoin(x, and_(x.c.uscc == e.c.uscc, _cut(x.c.date, as_of))))
-        .where(_registered_by(as_of))
-        .group_by(e.c.uscc, e.c.name, e.c.area)
-        .order_by(e.c.uscc)
-    )
+def enterprise_report(engine: Engine, as_of: date | None = None, *,
+                      known_at: datetime | None = None) -> dict[str, Any]:
+    """Per enterprise registered by ``as_of``: awarded (in force) and paid by each payer, net."""
+    if known_at is not None:
+        query = _enterprises_summed(as_of, known.enterprises(known_at), known.entries(known_at))
+    elif as_of is None:
+        e = schema.enterprises
+        query = (select(e.c.uscc, e.c.name, e.c.area, e.c.awarded_fen, e.c.city_paid_fen, e.c.county_paid_fen)
+                 .order_by(e.c.uscc))
+    else:
+        query = _enterprises_running(as_of)
     with engine.connect() as conn:
         rows = [dict(row._mapping) for row in conn.execute(query)]
     for row in rows:
@@ -59,18 +62,46 @@ def enterprise_report(engine: Engine, as_of: date | None = None) -> dict[str, An
     return {"as_of": as_of.isoformat() if as_of else None, "enterprises": rows}
 
 
-def _share_sums(as_of: date | None) -> dict[str, Any]:
-    x = schema.entries
+def _enterprises_running(as_of: date) -> Any:
+    """Each enterprise registered by ``as_of`` with its running totals of the last day it had a movement
+    on or before ``as_of`` (one indexed read per enterprise), zeros if none."""
+    e, d = schema.enterprises, schema.enterprise_days
+    days = d.alias("days")
+    last = (select(func.max(days.c.date)).where(days.c.uscc == e.c.uscc, days.c.date <= as_of)
+            .correlate(e).scalar_subquery())
+    return (select(e.c.uscc, e.c.name, e.c.area,
+                   *[func.coalesce(d.c[n], 0).label(n) for n in ("awarded_fen", "city_paid_fen", "county_paid_fen")])
+            .select_from(e.outerjoin(d, and_(d.c.uscc == e.c.uscc, d.c.date == last)))
+            .where(_registered_by(as_of))
+            .order_by(e.c.uscc))
+
+
+def _enterprises_summed(as_of: date | None, e: Any, x: Any) -> Any:
+    """What the totals stand for: each enterprise's entries summed (read for --known-at)."""
+    awarded = func.coalesce(func.sum(case((x.c.kind.in_(schema.OWED_KINDS), x.c.amount_fen), else_=0)), 0)
+    city_paid = func.coalesce(func.sum(case((_paid_by(CITY, x), x.c.amount_fen), else_=0)), 0)
+    county_paid = func.coalesce(func.sum(case((_paid_by(COUNTY, x), x.c.amount_fen), else_=0)), 0)
+    return (
+        select(e.c.uscc, e.c.name, e.c.area, awarded.label("awarded_fen"), city_paid.label("city_paid_fen"),
+               county_paid.label("county_paid_fen"))
+        .select_from(e.outerjoin(x, and_(x.c.uscc == e.c.uscc, _cut(x.c.date, as_of))))
+        .where(_registered_by(as_of, e))
+        .group_by(e.c.uscc, e.c.name, e.c.area)
+        .order_by(e.c.uscc)
+    )
+
+
+def _share_sums(as_of: date | None, x: Any = schema.entries) -> dict[str, Any]:
     is_owed = x.c.kind.in_(schema.OWED_KINDS)
     revoked = x.c.ref.in_(select(x.c.ref).where(x.c.kind == schema.REVOCATION, _cut(x.c.date, as_of)))
     return {
         "city_owed_fen": func.sum(case((is_owed, x.c.city_fen), else_=0)),
         "county_owed_fen": func.sum(case((is_owed, x.c.county_fen), else_=0)),
-        "city_paid_fen": func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)),
-        "county_paid_fen": func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)),
+        "city_paid_fen": func.sum(case((_paid_by(CITY, x), x.c.amount_fen), else_=0)),
+        "county_paid_fen": func.sum(case((_paid_by(COUNTY, x), x.c.amount_fen), else_=0)),
         # paid net on awards revoked by then: money to come back (追回), not paid on what is owed
-        "city_to_recover_fen": func.sum(case((and_(_paid_by(CITY), revoked), x.c.amount_fen), else_=0)),
-        "county_to_recover_fen": func.sum(case((and_(_paid_by(COUNTY), revoked), x.c.amount_fen), else_=0)),
+        "city_to_recover_fen": func.sum(case((and_(_paid_by(CITY, x), revoked), x.c.amount_fen), else_=0)),
+        "county_to_recover_fen": func.sum(case((and_(_paid_by(COUNTY, x), revoked), x.c.amount_fen), else_=0)),
     }
 
 
@@ -85,26 +116,37 @@ def _reconciled(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def shares_report(engine: Engine, as_of: date | None = None, *, report_date: date | None = None,
-                  period: tuple[date, date] | None = None) -> dict[str, Any]:
+                  period: tuple[date, date] | None = None, known_at: datetime | None = None) -> dict[str, Any]:
     """Per area and per measure: what the city and the area's treasury owe (their halves of every award
     in force, the whole obligation), what each has paid net of reversals and recoveries, what is still
     due and the gap between the two halves paid; the applications one payer has paid and the other not,
     with the days since (as of ``report_date``, default the as-of day); with ``period``, the payments
     per treasury between two dates."""
-    e, x = schema.enterprises, schema.entries
-    sums = _share_sums(as_of)
-    labelled = [func.coalesce(v, 0).label(k) for k, v in sums.items()]
-    query = select(x.c.area, *labelled).where(_cut(x.c.date, as_of)).group_by(x.c.area)
-    by_measure = (select(x.c.measure, *labelled).where(_cut(x.c.date, as_of), x.c.measure.is_not(None))
-                  .group_by(x.c.measure).order_by(x.c.measure))
-    areas_query = select(e.c.area).where(_registered_by(as_of)).distinct()
+    if known_at is None:
+        t = schema.day_totals
+        labelled = [func.coalesce(func.sum(t.c[k]), 0).label(k) for k in schema.SUMS]
+        query = (select(t.c.key.label("area"), *labelled)
+                 .where(t.c.scope == schema.AREA_SCOPE, _cut(t.c.date, as_of)).group_by(t.c.key))
+        by_measure = (select(t.c.key.label("measure"), *labelled)
+                      .where(t.c.scope == schema.MEASURE_SCOPE, _cut(t.c.date, as_of))
+                      .group_by(t.c.key).order_by(t.c.key))
+        areas_query = None  # an area's day totals start on the day its first enterprise registered
+    else:
+        e, x = known.enterprises(known_at), known.entries(known_at)
+        sums = _share_sums(as_of, x)
+        labelled = [func.coalesce(v, 0).label(k) for k, v in sums.items()]
+        query = select(x.c.area, *labelled).where(_cut(x.c.date, as_of)).group_by(x.c.area)
+        by_measure = (select(x.c.measure, *labelled).where(_cut(x.c.date, as_of), x.c.measure.is_not(None))
+                      .group_by(x.c.measure).order_by(x.c.measure))
+        areas_query = select(e.c.area).where(_registered_by(as_of, e)).distinct()
+    sums = dict.fromkeys(schema.SUMS)
     with engine.connect() as conn:
         figures = {row.area: dict(row._mapping) for row in conn.execute(query)}
-        present = {row.area for row in conn.execute(areas_query)} | set(figures)
+        present = set(figures) if areas_query is None else {row.area for row in conn.execute(areas_query)} | set(figures)
         measures = [_reconciled({"measure": row.measure, **{k: int(row._mapping[k] or 0) for k in sums}})
                     for row in conn.execute(by_measure)]
-        half_paid = _half_paid(conn, as_of, report_date or as_of)
-        payments = _payments_between(conn, *period) if period else None
+        half_paid = _half_paid(conn, as_of, report_date or as_of, known_at)
+        payments = _payments_between(conn, *period, known_at) if period else None
     order = {area: i for i, area in enumerate(AREAS)}
     rows = []
     for area in sorted(present, key=lambda a: order.get(a, len(order))):
@@ -119,21 +161,30 @@ def shares_report(engine: Engine, as_of: date | None = None, *, report_date: dat
     return data
 
 
-def _half_paid(conn: Any, as_of: date | None, report_date: date | None) -> list[dict[str, Any]]:
+def _half_paid(conn: Any, as_of: date | None, report_date: date | None,
+               known_at: datetime | None = None) -> list[dict[str, Any]]:
     """Awards in force on which one payer has paid (net) more of its half than the other: ``paid_by`` is the
     payer ahead, ``behind_fen`` how far the other is behind, ``since`` the first payment of the payer ahead;
-    oldest first."""
-    x = schema.entries
+    oldest first. Only the entries of the applications whose span of such days (``rm_applications``,
+    kept by the projection) holds the as-of day are summed; known at a moment, every entry recorded by then."""
+    x = known.entries(known_at)
+    a = schema.applications
+    if known_at is not None:
+        candidates = x.c.ref.is_not(None)
+    elif as_of is None:
+        candidates = x.c.ref.in_(select(a.c.ref).where(a.c.half_paid_until == schema.OPEN))
+    else:
+        candidates = x.c.ref.in_(select(a.c.ref).where(a.c.half_paid_until > as_of, a.c.half_paid_from <= as_of))
     is_owed = x.c.kind.in_(schema.OWED_KINDS)
     first_paid = {payer: func.min(case((and_(x.c.kind == schema.PAYMENT, x.c.payer == payer), x.c.date), else_=None))
                   for payer in (CITY, COUNTY)}
     query = (select(x.c.ref, x.c.uscc, x.c.area, x.c.measure,
                     func.sum(case((is_owed, x.c.city_fen), else_=0)).label("city_owed"),
                     func.sum(case((is_owed, x.c.county_fen), else_=0)).label("county_owed"),
-                    func.sum(case((_paid_by(CITY), x.c.amount_fen), else_=0)).label("city_paid"),
-                    func.sum(case((_paid_by(COUNTY), x.c.amount_fen), else_=0)).label("county_paid"),
+                    func.sum(case((_paid_by(CITY, x), x.c.amount_fen), else_=0)).label("city_paid"),
+                    func.sum(case((_paid_by(COUNTY, x), x.c.amount_fen), else_=0)).label("county_paid"),
                     first_paid[CITY].label("city_first"), first_paid[COUNTY].label("county_first"))
-             .where(_cut(x.c.date, as_of), x.c.ref.is_not(None))
+             .where(_cut(x.c.date, as_of), candidates)
              .group_by(x.c.ref, x.c.uscc, x.c.area, x.c.measure).order_by(x.c.ref))
     found = []
     for row in conn.execute(query):
@@ -154,31 +205,58 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None) -> list[
     return found
 
 
-def _payments_between(conn: Any, start: date, end: date) -> list[dict[str, Any]]:
+def _payments_between(conn: Any, start: date, end: date, known_at: datetime | None = None) -> list[dict[str, Any]]:
     """Per treasury (the city's, or an area's for the county half): payments, reversals and recoveries
     dated from ``start`` to ``end`` inclusive, and the net."""
-    x = schema.entries
-    treasury = case((x.c.payer == CITY, CITY), else_=x.c.area)
     kinds = {"payments_fen": schema.PAYMENT, "reversals_fen": schema.REVERSAL, "recoveries_fen": schema.RECOVERY}
-    query = (select(treasury.label("treasury"),
-                    *[func.sum(case((x.c.kind == kind, x.c.amount_fen), else_=0)).label(k) for k, kind in kinds.items()],
-                    func.sum(case((x.c.kind == schema.PAYMENT, 1), else_=0)).label("count"))
-             .where(x.c.kind.in_(schema.PAID_KINDS), x.c.date >= start, x.c.date <= end)
-             .group_by(treasury))
+    if known_at is None:
+        found = _treasury_totals(conn, start, end)
+    else:
+        x = known.entries(known_at)
+        treasury = case((x.c.payer == CITY, CITY), else_=x.c.area)
+        query = (select(treasury.label("treasury"),
+                        *[func.sum(case((x.c.kind == kind, x.c.amount_fen), else_=0)).label(k)
+                          for k, kind in kinds.items()],
+                        func.sum(case((x.c.kind == schema.PAYMENT, 1), else_=0)).label("count"))
+                 .where(x.c.kind.in_(schema.PAID_KINDS), x.c.date >= start, x.c.date <= end)
+                 .group_by(treasury))
+        found = [dict(row._mapping) for row in conn.execute(query)]
     order = {CITY: -1, **{area: i for i, area in enumerate(AREAS)}}
     rows = []
-    for row in conn.execute(query):
-        r = {"treasury": row.treasury, "payments": int(row.count),
-             **{k: abs(int(row._mapping[k] or 0)) for k in kinds}}
+    for row in found:
+        r = {"treasury": row["treasury"], "payments": int(row["count"]), **{k: abs(int(row[k] or 0)) for k in kinds}}
         r["net_fen"] = r["payments_fen"] - r["reversals_fen"] - r["recoveries_fen"]
         rows.append(r)
     rows.sort(key=lambda r: order.get(r["treasury"], len(order)))
     return rows
 
 
-def applications_report(engine: Engine, as_of: date | None = None, status: str | None = None) -> dict[str, Any]:
+def _treasury_totals(conn: Any, start: date, end: date) -> list[dict[str, Any]]:
+    """``_payments_between``'s sums from the areas' day totals: the city's treasury is the city half of
+    every area, an area's treasury its county half; a treasury is listed if money moved in the period."""
+    t = schema.day_totals
+    names = ("payments", "payments_fen", "reversals_fen", "recoveries_fen", "moves")
+    query = (select(t.c.key, *[func.sum(t.c[f"{p}_{n}"]).label(f"{p}_{n}") for p in (CITY, COUNTY) for n in names])
+             .where(t.c.scope == schema.AREA_SCOPE, t.c.date >= start, t.c.date <= end).group_by(t.c.key))
+    city = dict.fromkeys(names, 0)
+    found = []
+    for row in conn.execute(query):
+        sums = {f"{p}_{n}": int(row._mapping[f"{p}_{n}"] or 0) for p in (CITY, COUNTY) for n in names}
+        for n in names:
+            city[n] += sums[f"{CITY}_{n}"]
+        if sums[f"{COUNTY}_moves"]:
+            found.append({"treasury": row.key, "count": sums[f"{COUNTY}_payments"],
+                          **{n: sums[f"{COUNTY}_{n}"] for n in ("payments_fen", "reversals_fen", "recoveries_fen")}})
+    if city["moves"]:
+        found.append({"treasury": CITY, "count": city["payments"],
+                      **{n: city[n] for n in ("payments_fen", "reversals_fen", "recoveries_fen")}})
+    return found
+
+
+def applications_report(engine: Engine, as_of: date | None = None, status: str | None = None, *,
+                        known_at: datetime | None = None) -> dict[str, Any]:
     """Every application with its status, award in force and what each payer still owes, as of a date."""
-    a, x = schema.applications, schema.entries
+    a, x = known.applications(known_at), known.entries(known_at)
     paid = (select(x.c.ref,
                    func.sum(case((x.c.payer == CITY, x.c.amount_fen), else_=0)).label("city_paid_fen"),
                    func.sum(case((x.c.payer == COUNTY, x.c.amount_fen), else_=0)).label("county_paid_fen"))
@@ -219,12 +297,13 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
     return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}
 
 
-def payments_by_month(engine: Engine, as_of: date | None = None) -> list[dict[str, Any]]:
+def payments_by_month(engine: Engine, as_of: date | None = None, *,
+                      known_at: datetime | None = None) -> list[dict[str, Any]]:
     """Per calendar month (``YYYY-MM``) of the entries' dates, per payer: payments, reversals and
     recoveries (as positive amounts) and the net; every month from the first to the last with money
     moved, oldest first, a quiet month with zeros. Summed over the months, each payer's net is its
     ``paid_fen`` in ``shares_report`` for the same as-of day."""
-    x = schema.entries
+    x = known.entries(known_at)
     year, month = func.extract("year", x.c.date), func.extract("month", x.c.date)
     query = (select(year.label("year"), month.label("month"), x.c.payer, x.c.kind,
                     func.sum(x.c.amount_fen).label("fen"), func.count().label("n"))

@@ -26,6 +26,8 @@ from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store
 from ledger.store_errors import is_conflict
 from projections import schema
+from projections.known_at import micros
+from projections.totals import Totals
 
 log = structlog.get_logger("grants.projections")
 
@@ -104,9 +106,12 @@ class ViewUpdater:
         self._areas: dict[str, str] = {}
         self._usccs: dict[str, str] = {}
         self._applications: dict[str, tuple[str, str]] = {}
+        self._revoked_on: dict[str, Any] = {}  # ref -> the day its award was revoked, or None
         self._inserts: dict[Table, list[dict[str, Any]]] = {table: [] for table in schema.VIEW_TABLES}
+        self._new_enterprises: dict[str, dict[str, Any]] = {}  # uscc -> its row, not yet inserted
         self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
         self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
+        self.totals = Totals(conn)
 
     def area_of(self, uscc: str) -> str:
         if uscc not in self._areas:
@@ -118,6 +123,7 @@ class ViewUpdater:
         if ref not in self._applications:
             row = self.conn.execute(_APPLICATION_OF, {"b_ref": ref}).one()
             self._applications[ref] = (row.uscc, row.measure)
+            self._revoked_on[ref] = row.revoked_on
         return self._applications[ref]
 
     def apply(self, position: int, topic: str, ev: Any) -> None:
@@ -130,11 +136,13 @@ class ViewUpdater:
 
     def flush(self) -> None:
         """Write the collected rows: inserts first (enterprises before the applications and entries
-        that name them), then the merged updates of applications written by earlier batches."""
+        that name them), then the merged updates of applications written by earlier batches, then
+        the totals of the page (``projections.totals``)."""
         for table, rows in self._inserts.items():
             if rows:
                 self.conn.execute(_INSERTS[table], rows)
                 rows.clear()
+        self._new_enterprises.clear()
         self._new_applications.clear()
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for ref, values in self._updates.items():
@@ -142,6 +150,7 @@ class ViewUpdater:
         for rows in by_columns.values():
             self.conn.execute(_UPDATE_APPLICATION, rows)
         self._updates.clear()
+        self.totals.flush()
 
     def _insert(self, table: Table, **row: Any) -> None:
         self._inserts[table].append(row)
@@ -154,35 +163,42 @@ class ViewUpdater:
             self._updates.setdefault(ref, {}).update(values)
 
     def on_registered(self, position: int, ev: Any) -> None:
-        self._insert(schema.enterprises, uscc=ev.uscc, enterprise_id=str(ev.originator_id), name=ev.name,
-                     area=ev.area, registered_on=ev.date)
+        row = {"uscc": ev.uscc, "enterprise_id": str(ev.originator_id), "name": ev.name, "area": ev.area,
+               "registered_on": ev.date, "recorded_us": micros(ev.timestamp), "awarded_fen": 0, "city_paid_fen": 0,
+               "county_paid_fen": 0}
+        self._inserts[schema.enterprises].append(row)
+        self._new_enterprises[ev.uscc] = row
+        self.totals.registered(ev.area, ev.date)
         self._areas[ev.uscc] = ev.area
         self._usccs[str(ev.originator_id)] = ev.uscc
 
     def on_submitted(self, position: int, ev: Any) -> None:
         uscc = self._uscc_of_enterprise(ev)
         self._applications[ev.ref] = (uscc, ev.measure)
+        self._revoked_on[ev.ref] = None
         row = {"ref": ev.ref, "uscc": uscc, "measure": ev.measure, "project": ev.project, "applied_on": ev.date,
                "policy_version": ev.policy_version, "status": SUBMITTED, "decided_on": None, "revoked_on": None,
-               "entitlement_fen": 0, "awarded_fen": 0, "city_share_fen": 0, "county_share_fen": 0}
+               "entitlement_fen": 0, "awarded_fen": 0, "city_share_fen": 0, "county_share_fen": 0,
+               "submitted_us": micros(ev.timestamp), "decided_us": None, "revoked_us": None,
+               "half_paid_from": None, "half_paid_until": None}
         self._inserts[schema.applications].append(row)
         self._new_applications[ev.ref] = row
 
     def on_approved(self, position: int, ev: Any) -> None:
         self._update_application(ev.ref, status=APPROVED, decided_on=ev.date, entitlement_fen=ev.entitlement_fen,
                                  awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
-                                 county_share_fen=ev.county_share_fen)
+                                 county_share_fen=ev.county_share_fen, decided_us=micros(ev.timestamp))
         self._entry(position, schema.AWARD, ev, amount_fen=ev.awarded_fen, city_fen=ev.city_share_fen,
                     county_fen=ev.county_share_fen)
 
     def on_rejected(self, position: int, ev: Any) -> None:
-        self._update_application(ev.ref, status=REJECTED, decided_on=ev.date)
+        self._update_application(ev.ref, status=REJECTED, decided_on=ev.date, decided_us=micros(ev.timestamp))
 
     def on_withdrawn(self, position: int, ev: Any) -> None:
-        self._update_application(ev.ref, status=WITHDRAWN, decided_on=ev.date)
+        self._update_application(ev.ref, status=WITHDRAWN, decided_on=ev.date, decided_us=micros(ev.timestamp))
 
     def on_revoked(self, position: int, ev: Any) -> None:
-        self._update_application(ev.ref, status=REVOKED, revoked_on=ev.date)
+        self._update_application(ev.ref, status=REVOKED, revoked_on=ev.date, revoked_us=micros(ev.timestamp))
         self._entry(position, schema.REVOCATION, ev, amount_fen=-ev.awarded_fen, city_fen=-ev.city_share_fen,
                     county_fen=-ev.county_share_fen)
 
@@ -204,15 +220,23 @@ class ViewUpdater:
     def _entry(self, position: int, kind: str, ev: Any, *, amount_fen: int, city_fen: int, county_fen: int,
                payer: str | None = None, voucher: str | None = None) -> None:
         uscc, measure = self.application_of(ev.ref)
-        self._insert(schema.entries, position=position, kind=kind, ref=ev.ref, uscc=uscc, area=self.area_of(uscc),
-                     measure=measure, date=ev.date, payer=payer, amount_fen=amount_fen, city_fen=city_fen,
-                     county_fen=county_fen, voucher=voucher, policy=None)
+        self._add_entry(position=position, kind=kind, ref=ev.ref, uscc=uscc, area=self.area_of(uscc),
+                        measure=measure, date=ev.date, payer=payer, amount_fen=amount_fen, city_fen=city_fen,
+                        county_fen=county_fen, voucher=voucher, policy=None, recorded_us=micros(ev.timestamp))
+        if kind == schema.REVOCATION:
+            self._revoked_on[ev.ref] = ev.date
+
+    def _add_entry(self, **row: Any) -> None:
+        """An entry row, and what it adds to the totals."""
+        self._inserts[schema.entries].append(row)
+        self.totals.entry(row, revoked_on=self._revoked_on.get(row["ref"]) if row["ref"] else None,
+                          enterprise=self._new_enterprises.get(row["uscc"]))
 
     def on_external(self, position: int, ev: Any) -> None:
         uscc = self._uscc_of_enterprise(ev)
-        self._insert(schema.entries, position=position, kind=schema.EXTERNAL, ref=None, uscc=uscc,
-                     area=self.area_of(uscc), measure=None, date=ev.date, payer=None, amount_fen=ev.amount_fen,
-                     city_fen=0, county_fen=0, voucher=None, policy=ev.policy)
+        self._add_entry(position=position, kind=schema.EXTERNAL, ref=None, uscc=uscc, area=self.area_of(uscc),
+                        measure=None, date=ev.date, payer=None, amount_fen=ev.amount_fen, city_fen=0, county_fen=0,
+                        voucher=None, policy=ev.policy, recorded_us=micros(ev.timestamp))
 
     def on_policy_adopted(self, position: int, ev: Any) -> None:
         self._insert(schema.policy_versions, version=ev.version, catalogue=ev.catalogue, effective=ev.effective,
@@ -230,7 +254,7 @@ _INSERTS = {table: insert(table) for table in schema.VIEW_TABLES}
 _UPDATE_APPLICATION = update(schema.applications).where(schema.applications.c.ref == bindparam("b_ref"))
 _AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
 _USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
-_APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.measure)
+_APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.measure, schema.applications.c.revoked_on)
                    .where(schema.applications.c.ref == bindparam("b_ref")))
 
 

@@ -1,0 +1,45 @@
+"""The days an award is paid more by one payer than the other, from its entries (worked examples)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from projections.schema import OPEN
+from projections.totals import half_paid_span
+
+AWARD = (date(2023, 2, 1), "award", None, 10000, 5000, 5000)
+
+
+def _pay(day: date, payer: str, fen: int, kind: str = "payment") -> tuple[date, str, str, int, int, int]:
+    return (day, kind, payer, fen, 0, 0)
+
+
+def test_city_paid_first_is_half_paid_until_the_county_pays_the_same():
+    entries = [AWARD, _pay(date(2023, 3, 1), "city", 5000), _pay(date(2023, 5, 1), "county", 5000)]
+    assert half_paid_span(entries) == (date(2023, 3, 1), date(2023, 5, 1))
+
+
+def test_a_half_still_unpaid_keeps_the_span_open():
+    assert half_paid_span([AWARD, _pay(date(2023, 3, 1), "county", 2000)]) == (date(2023, 3, 1), OPEN)
+
+
+def test_both_halves_paid_alike_on_one_day_is_never_half_paid():
+    entries = [AWARD, _pay(date(2023, 3, 1), "city", 5000), _pay(date(2023, 3, 1), "county", 5000)]
+    assert half_paid_span(entries) == (None, None)
+
+
+def test_an_award_with_nothing_paid_is_not_half_paid_and_a_revoked_one_owes_nothing():
+    assert half_paid_span([AWARD]) == (None, None)
+    revoked = [AWARD, _pay(date(2023, 3, 1), "city", 5000), (date(2023, 4, 1), "revocation", None, -10000, -5000, -5000)]
+    assert half_paid_span(revoked) == (date(2023, 3, 1), date(2023, 4, 1))
+
+
+def test_the_span_covers_from_the_first_such_day_to_the_end_of_the_last():
+    entries = [AWARD, _pay(date(2023, 3, 1), "city", 5000), _pay(date(2023, 4, 1), "county", 5000),
+               _pay(date(2023, 6, 1), "city", -5000, "reversal"), _pay(date(2023, 7, 1), "city", 5000)]
+    assert half_paid_span(entries) == (date(2023, 3, 1), date(2023, 7, 1))
+
+
+def test_entries_out_of_date_order_give_the_same_span():
+    entries = [_pay(date(2023, 5, 1), "county", 5000), AWARD, _pay(date(2023, 3, 1), "city", 5000)]
+    assert half_paid_span(entries) == (date(2023, 3, 1), date(2023, 5, 1))
