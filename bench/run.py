@@ -392,30 +392,31 @@ def raw_insert(ledger: GrantsLedger, engine: Engine, seed: int, repeat: int, bat
 # --- the commands at two sizes -------------------------------------------------------------
 
 def time_commands(url: str, ref: str, samples: int, folder: str) -> dict[str, Any]:
-    """``grants show REF``, ``report shares`` and ``report enterprise`` as whole processes:
-    the median wall time of ``samples`` runs each, after one run that warms the caches.
+    """``grants show REF``, ``report shares`` and ``report enterprise`` as whole processes: per
+    command the median, min and max wall time in ms of ``samples`` runs, after one run each that
+    warms the caches. The commands take turns, so a moment of load is spread over all three.
 
-    When ``bench/commands_scale.py`` (the reports' own timer) is there, it does this."""
+    When ``bench/commands_scale.py`` (the reports' own whole-process timer) is there, its
+    ``time_commands(url, ref, repeat)`` does this; else the timer here."""
     try:
         from bench import commands_scale  # type: ignore[attr-defined]
     except ImportError:
         commands_scale = None
     if commands_scale is not None and hasattr(commands_scale, "time_commands"):
-        timed_by_module: dict[str, Any] = commands_scale.time_commands(url, ref, samples=samples)
-        return timed_by_module
-    figures: dict[str, Any] = {}
-    for name, args in COMMANDS.items():
-        argv = grants_command() + ["--db", url] + [ref if a == "REF" else a for a in args]
-        runs = []
-        for n in range(samples + 1):
+        figures: dict[str, Any] = commands_scale.time_commands(url, ref, samples)
+        return {name: {**figures[name], "samples": samples} for name in COMMANDS}
+    argvs = {name: grants_command() + ["--db", url] + [ref if a == "REF" else a for a in args]
+             for name, args in COMMANDS.items()}
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for n in range(samples + 1):
+        for name, argv in argvs.items():
             proc = run_process(argv, folder)
             if proc.exit != 0:
                 raise RuntimeError(f"{' '.join(argv)} exited {proc.exit}:\n{proc.stderr[-2000:]}")
-            if n:
-                runs.append(proc.seconds)
-        figures[name] = {"median_s": round(statistics.median(runs), 4), "min_s": round(min(runs), 4),
-                         "max_s": round(max(runs), 4), "samples": samples}
-    return figures
+            if n:  # the first round warms the caches
+                times[name].append(proc.seconds * 1000)
+    return {name: {"median_ms": round(statistics.median(t), 1), "min_ms": round(min(t), 1),
+                   "max_ms": round(max(t), 1), "samples": samples} for name, t in times.items()}
 
 
 # --- one run -------------------------------------------------------------------------------
@@ -466,7 +467,7 @@ def _run(url: str, plan: list[Stage], args: argparse.Namespace, folder: str) -> 
                       "peak_rss_mb": imported.process.peak_rss_mb, "accepted": outcome.get("accepted"),
                       "refused": len(outcome.get("refused", []))})
         progress(f"  {after - before:,} events in {imported.seconds:.1f} s, peak {imported.process.peak_rss_mb:.0f} MB")
-        if stage.commands:
+        if stage.commands and args.samples:
             if show_ref is None:
                 raise RuntimeError("the first part has no payment to show")
             progress(f"timing show {show_ref}, report shares, report enterprise at {after:,} events")
@@ -513,15 +514,17 @@ def _run(url: str, plan: list[Stage], args: argparse.Namespace, folder: str) -> 
     verify = command_figures(verifies, total)
     verify["findings"] = len((best(verifies).output() or {}).get("findings") or [])
     verify_chain = command_figures(chains, (best(chains).output() or {}).get("events", total))
-    small, large = commands[0], commands[-1]
     ratios = {
         "import_vs_raw_insert": round(imp["events_per_s"] / raw["events_per_s"], 4),
         "rebuild_vs_raw_read": round(rebuild["events_per_s"] / read["events_per_s"], 4),
         "verify_vs_raw_read": round(verify["events_per_s"] / read["events_per_s"], 4),
         "verify_chain_vs_raw_read": round(verify_chain["events_per_s"] / read["events_per_s"], 4),
-        **{f"{name}_growth": round(large[name]["median_s"] / small[name]["median_s"], 3) for name in COMMANDS},
         "import_memory_growth": round(parts[-1]["peak_rss_mb"] / parts[-2]["peak_rss_mb"], 3),
     }
+    small, large = (commands[0], commands[-1]) if commands else (None, None)
+    if small is not None and large is not None:
+        ratios.update({f"{name}_growth": round(large[name]["median_ms"] / small[name]["median_ms"], 3)
+                       for name in COMMANDS})
     if rebuild_base is not None:
         ratios["rebuild_memory_growth"] = round(rebuild["peak_rss_mb"] / rebuild_base["peak_rss_mb"], 3)
     result.update({
@@ -610,10 +613,10 @@ def rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
         out.append((label, where, f"{_n(fig['events'])} events in {fig['seconds']:,.2f} s: "
                     f"{_n(fig['events_per_s'])} events/s; {read_text}",
                     f"{ratios[key]:.3f}", _target(key), _met(r, key)))
-    for name in COMMANDS:
+    for name in COMMANDS if small is not None else ():
         label = f"`grants {' '.join(a for a in COMMANDS[name] if a != '--json').replace('REF', r['show_ref'])}`"
-        out.append((label, where, f"{small[name]['median_s']:.2f} s at {_n(small['events'])} events, "
-                    f"{large[name]['median_s']:.2f} s at {_n(large['events'])} (whole process, median of "
+        out.append((label, where, f"{small[name]['median_ms'] / 1000:.2f} s at {_n(small['events'])} events, "
+                    f"{large[name]['median_ms'] / 1000:.2f} s at {_n(large['events'])} (whole process, median of "
                     f"{large[name]['samples']})", f"{ratios[f'{name}_growth']:.2f}", _target(f"{name}_growth"),
                     _met(r, f"{name}_growth")))
     before, last = imp["parts"][-2], imp["parts"][-1]
@@ -660,7 +663,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the raw figures, the rebuild and verify; the "
                         "fastest counts (default 3)")
     parser.add_argument("--samples", type=int, default=5, help="whole-process runs of each command at each size; "
-                        "the median counts (default 5)")
+                        "the median counts (default 5; 0: the commands are not timed)")
     parser.add_argument("--raw-batch", type=int, default=None, help="events per insert_events call (one "
                         "transaction each) of the raw insert (default: the whole log on SQLite, "
                         f"{RAW_BATCH:,} on PostgreSQL, where a call also holds at most "
@@ -688,8 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     output.add_argument("--json", action="store_true", help="print the figures as JSON")
     output.add_argument("--markdown", action="store_true", help="print the table for docs/benchmark.md (the default)")
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.samples < 1 or (args.raw_batch is not None and args.raw_batch < 1):
-        parser.error("--repeat, --samples and --raw-batch must be at least 1")
+    if args.repeat < 1 or args.samples < 0 or (args.raw_batch is not None and args.raw_batch < 1):
+        parser.error("--repeat and --raw-batch must be at least 1, --samples at least 0")
     if args.pg_scratch and not any(parse_store(url).kind == POSTGRES for url in args.db or []):
         parser.error("--pg-scratch needs --db postgresql://user@host:5432/NAME")
     configure_logging()
