@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench gate: FAIL: cannot read the recorded figures of {args.doc}: {exc}", file=sys.stderr)
         return 1
     bench.configure_logging()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still drop the scratch database, the files
     urls: list[str | None] = [None]
     if args.no_postgres:
         print("bench gate: PostgreSQL not measured (--no-postgres)", file=sys.stderr)

@@ -37,6 +37,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -696,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pg_scratch and not any(parse_store(url).kind == POSTGRES for url in args.db or []):
         parser.error("--pg-scratch needs --db postgresql://user@host:5432/NAME")
     configure_logging()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still drop the scratch database, the files
     results = [run(url, args) for url in (args.db or [None])]
     print(json.dumps(results, ensure_ascii=False, indent=2) if args.json else markdown(results))
     return 0
