@@ -178,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     for verdict in verdicts:
         print(f"bench gate: {verdict.message()}")
     failed = [v for v in verdicts if not v.passed]
+    doc = os.path.relpath(args.doc, ROOT) if args.doc.resolve().is_relative_to(ROOT) else str(args.doc)
     if failed:
-        print(f"bench gate: {len(failed)} of {len(verdicts)} ratios failed against {args.doc} "
+        print(f"bench gate: {len(failed)} of {len(verdicts)} ratios failed against {doc} "
               f"(a ratio must stay at or above half of its recorded figure)", file=sys.stderr)
         return 1
     print(f"bench gate: all {len(verdicts)} ratios at or above half of their recorded figures")
