@@ -147,3 +147,26 @@ def test_sizes_are_numbers_of_events_or_names(value: str, events: int) -> None:
 def test_a_size_that_is_too_small_or_not_a_number_is_refused(value: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_size(value)
+
+
+def test_the_commands_are_timed_by_bench_commands_scale_when_it_is_there(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+    import types
+
+    import bench
+    from bench import run
+
+    calls = []
+
+    def time_commands(url: str, ref: str, repeat: int) -> dict:  # type: ignore[type-arg]
+        calls.append((url, ref, repeat))
+        return {name: {"median_ms": 10.0 + i, "min_ms": 9.0, "max_ms": 12.0} for i, name in enumerate(run.COMMANDS)}
+
+    module = types.ModuleType("bench.commands_scale")
+    module.time_commands = time_commands  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench.commands_scale", module)
+    monkeypatch.setattr(bench, "commands_scale", module, raising=False)
+    figures = run.time_commands("sqlite:///x.db", "SY-2022-0000001", 4, str(tmp_path))
+    assert calls == [("sqlite:///x.db", "SY-2022-0000001", 4)]
+    assert figures["report_shares"] == {"median_ms": 11.0, "min_ms": 9.0, "max_ms": 12.0, "samples": 4}
+    assert set(figures) == set(run.COMMANDS)
