@@ -1,7 +1,7 @@
 """One `grants` command in a process of its own, for the benchmark: the command's own time
-(after the interpreter and the command modules have loaded) goes to a JSON file, so
-that ``bench/run.py`` gets three figures per command: that time, the whole process's
-wall time, and the process's peak memory (``os.wait4``), which is its own.
+(after the interpreter and the command modules have loaded) and the process's own peak
+memory go to a JSON file, so that ``bench/run.py`` gets three figures per command: that
+time, the whole process's wall time, and the peak memory.
 
     python -m bench.child TIMING.json grants-arguments...
 """
@@ -31,8 +31,23 @@ def main(argv: list[str]) -> int:
     seconds = time.perf_counter() - started
     sys.stdout.flush()
     with open(timing_file, "w", encoding="utf-8") as out:
-        json.dump({"seconds": seconds, "exit": code}, out)
+        json.dump({"seconds": seconds, "exit": code, "peak_rss_mb": peak_rss_mb()}, out)
     return code
+
+
+def peak_rss_mb() -> float | None:
+    """This process's own peak resident memory: VmHWM, the high-water mark of the memory it
+    has had since it started this program. (``ru_maxrss`` is not: Linux carries into it the
+    peak of the memory the process had before ``exec``, which for a child started with
+    ``vfork``, as Python's subprocess does, is the parent's.) None where there is no /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 if __name__ == "__main__":
