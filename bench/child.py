@@ -1,0 +1,54 @@
+"""One `grants` command in a process of its own, for the benchmark: the command's own time
+(after the interpreter and the command modules have loaded) and the process's own peak
+memory go to a JSON file, so that ``bench/run.py`` gets three figures per command: that
+time, the whole process's wall time, and the peak memory.
+
+    python -m bench.child TIMING.json grants-arguments...
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        print("usage: python -m bench.child TIMING.json ARGS...", file=sys.stderr)
+        return 2
+    timing_file, args = argv[0], argv[1:]
+    from commands import main as grants  # loaded before the clock starts, as the console script does
+
+    sys.argv = ["grants", *args]
+    started = time.perf_counter()
+    code: int
+    try:
+        grants.run()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    seconds = time.perf_counter() - started
+    sys.stdout.flush()
+    with open(timing_file, "w", encoding="utf-8") as out:
+        json.dump({"seconds": seconds, "exit": code, "peak_rss_mb": peak_rss_mb()}, out)
+    return code
+
+
+def peak_rss_mb() -> float | None:
+    """This process's own peak resident memory: VmHWM, the high-water mark of the memory it
+    has had since it started this program. (``ru_maxrss`` is not: Linux carries into it the
+    peak of the memory the process had before ``exec``, which for a child started with
+    ``vfork``, as Python's subprocess does, is the parent's.) None where there is no /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
