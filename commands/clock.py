@@ -7,18 +7,12 @@ so a payment recorded at 07:00 in Shiyan is dated that day whatever the server's
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta, timezone
 
-
-def _china() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except (ZoneInfoNotFoundError, ValueError):  # no tz database on this host: the same offset, fixed
-        return timezone(timedelta(hours=8), "CST")
-
-
-CHINA = _china()
+# China time is UTC+8 with no daylight saving, fixed: the tz database's Asia/Shanghai also knows the
+# local mean time before 1901 (+08:05:43) and the summer times of 1986-1991, which no day of this
+# ledger is, and which would print an odd offset for a moment like `--known-at 1900-01-01`.
+CHINA = timezone(timedelta(hours=8), "CST")
 
 
 def today() -> date:

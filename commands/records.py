@@ -34,7 +34,8 @@ from ledger.i18n import N_, _
 from ledger.intake import parse_command, parse_ref
 from ledger.labels import label
 from ledger.money import MoneyError, parse_yuan
-from ledger.policy.facts import parse_date
+from ledger.policy.facts import date_forms, parse_date
+from ledger.text import shown
 from ledger.uscc import uscc_problem
 
 
@@ -44,23 +45,25 @@ def parse_as_of(value: str | None) -> Any:
     try:
         return parse_date(value)
     except ValueError:
-        raise invalid("as_of", _("{value} is not a date; write YYYY-MM-DD").format(value=repr(value))) from None
+        raise invalid("as_of", _("{value} is not a date; write {forms}").format(
+            value=shown(value), forms=date_forms())) from None
 
 
 def parse_known_at(value: str | None) -> Any:
-    """--known-at: an ISO date-time (China time unless it carries an offset), or a day meaning its end."""
+    """--known-at: a day meaning its end (any form ``parse_date`` reads), or an ISO date-time; China time
+    (UTC+8) unless it carries an offset."""
     if value is None:
         return None
     text = value.strip()
     try:
-        if len(text) == 10:
-            moment = datetime.combine(parse_date(text), time.max)
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.combine(parse_date(text), time.max)
     except ValueError:
-        raise invalid("known_at", _("{value} is not a moment; write 2024-01-15T18:00 (China time), "
-                                    "2024-01-15T10:00+00:00, or a day 2024-01-15 (its end)").format(
-                                        value=repr(value))) from None
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise invalid("known_at", _("{value} is not a moment; write 2024-01-15T18:00 (China time), "
+                                        "2024-01-15T10:00+00:00, or a day ({forms}: its end)").format(
+                                            value=shown(value), forms=date_forms())) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=clock.CHINA)
 
 

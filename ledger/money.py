@@ -10,6 +10,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ledger.i18n import _, language
+from ledger.text import shown
 
 FEN_PER_YUAN = 100
 WAN = 10_000
@@ -65,7 +66,7 @@ def parse_yuan(value: object) -> int:
     if not isinstance(value, str):
         raise MoneyError(_("expected an amount of yuan such as 1234.56, \"200万\" or \"1.5亿\""))
     match = _YUAN_RE.fullmatch(value)
-    quoted = f"\u201c{value[:40]}\u201d"
+    quoted = shown(value[:40])
     if not match:
         if "," in value:
             raise MoneyError(_("{value} is not an amount of yuan; grouping commas must separate groups of three "

@@ -142,7 +142,7 @@ def test_in_a_folder_without_a_ledger_a_recording_command_says_run_grants_init_a
     assert _grants(tmp_path, "init").returncode == 0
     done = _grants(tmp_path, *REGISTER)
     assert done.returncode == 0, done.stderr
-    assert "ledger 账本: sqlite:///grants.db" in done.stdout
+    assert "ledger: sqlite:///grants.db" in done.stdout
 
 
 def test_commands_that_need_no_ledger_work_without_one_and_create_none(tmp_path):

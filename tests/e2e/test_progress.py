@@ -115,7 +115,7 @@ def test_import_file_reports_the_lines_decided_after_each_committed_chunk():
 
 
 def test_the_beancount_export_shows_its_progress_on_a_terminal_and_nothing_on_a_pipe(tmp_path):
-    db = f"sqlite:///{tmp_path / 'l.db'}"
+    db = new_ledger(tmp_path, "l.db")
     lines = [{"op": "adopt-policy", "effective": "2022-09-01"},
              {"op": "register", "uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区"},
              {"op": "apply", "ref": "A-1", "uscc": USCC_A, "measure": "M03-security", "project": "安全运维",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ledger import i18n
-from tests.conftest import USCC_A, USCC_B
+from tests.conftest import USCC_A, USCC_B, init_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
 
 LINES = [
@@ -45,7 +45,7 @@ def speaking(language: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("languages")
-    url = f"sqlite:///{folder / 'l.db'}"
+    url = init_ledger(f"sqlite:///{folder / 'l.db'}")
     done = cli(url, "import", str(write_lines(folder / "l.jsonl", LINES)))
     assert done.exit_code == 0, done.stdout + done.stderr
     return url
@@ -186,7 +186,7 @@ def test_exports_and_the_template_say_what_they_wrote_in_the_chosen_language(led
 
 
 def test_the_rebuild_says_what_it_did_in_the_chosen_language(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = init_ledger(f"sqlite:///{tmp_path / 'l.db'}")
     assert cli(url, "import", str(write_lines(tmp_path / "l.jsonl", TWO_ENTERPRISES))).exit_code == 0
     events = cli_json(url, "projections", "status")["log_end"]
     assert f"已从 {events} 个事件重建读模型" in run(url, "zh", monkeypatch, "projections", "rebuild").stdout

@@ -15,6 +15,7 @@ from bench.generate import generate
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from projections import reports, runner, schema
+from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
 FAR = datetime(2999, 1, 1, tzinfo=UTC)  # known at a moment after everything: the sums over every entry
@@ -107,7 +108,7 @@ def test_the_half_paid_awards_are_those_the_entries_show(db_url, tmp_path):
 
 
 def test_views_of_an_older_shape_are_replayed_into_the_new_one(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = new_ledger(tmp_path, "l.db")
     assert _import(url, tmp_path / "p.jsonl", generate(8, 2))["accepted"] > 50
     now = cli_json(url, "report", "shares")
     store = parse_store(url)
