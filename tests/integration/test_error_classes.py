@@ -218,7 +218,21 @@ def shared_dir() -> Iterator[Path]:
         shutil.rmtree(path)
 
 
-def test_another_users_wal_files_are_named_as_a_permission_problem_not_busy(shared_dir):
+@pytest.fixture
+def source_for_others(shared_dir: Path) -> Iterator[str]:
+    """A copy of the ``ledger`` package the other users can import: the checkout itself may sit in a
+    directory only root can enter (a clone in ``mktemp -d``, mode 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="grants-source-"))
+    shutil.copytree(ROOT / "ledger", folder / "ledger", ignore=shutil.ignore_patterns("__pycache__"))
+    for item in [folder, *folder.rglob("*")]:
+        item.chmod(0o755 if item.is_dir() else 0o644)
+    try:
+        yield str(folder)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_another_users_wal_files_are_named_as_a_permission_problem_not_busy(shared_dir, source_for_others):
     """The owner (uid 1) of a ledger, after a report by another user (nobody) who may only read it."""
     path = shared_dir / "ledger.db"
     assert cli(f"sqlite:///{path}", "init").exit_code == 0
@@ -238,20 +252,20 @@ def test_another_users_wal_files_are_named_as_a_permission_problem_not_busy(shar
              f"c = sqlite3.connect({str(path)!r}, isolation_level=None, timeout=1)\n"
              "try:\n    c.execute('INSERT INTO rm_tracking VALUES (\\'x\\', 0)')\n"
              "except sqlite3.Error as exc:\n    print(classify(exc, store).code)\n")
-    owner = as_user(1, probe, pythonpath=str(ROOT))
+    owner = as_user(1, probe, pythonpath=source_for_others)
     assert owner.returncode == 0, owner.stderr
     code, message, from_the_driver = owner.stdout.splitlines()
     assert code == "permission-denied" and from_the_driver == "permission-denied"
     assert f"{path}-wal" in message and "nobody" in message
 
 
-def test_a_user_who_may_not_write_the_ledger_is_refused_before_sqlite_leaves_files(shared_dir):
+def test_a_user_who_may_not_write_the_ledger_is_refused_before_sqlite_leaves_files(shared_dir, source_for_others):
     path = shared_dir / "ledger.db"
     assert cli(f"sqlite:///{path}", "init").exit_code == 0
     path.chmod(0o644)  # root's, readable by all
     probe = ("from ledger.storage import parse_store\nfrom ledger.store_errors import unwritable\n"
              f"found = unwritable(parse_store({'sqlite:///' + str(path)!r}))\nprint(found.code)\n")
-    reader = as_user(65534, probe, pythonpath=str(ROOT))
+    reader = as_user(65534, probe, pythonpath=source_for_others)
     assert reader.returncode == 0, reader.stderr
     assert reader.stdout.strip() == "permission-denied"
     assert sorted(p.name for p in shared_dir.iterdir()) == ["ledger.db"]
