@@ -100,3 +100,13 @@ def memory_ledger() -> GrantsLedger:
     """An in-memory ledger (eventsourcing's POPO store) for fast property tests."""
     store = Store("memory", "memory://", {"PERSISTENCE_MODULE": "eventsourcing.popo"}, "sqlite://")
     return GrantsLedger(store)
+
+
+@pytest.fixture(params=["en", "zh"])
+def language(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test run once in English and once in Chinese; English again afterwards."""
+    set_language(request.param)
+    try:
+        yield request.param
+    finally:
+        set_language("en")

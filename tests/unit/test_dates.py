@@ -3,14 +3,12 @@ zero), through the one parser every edge uses (ledger.policy.facts.parse_date); 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import i18n
 from ledger.errors import Refused
 from ledger.intake import parse_command
 from ledger.policy.facts import DATE, Fact, normalize_fact, parse_date
@@ -41,15 +39,6 @@ def test_every_day_written_in_each_form_reads_back_to_itself(day: date) -> None:
 def test_anything_else_is_not_a_date(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
-
-
-@pytest.fixture(params=["en", "zh"])
-def language(request: pytest.FixtureRequest) -> Iterator[str]:
-    i18n.set_language(request.param)
-    try:
-        yield request.param
-    finally:
-        i18n.set_language("en")
 
 
 def test_a_wrong_date_is_refused_naming_the_field_and_the_accepted_forms(language: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from ledger import chain, i18n
+from ledger import chain
 from ledger.errors import Refused
 from ledger.intake import parse_command
 from ledger.service import GrantsLedger
@@ -21,15 +21,6 @@ from tests.conftest import USCC_A, memory_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "ledger" / "locale" / "zh_CN" / "LC_MESSAGES" / "ledger.po"
-
-
-@pytest.fixture(params=["en", "zh"])
-def language(request: pytest.FixtureRequest) -> Iterator[str]:
-    i18n.set_language(request.param)
-    try:
-        yield request.param
-    finally:
-        i18n.set_language("en")
 
 
 def run(app: GrantsLedger, **line: Any) -> dict[str, Any]:

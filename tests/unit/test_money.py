@@ -1,6 +1,5 @@
 """Money is integer fen; yuan are parsed at the edges; floats are refused; people read amounts in yuan."""
 
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -69,15 +68,6 @@ def test_fen_are_formatted_as_yuan_with_two_decimals():
 
 
 # --- amounts for people: money.amount ---------------------------------------------------
-
-
-@pytest.fixture(params=["en", "zh"])
-def language(request: pytest.FixtureRequest) -> Iterator[str]:
-    i18n.set_language(request.param)
-    try:
-        yield request.param
-    finally:
-        i18n.set_language("en")
 
 
 @pytest.mark.parametrize(("fen", "en", "zh"), [
