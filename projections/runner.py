@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Date, Engine, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from ledger.areas import CITY, COUNTY
@@ -33,6 +33,7 @@ log = structlog.get_logger("grants.projections")
 
 TRACKING_NAME = "ledger-views"
 PAGE = 1000
+REMEMBERED = 30_000  # enterprises' areas and ids and applications' keys a pass keeps in memory
 
 
 def make_engine(store: Store) -> Engine:
@@ -101,7 +102,7 @@ class ViewUpdater:
     application, in event order, and written after the inserts.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, rebuild: bool = False) -> None:
         self.conn = conn
         self._areas: dict[str, str] = {}
         self._usccs: dict[str, str] = {}
@@ -111,7 +112,7 @@ class ViewUpdater:
         self._new_enterprises: dict[str, dict[str, Any]] = {}  # uscc -> its row, not yet inserted
         self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
         self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
-        self.totals = Totals(conn)
+        self.totals = Totals(conn, rebuild=rebuild)
 
     def area_of(self, uscc: str) -> str:
         if uscc not in self._areas:
@@ -140,7 +141,7 @@ class ViewUpdater:
         the totals of the page (``projections.totals``)."""
         for table, rows in self._inserts.items():
             if rows:
-                self.conn.execute(_INSERTS[table], rows)
+                self._write(table, rows)
                 rows.clear()
         self._new_enterprises.clear()
         self._new_applications.clear()
@@ -151,6 +152,27 @@ class ViewUpdater:
             self.conn.execute(_UPDATE_APPLICATION, rows)
         self._updates.clear()
         self.totals.flush()
+        if len(self._applications) + len(self._areas) + len(self._usccs) > REMEMBERED:
+            # Bounded, so a rebuild's memory does not grow with the log: what is forgotten is in
+            # the tables now, and read back from them when a later event needs it.
+            for remembered in (self._areas, self._usccs, self._applications, self._revoked_on):
+                remembered.clear()
+
+    def _write(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """The bulk tables' rows as the driver's own ``executemany`` of tuples: SQLAlchemy's processing
+        of each row's parameters cost about as much as the database's work."""
+        columns = _BULK.get(table.name)
+        if columns is None:
+            self.conn.execute(_INSERTS[table], rows)
+            return
+        sql = _bulk_statement(self.conn, table)
+        if self.conn.dialect.name == "sqlite":  # dates as ISO text, as SQLAlchemy's Date writes them
+            dated = [c in _DATE_COLUMNS[table.name] for c in columns]
+            values = [tuple(_iso(row[c]) if is_date else row[c] for c, is_date in zip(columns, dated, strict=True))
+                      for row in rows]
+        else:
+            values = [tuple(row[c] for c in columns) for row in rows]
+        self.conn.exec_driver_sql(sql, values)
 
     def _insert(self, table: Table, **row: Any) -> None:
         self._inserts[table].append(row)
@@ -251,6 +273,31 @@ class ViewUpdater:
 
 # The statements of a pass, built once: SQLAlchemy compiles each once and caches it.
 _INSERTS = {table: insert(table) for table in schema.VIEW_TABLES}
+_BULK = {table.name: tuple(table.c.keys()) for table in (schema.enterprises, schema.applications, schema.entries)}
+_DATE_COLUMNS = {table.name: frozenset(c.name for c in table.c if isinstance(c.type, Date))
+                 for table in (schema.enterprises, schema.applications, schema.entries)}
+_BULK_SQL: dict[tuple[str, str], str] = {}
+
+
+def _bulk_statement(conn: Connection, table: Table) -> str:
+    """``INSERT INTO table (columns) VALUES (...)`` in the driver's placeholders (``?`` or ``%s``)."""
+    key = (conn.dialect.paramstyle, table.name)
+    if key not in _BULK_SQL:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        columns = _BULK[table.name]
+        _BULK_SQL[key] = (f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
+                          f"VALUES ({', '.join(mark for _ in columns)})")
+    return _BULK_SQL[key]
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _iso(day: Any) -> Any:
+    return day.isoformat() if day is not None else None
+
+
 _UPDATE_APPLICATION = update(schema.applications).where(schema.applications.c.ref == bindparam("b_ref"))
 _AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
 _USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
@@ -335,7 +382,8 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
     return 0  # pragma: no cover
 
 
-def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None] | None = None, *,
+            page: int = PAGE) -> int:
     """Empty the views and replay the whole log into them, in one transaction; returns the
     position replayed to (the number of events in the log then, gaps aside).
 
@@ -343,7 +391,9 @@ def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None
     import-run and roster events, some 40% of the log, are not), up to the last event
     recorded when the replay starts; the views' position is that event, so a catch-up
     goes on after it. Rows are written a page at a time (``ViewUpdater.flush``).
-    ``progress(position)`` is told how far in the log the replay is after each page.
+    ``progress(position)`` is told how far in the log the replay is after each page. The running
+    totals per enterprise and day and the half-paid spans are written last, from the entries
+    (``Totals.finish``).
     """
     with engine.begin() as conn:
         lock = select(schema.tracking.c.position).where(schema.tracking.c.name == TRACKING_NAME)
@@ -353,9 +403,9 @@ def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None
             conn.execute(table.delete())
         last = ledger.recorder.max_notification_id() or 0
         start = 1
-        updater = ViewUpdater(conn)
+        updater = ViewUpdater(conn, rebuild=True)
         while start <= last:
-            notifications = ledger.recorder.select_notifications(start=start, limit=PAGE, stop=last,
+            notifications = ledger.recorder.select_notifications(start=start, limit=page, stop=last,
                                                                  topics=_TOPICS)
             if not notifications:
                 break
@@ -365,6 +415,7 @@ def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None
             start = notifications[-1].id + 1
             if progress is not None:
                 progress(notifications[-1].id)
+        updater.totals.finish()
         conn.execute(update(schema.tracking).where(schema.tracking.c.name == TRACKING_NAME).values(position=last))
     return last
 

@@ -29,6 +29,7 @@ E, D, T, A, X = schema.enterprises, schema.enterprise_days, schema.day_totals, s
 AMOUNTS = ("awarded_fen", "city_paid_fen", "county_paid_fen")
 KIND_SUMS = {schema.PAYMENT: "payments_fen", schema.REVERSAL: "reversals_fen", schema.RECOVERY: "recoveries_fen"}
 CHUNK = 500  # applications per query of their entries
+BATCH = 5000  # rows per read and per write of a rebuild's last step
 
 
 def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]]) -> tuple[date | None, date | None]:
@@ -44,17 +45,23 @@ def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]
             sums[1] += county
         elif kind in schema.PAID_KINDS:
             sums[2 if payer == CITY else 3] += amount
+    return span_of_days(((day, s[0], s[1], s[2], s[3]) for day, s in sorted(days.items())), schema.OPEN)
+
+
+def span_of_days(days: Iterable[tuple[Any, int, int, int, int]], open_day: Any) -> tuple[Any, Any]:
+    """``half_paid_span`` of an application's days in order, each (day, city owed, county owed, city
+    paid, county paid) that day; ``open_day`` stands for "still" (a day in the caller's form: a date,
+    or on SQLite its ISO text)."""
     first = until = None
     city_owed = county_owed = city_paid = county_paid = 0
     was = False
-    for day in sorted(days):
-        d_city_owed, d_county_owed, d_city_paid, d_county_paid = days[day]
+    for day, d_city_owed, d_county_owed, d_city_paid, d_county_paid in days:
         city_owed, county_owed = city_owed + d_city_owed, county_owed + d_county_owed
         city_paid, county_paid = city_paid + d_city_paid, county_paid + d_county_paid
         now = city_owed + county_owed > 0 and city_owed - city_paid != county_owed - county_paid
         if now:
             first = first or day
-            until = schema.OPEN
+            until = open_day
         elif was:
             until = day
         was = now
@@ -64,8 +71,11 @@ def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]
 class Totals:
     """Collects what a page's entries add to the totals; ``flush`` writes it after the page's rows."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, rebuild: bool = False) -> None:
         self.conn = conn
+        # A rebuild writes the per-day running totals and the half-paid spans once, at the end, from
+        # the entries it wrote (``finish``); a catch-up adds to them page by page.
+        self.rebuild = rebuild
         self._enterprises: dict[str, list[int]] = {}  # uscc -> amounts to add to a row already written
         self._days: dict[tuple[str, date], list[int]] = {}  # (uscc, day) -> amounts the day adds
         self._totals: dict[tuple[str, str, date], list[int]] = {}  # (scope, key, day) -> sums to add (_TOTAL_COLUMNS)
@@ -91,9 +101,10 @@ class Totals:
                 totals = self._enterprises.setdefault(row["uscc"], [0, 0, 0])
                 for i, fen in enumerate(add):
                     totals[i] += fen
-            days = self._days.setdefault((row["uscc"], day), [0, 0, 0])
-            for i, fen in enumerate(add):
-                days[i] += fen
+            if not self.rebuild:
+                days = self._days.setdefault((row["uscc"], day), [0, 0, 0])
+                for i, fen in enumerate(add):
+                    days[i] += fen
         sums: dict[str, int] = {}
         if owed:
             sums = {"city_owed_fen": row["city_fen"], "county_owed_fen": row["county_fen"]}
@@ -107,7 +118,8 @@ class Totals:
             self._add(scope, key, day, sums)
         if ref is None:
             return
-        self._touched.add(ref)
+        if not self.rebuild:
+            self._touched.add(ref)
         if paid:
             self._paid.setdefault(ref, []).append((day, payer, amount))
             if revoked_on is not None:
@@ -171,6 +183,52 @@ class Totals:
                 spans.append((day(first), day(until), ref))
         self.conn.exec_driver_sql(statement, spans)
 
+    def finish(self) -> None:
+        """At the end of a rebuild, after the last page: each enterprise's running totals per day and
+        each application's half-paid span, from the entries the rebuild wrote, read once in order
+        (grouped by day) and written in batches. The same rows as a catch-up's, page after page: the
+        day rows of days whose entries add something, the spans of the applications that have one."""
+        if not self.rebuild:
+            return
+        sql = _statements(self.conn)
+        stream = {"stream_results": True, "yield_per": BATCH}  # a server-side cursor on PostgreSQL
+        rows: list[tuple[Any, ...]] = []
+        uscc = None
+        running = [0, 0, 0]
+        for row in self.conn.exec_driver_sql(_ENTERPRISE_DAYS, execution_options=stream):
+            if row[0] != uscc:
+                uscc, running = row[0], [0, 0, 0]
+            running = [running[0] + row[2], running[1] + row[3], running[2] + row[4]]
+            if row[5]:
+                rows.append((uscc, row[1], *running))
+            if len(rows) >= BATCH:
+                self.conn.exec_driver_sql(sql["insert_day"], rows)
+                rows = []
+        if rows:
+            self.conn.exec_driver_sql(sql["insert_day"], rows)
+        open_day = _day_value(self.conn)(schema.OPEN)
+        spans: list[tuple[Any, Any, str]] = []
+        ref: str | None = None
+        days: list[Any] = []
+        for row in self.conn.exec_driver_sql(_APPLICATION_DAYS, execution_options=stream):
+            if row[0] != ref:
+                self._add_span(spans, ref, days, open_day)
+                ref, days = row[0], []
+            days.append(row[1:])
+            if len(spans) >= BATCH:
+                self.conn.exec_driver_sql(sql["set_half_paid"], spans)
+                spans = []
+        self._add_span(spans, ref, days, open_day)
+        if spans:
+            self.conn.exec_driver_sql(sql["set_half_paid"], spans)
+
+    @staticmethod
+    def _add_span(spans: list[tuple[Any, Any, str]], ref: str | None, days: list[Any], open_day: Any) -> None:
+        if ref is not None:
+            first, until = span_of_days(days, open_day)
+            if first is not None:
+                spans.append((first, until, ref))
+
 
 _TOTAL_COLUMNS = (*schema.SUMS, *schema.MOVES)
 _INDEX = {name: i for i, name in enumerate(_TOTAL_COLUMNS)}
@@ -178,6 +236,26 @@ _PAID_OF = select(X.c.date, X.c.payer, X.c.amount_fen).where(X.c.ref == bindpara
                                                               X.c.kind.in_(schema.PAID_KINDS))
 _ENTRIES_OF = (select(X.c.ref, X.c.date, X.c.kind, X.c.payer, X.c.amount_fen, X.c.city_fen, X.c.county_fen)
                .where(X.c.ref.in_(bindparam("b_refs", expanding=True))))
+
+
+def _case(kinds: tuple[str, ...], value: str, payer: str | None = None) -> str:
+    listed = ", ".join(f"'{kind}'" for kind in kinds)  # the kinds are the schema's own constants
+    also = f" AND payer = '{payer}'" if payer else ""
+    return f"CAST(SUM(CASE WHEN kind IN ({listed}){also} THEN {value} ELSE 0 END) AS BIGINT)"
+
+
+# A rebuild's running totals per enterprise and day (``Totals.entry``: an owed entry adds its amount
+# to the award, a paid one to its payer's; a day has a row when one of its entries adds something),
+# and its applications' days for their spans (``half_paid_span``'s sums).
+_ENTERPRISE_DAYS = (f'SELECT uscc, "date", {_case(schema.OWED_KINDS, "amount_fen")}, '
+                    f'{_case(schema.PAID_KINDS, "amount_fen", CITY)}, {_case(schema.PAID_KINDS, "amount_fen", COUNTY)}, '
+                    f'{_case((*schema.OWED_KINDS, *schema.PAID_KINDS), "CASE WHEN amount_fen <> 0 THEN 1 ELSE 0 END")} '
+                    f'FROM {X.name} GROUP BY uscc, "date" ORDER BY uscc, "date"')
+_APPLICATION_DAYS = (f'SELECT ref, "date", {_case(schema.OWED_KINDS, "city_fen")}, '
+                     f'{_case(schema.OWED_KINDS, "county_fen")}, {_case(schema.PAID_KINDS, "amount_fen", CITY)}, '
+                     f"CAST(SUM(CASE WHEN kind IN ({', '.join(repr(k) for k in schema.PAID_KINDS)}) AND payer <> '{CITY}' "
+                     f'THEN amount_fen ELSE 0 END) AS BIGINT) '
+                     f'FROM {X.name} WHERE ref IS NOT NULL GROUP BY ref, "date" ORDER BY ref, "date"')
 
 
 def _sets(table: str, columns: tuple[str, ...], how: str) -> str:
@@ -190,6 +268,7 @@ _SQL = {
                 + ", ".join(f'COALESCE((SELECT p.{c} FROM {D.name} p WHERE p.uscc = ? AND p."date" < ? '
                             'ORDER BY p."date" DESC LIMIT 1), 0)' for c in AMOUNTS)
                 + f' WHERE NOT EXISTS (SELECT 1 FROM {D.name} e WHERE e.uscc = ? AND e."date" = ?)'),
+    "insert_day": f'INSERT INTO {D.name} (uscc, "date", {", ".join(AMOUNTS)}) VALUES (?, ?, ?, ?, ?)',
     "add_days": f'UPDATE {D.name} SET {_sets(D.name, AMOUNTS, "{c} + ?")} WHERE uscc = ? AND "date" >= ?',
     "add_total": (f'INSERT INTO {T.name} (scope, "key", "date", {", ".join(_TOTAL_COLUMNS)}) '
                   f'VALUES (?, ?, ?, {", ".join("?" for _ in _TOTAL_COLUMNS)}) '

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 
 from bench.generate import generate
@@ -91,6 +92,33 @@ def test_shares_and_enterprise_from_the_totals_equal_the_sums_of_the_entries_on_
         period = reports.shares_report(engine, period=(start, end))["period"]
         assert period == reports.shares_report(engine, period=(start, end), known_at=FAR)["period"], (start, end)
         assert period["treasuries"] or start == end
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("page", "remembered"), [(1000, runner.REMEMBERED), (7, 0)])
+def test_a_rebuild_writes_the_rows_and_totals_the_catch_up_wrote(db_url, tmp_path, monkeypatch, page, remembered):
+    """A rebuild writes the running totals per enterprise and day and the half-paid spans once, at the
+    end, from its entries; a catch-up adds to them page by page: the same rows, corrections and
+    backdated entries included, whatever the page and however little the pass keeps in memory."""
+    lines = generate(30, 4)
+    assert _import(db_url, tmp_path / "province.jsonl", lines)["accepted"] > 300
+    assert _import(db_url, tmp_path / "fixes.jsonl", _corrections(lines))["accepted"] > 10
+    store = parse_store(db_url)
+    engine = runner.make_engine(store)
+    ledger = GrantsLedger(store, create_tables=False)
+
+    def snapshot() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
+                    for t in (*schema.VIEW_TABLES, schema.tracking)}
+
+    caught_up = snapshot()
+    assert len(caught_up["rm_enterprise_days"]) > 100
+    assert sum(row[-2] != "None" for row in caught_up["rm_applications"]) > 5  # half-paid spans
+    monkeypatch.setattr(runner, "REMEMBERED", remembered)
+    assert runner.rebuild(ledger, engine, page=page) == ledger.recorder.max_notification_id()
+    assert snapshot() == caught_up
+    ledger.close()
     engine.dispose()
 
 
