@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import signal
 import sys
+import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from eventsourcing.persistence import OperationalError, RecordConflictError
@@ -23,7 +26,17 @@ from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
 from ledger.i18n import N_, _
-from ledger.importing import CHUNK, ImportStopped, Interrupted, command_lines, digest_of, import_file
+from ledger.importing import (
+    CHUNK,
+    READ_BLOCK,
+    ImportStopped,
+    Interrupted,
+    digest_of,
+    import_file,
+    is_command,
+    numbered_commands,
+    read_lines,
+)
 from ledger.intake import Command, parse_command
 from ledger.service import GrantsLedger
 from projections import reports
@@ -84,22 +97,25 @@ class _Chunks:
         return _execute(ledger, number, parsed)
 
 
-def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chunk: int = CHUNK,
-                 name: str = "-", digest: str | None = None, stop: Callable[[], bool] | None = None,
-                 show_progress: bool = False) -> dict[str, Any]:
+def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *, chunk: int = CHUNK,
+                 name: str = "-", digest: str | None = None, total: int | None = None,
+                 stop: Callable[[], bool] | None = None, show_progress: bool = False) -> dict[str, Any]:
     """Apply each line once, in order; a refused line changes nothing and the rest go on.
 
     The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
     joined with newlines): lines an earlier run of it decided are reported, not
-    decided again (``ledger/importing.py``). With ``show_progress``, a terminal shows a bar.
+    decided again (``ledger/importing.py``). Given ``total`` (how many of the lines hold a
+    command) and ``digest``, the lines are read as the import goes. With ``show_progress``,
+    a terminal shows a bar.
     """
-    if digest is None:
-        digest = digest_of(b"".join(line + b"\n" for line in lines))
-    with progress.bar(_("importing {name}").format(name=name), len(command_lines(lines)),
-                      as_json=not show_progress) as advance:
+    if digest is None or total is None:
+        lines = list(lines)
+        digest = digest or digest_of(b"".join(line + b"\n" for line in lines))
+        total = sum(1 for _ in numbered_commands(lines))
+    with progress.bar(_("importing {name}").format(name=name), total, as_json=not show_progress) as advance:
         chunks = _Chunks(operator)
         result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=chunks.apply,
-                             prepare=chunks.prepare, chunk=chunk, stop=stop, progress=advance)
+                             total=total, prepare=chunks.prepare, chunk=chunk, stop=stop, progress=advance)
     result["refused_by_code"] = dict(Counter(r["code"] for r in result["refused"]).most_common())
     return result
 
@@ -107,27 +123,77 @@ def import_lines(ledger: GrantsLedger, lines: list[bytes], operator: str, *, chu
 BOM = b"\xef\xbb\xbf"
 
 
-def read_input(file: Path) -> tuple[bytes, str]:
-    """The bytes of the file (``-``: standard input) without a UTF-8 byte-order mark, and a name for it.
+class Input:
+    """A file to import, read as the import goes: its name, the SHA-256 of its bytes (without a
+    UTF-8 byte-order mark), how many of its lines hold a command, and its lines, as often as
+    asked (a second reading writes the refused lines' CSV). A workbook's rows are its lines."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self.name, self._stream = name, stream
+        self.book: spreadsheet.Workbook | None = None
+        self._start = len(BOM) if stream.read(len(BOM)) == BOM else 0
+        stream.seek(self._start)
+        if spreadsheet.is_workbook(stream.read(8)):
+            stream.seek(self._start)
+            self.book = spreadsheet.read_workbook(stream.read())
+            self._data: bytes | None = self.book.jsonl  # the same machinery, known by their digest
+            self.digest = digest_of(self._data)
+            self.total = sum(1 for _ in numbered_commands(self._data.splitlines()))
+            return
+        self._data = None
+        digest, total = hashlib.sha256(), 0
+        stream.seek(self._start)
+        for line in read_lines(_Hashing(stream, digest)):
+            total += is_command(line)
+        self.digest, self.total = digest.hexdigest(), total
+
+    def lines(self) -> Iterator[bytes]:
+        if self._data is not None:
+            return iter(self._data.splitlines())
+        self._stream.seek(self._start)
+        return read_lines(self._stream)
+
+
+class _Hashing:
+    """A binary stream that adds what is read from it to a hash."""
+
+    def __init__(self, stream: IO[bytes], digest: Any) -> None:
+        self.stream, self.digest = stream, digest
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+
+@contextmanager
+def open_input(file: Path) -> Iterator[Input]:
+    """The file to import (``-``: standard input, kept in a temporary file, so it is read twice too).
 
     Notepad and WPS save UTF-8 with a BOM; it is not part of the first line."""
     if str(file) == "-":
-        data, name = sys.stdin.buffer.read(), "-"
-    else:
-        if not file.is_file():
-            raise invalid("file", _("{file} is not a readable file (give - to read standard input)").format(
-                file=repr(str(file))))
-        data, name = file.read_bytes(), file.name
-    return data.removeprefix(BOM), name
+        with tempfile.TemporaryFile() as kept:
+            while block := sys.stdin.buffer.read(READ_BLOCK):
+                kept.write(block)
+            kept.seek(0)
+            yield Input(kept, "-")
+        return
+    if not file.is_file():
+        raise invalid("file", _("{file} is not a readable file (give - to read standard input)").format(
+            file=repr(str(file))))
+    with file.open("rb") as stream:
+        yield Input(stream, file.name)
 
 
-def write_refusals(path: Path, result: dict[str, Any], lines: list[bytes]) -> None:
+def write_refusals(path: Path, result: dict[str, Any], lines: Iterable[bytes]) -> None:
     """The refused lines, with their codes and messages, as CSV (UTF-8 with a BOM, for Excel and WPS)."""
+    wanted = {r["line"] for r in result["refused"]}
+    raws = {n: raw for n, raw in enumerate(lines, 1) if n in wanted}
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["line 行号", "code 代码", "field 字段", "message 说明", "content 原文"])
         for r in result["refused"]:
-            raw = lines[r["line"] - 1].decode("utf-8", errors="replace")
+            raw = raws.get(r["line"], b"").decode("utf-8", errors="replace")
             writer.writerow([r["line"], r["code"], r.get("field", ""), r["message"], raw])
 
 
@@ -187,6 +253,39 @@ def render_import(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int, refusals: Path | None) -> None:
+    name, book = source.name, source.book
+    ledger = context.ledger()
+    try:
+        with _StopOnInterrupt() as stop:
+            result = import_lines(ledger, source.lines(), context.operator, chunk=chunk, name=name,
+                                  digest=source.digest, total=source.total, stop=stop,
+                                  show_progress=not as_json)
+    except Interrupted as interrupted:
+        _bring_views_up_to_date(context)
+        output.error(_("interrupted: {recorded} lines of {name} are recorded, up to line {resume_at}; run the "
+                       "same import again to go on from line {resume_at} (the lines recorded are not decided "
+                       "again)").format(recorded=interrupted.recorded, name=name,
+                                        resume_at=interrupted.resume_at), as_json=as_json,
+                     data={"code": "interrupted", "recorded": interrupted.recorded,
+                           "resume_at": interrupted.resume_at})
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if book is not None:
+        book.annotate(result)
+    if refusals is not None:
+        write_refusals(refusals, result, source.lines())
+    _bring_views_up_to_date(context)
+    output.log.info("import", file=name, accepted=result["accepted"], refused=len(result["refused"]),
+                    already=result["already"])
+    if as_json:
+        output.emit_json(result)
+    else:
+        output.echo(_("ledger: {db}").format(db=context.store.shown))
+        output.echo(render_import(result))
+    if result["refused"]:
+        raise typer.Exit(output.EXIT_REFUSED)
+
+
 def install(app: typer.Typer) -> None:
     @app.command("import", help=N_("Apply a file of commands in order; refused lines change nothing and are "
                                    "listed.\n\n"
@@ -204,40 +303,8 @@ def install(app: typer.Typer) -> None:
                                                    "to this CSV file (UTF-8 with BOM, opens in Excel and WPS)."))] = None,
     ) -> None:
         context: Context = ctx.obj
-        data, name = read_input(file)
-        book = spreadsheet.read_workbook(data) if spreadsheet.is_workbook(data) else None
-        if book is not None:
-            data = book.jsonl  # its rows as JSON lines: the same machinery, known by their digest
-        ledger = context.ledger()
-        lines = data.splitlines()
-        try:
-            with _StopOnInterrupt() as stop:
-                result = import_lines(ledger, lines, context.operator, chunk=chunk, name=name,
-                                      digest=digest_of(data), stop=stop,
-                                      show_progress=not as_json)
-        except Interrupted as interrupted:
-            _bring_views_up_to_date(context)
-            output.error(_("interrupted: {recorded} lines of {name} are recorded, up to line {resume_at}; run the "
-                           "same import again to go on from line {resume_at} (the lines recorded are not decided "
-                           "again)").format(recorded=interrupted.recorded, name=name,
-                                            resume_at=interrupted.resume_at), as_json=as_json,
-                         data={"code": "interrupted", "recorded": interrupted.recorded,
-                               "resume_at": interrupted.resume_at})
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        if book is not None:
-            book.annotate(result)
-        if refusals is not None:
-            write_refusals(refusals, result, lines)
-        _bring_views_up_to_date(context)
-        output.log.info("import", file=name, accepted=result["accepted"], refused=len(result["refused"]),
-                        already=result["already"])
-        if as_json:
-            output.emit_json(result)
-        else:
-            output.echo(_("ledger: {db}").format(db=context.store.shown))
-            output.echo(render_import(result))
-        if result["refused"]:
-            raise typer.Exit(output.EXIT_REFUSED)
+        with open_input(file) as source:
+            _import_input(context, source, as_json=as_json, chunk=chunk, refusals=refusals)
 
     @app.command(help=N_("Create a demo ledger (as `grants init` does), load a realistic sample of the policy's "
                          "cases and print the reports.\n\n"

@@ -483,14 +483,17 @@ def import_run_id(digest: str) -> UUID:
 
 
 class ImportRun(Aggregate):
-    """One imported file (by the SHA-256 of its bytes) and the outcome of each of its lines.
+    """One imported file (by the SHA-256 of its bytes) and the outcomes of its lines.
 
     Each chunk of an import records its lines' outcomes here in the same transaction
     as the chunk's events, so a line is decided once: a later run of the same file
     reports the recorded outcomes and goes on after the last recorded line, and two
     processes importing the file at once collide on this stream's version. An
     outcome is ``{"line": n}`` (accepted), ``{"line": n, "warning": text}`` (accepted,
-    with a warning) or ``{"line": n, "refused": {"code", "message", "field"?}}``.
+    with a warning) or ``{"line": n, "refused": {"code", "message", "field"?}}``. The lines are
+    decided in order, so the aggregate keeps how many are decided and the last of them, and the
+    outcomes of the refused lines and of those with a warning; not one record per line, which
+    would grow with the file.
     """
 
     TOPIC = "grants:ImportRun"
@@ -505,12 +508,20 @@ class ImportRun(Aggregate):
     @event("Started", topic="grants:ImportRun.Started")
     def __init__(self, digest: str, file: str, lines: int, by: str) -> None:
         self.digest, self.file, self.lines, self.by = digest, file, lines, by
-        self.outcomes: dict[int, dict[str, Any]] = {}
+        self.decided = 0  # lines decided
+        self.through = 0  # the last line decided (blank and comment lines are not decided)
+        self.refused: list[dict[str, Any]] = []  # the outcomes of the refused lines, in order
+        self.warnings: list[dict[str, Any]] = []  # those of the lines accepted with a warning
 
     @event("LinesDecided", topic="grants:ImportRun.LinesDecided")
     def decide(self, outcomes: list[dict[str, Any]], by: str) -> None:
         for outcome in outcomes:
-            self.outcomes[outcome["line"]] = outcome
+            self.decided += 1
+            self.through = max(self.through, outcome["line"])
+            if "refused" in outcome:
+                self.refused.append(outcome)
+            elif "warning" in outcome:
+                self.warnings.append(outcome)
 
 
 ROSTER_ID = uuid5(NAMESPACE, "operator-roster")

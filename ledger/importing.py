@@ -1,7 +1,8 @@
 """Importing a file of commands exactly once.
 
-The file is known by the SHA-256 of its bytes: its ``ImportRun`` aggregate holds the
-outcome of every line decided so far. Lines are applied in chunks inside
+The file is known by the SHA-256 of its bytes: its ``ImportRun`` aggregate holds how far
+the lines are decided (they are decided in order) and the outcome of every line that was
+refused or accepted with a warning. Lines are applied in chunks inside
 ``GrantsLedger.batch()``; each chunk's events and the ``LinesDecided`` event with its
 lines' outcomes are written in one transaction, so a line's outcome is recorded if
 and only if its events are. Running the file again reports the recorded outcomes
@@ -22,6 +23,10 @@ the same lines run again in smaller chunks. Before a chunk's lines run, ``prepar
 ahead what they need (``commands/imports.py`` parses them and calls
 ``GrantsLedger.prefetch``); what was read ahead or kept from earlier chunks is checked by
 version at the chunk's write like any other read.
+
+The lines are read as the import goes (an iterable, such as ``read_lines`` of a file): what
+it holds at any time is a chunk of lines and the outcomes of the refused lines, whatever
+the size of the file.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import IO, Any
 
 import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
@@ -71,9 +78,37 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def command_lines(lines: list[bytes]) -> list[tuple[int, bytes]]:
+def command_lines(lines: Iterable[bytes]) -> list[tuple[int, bytes]]:
     """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
-    return [(n, raw) for n, raw in enumerate(lines, 1) if raw.strip() and not raw.lstrip().startswith(b"#")]
+    return list(numbered_commands(lines))
+
+
+def numbered_commands(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    return ((n, raw) for n, raw in enumerate(lines, 1) if is_command(raw))
+
+
+def is_command(raw: bytes) -> bool:
+    return bool(raw.strip()) and not raw.lstrip().startswith(b"#")
+
+
+READ_BLOCK = 1024 * 1024
+
+
+def read_lines(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
+    """The lines of a binary stream, read a block at a time: the same lines as ``data.splitlines()``
+    of all its bytes (``\n``, ``\r\n`` and ``\r`` end a line), holding one block at most."""
+    rest = b""
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        pieces = (rest + data).splitlines(keepends=True)
+        # The last piece may go on in the next block: a line without its end, or a \r whose \n follows.
+        rest = pieces.pop() if pieces and not pieces[-1].endswith(b"\n") else b""
+        for piece in pieces:
+            yield piece.rstrip(b"\r\n") if piece.endswith(b"\r\n") else piece[:-1]
+    if rest:
+        yield from rest.splitlines()
 
 
 def _stored(number: int, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -85,19 +120,53 @@ def _stored(number: int, outcome: dict[str, Any]) -> dict[str, Any]:
     return {"line": number}
 
 
-def _take(numbered: list[tuple[int, bytes]], pos: int, size: int, max_bytes: int) -> list[tuple[int, bytes]]:
+def _take(numbered: Iterable[tuple[int, bytes]], size: int, max_bytes: int) -> list[tuple[int, bytes]]:
     part: list[tuple[int, bytes]] = []
     used = 0
-    for n, raw in numbered[pos:pos + size]:
-        if part and used + len(raw) > max_bytes:
+    for n, raw in numbered:
+        if len(part) == size or (part and used + len(raw) > max_bytes):
             break
         part.append((n, raw))
         used += len(raw)
     return part
 
 
-def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
-                apply_line: ApplyLine, prepare: Prepare | None = None, chunk: int = CHUNK,
+class _Ahead:
+    """The command lines not yet decided, read from ``lines`` as they are needed: the first ``size``
+    of them stay at hand until a chunk of them is decided (or run again, after a failure)."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._source = numbered_commands(lines)
+        self._ahead: deque[tuple[int, bytes]] = deque()
+        self.passed = 0  # command lines decided (by this run or another) and left behind
+
+    def first(self, size: int) -> Iterator[tuple[int, bytes]]:
+        """The next ``size`` lines (fewer at the end of the file)."""
+        while len(self._ahead) < size:
+            found = next(self._source, None)
+            if found is None:
+                break
+            self._ahead.append(found)
+        return islice(self._ahead, size)
+
+    def next_line(self) -> int | None:
+        """The number of the next line not yet decided; None at the end of the file."""
+        return next((n for n, _ in self.first(1)), None)
+
+    def skip_through(self, line: int) -> None:
+        """Leave behind the lines up to ``line``: decided already."""
+        while (n := self.next_line()) is not None and n <= line:
+            self._ahead.popleft()
+            self.passed += 1
+
+    def drop(self, count: int) -> None:
+        for _ in range(count):
+            self._ahead.popleft()
+        self.passed += count
+
+
+def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, name: str, operator: str,
+                apply_line: ApplyLine, total: int | None = None, prepare: Prepare | None = None, chunk: int = CHUNK,
                 chunk_bytes: int = CHUNK_BYTES, event_bytes: int = CHUNK_EVENT_BYTES,
                 stop: Callable[[], bool] | None = None,
                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -110,31 +179,35 @@ def import_file(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: 
     ``progress(done)``, after each committed chunk, gets how many of the file's command
     lines (``command_lines``) are decided so far, by this run or an earlier one.
     ``prepare(ledger, lines)``, inside each chunk's batch before its lines are applied, may
-    read ahead what they need (``GrantsLedger.prefetch``).
+    read ahead what they need (``GrantsLedger.prefetch``). ``lines`` are read once, as the
+    import goes; ``total`` is how many of them hold a command (counted from them if not given,
+    which then holds them all).
     """
+    if total is None:
+        lines = list(lines)
+        total = sum(1 for _ in numbered_commands(lines))
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
-        return _import(ledger, lines, digest=digest, name=name, operator=operator, apply_line=apply_line,
+        return _import(ledger, lines, total, digest=digest, name=name, operator=operator, apply_line=apply_line,
                        prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, event_bytes=event_bytes, stop=stop,
                        progress=progress)
     finally:
         ledger.operator = previous
 
 
-def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str, operator: str,
+def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest: str, name: str, operator: str,
             apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int, event_bytes: int,
             stop: Callable[[], bool] | None,
             progress: Callable[[int], None] | None) -> dict[str, Any]:
-    numbered = command_lines(lines)
+    ahead = _Ahead(lines)
     run_id = import_run_id(digest)
-    mine: set[int] = set()
-    pos, size, failures, stop_before = 0, chunk, 0, None
+    mine = 0  # lines this run decided
+    size, failures, stop_before = chunk, 0, None
     log_end: int | None = None  # the log's end at the last failure: while others commit, the ledger is not stuck
     while True:
-        if stop is not None and stop() and pos < len(numbered):
+        if stop is not None and stop() and (resume_at := ahead.next_line()) is not None:
             run_now = ledger.import_run(digest)
-            done = len(run_now.outcomes) if run_now is not None else 0
-            raise Interrupted(done, numbered[pos][0])
+            raise Interrupted(run_now.decided if run_now is not None else 0, resume_at)
         part: list[tuple[int, bytes]] = []
         seen = 0
         current: int | None = None
@@ -142,10 +215,9 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
             with ledger.batch(max_bytes=event_bytes):
                 run = ledger.import_run(digest)
                 seen = run.version if run is not None else 0
-                decided = run.outcomes if run is not None else {}
-                while pos < len(numbered) and numbered[pos][0] in decided:
-                    pos += 1
-                part = _take(numbered, pos, size if stop_before is None else stop_before, chunk_bytes)
+                ahead.skip_through(run.through if run is not None else 0)
+                most = size if stop_before is None else stop_before
+                part = _take(ahead.first(most), most, chunk_bytes)
                 if part:
                     if prepare is not None:
                         prepare(ledger, part)
@@ -153,10 +225,10 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                     for current, raw in part:
                         outcomes.append(_stored(current, apply_line(ledger, current, raw, operator)))
                     if run is None:
-                        run = ImportRun(digest=digest, file=name, lines=len(numbered), by=operator)
+                        run = ImportRun(digest=digest, file=name, lines=total, by=operator)
                     run.decide(outcomes=outcomes, by=operator)
                     ledger.save(run)
-        except ImportStopped as stop:
+        except ImportStopped as stopped:  # (not ``stop``: Python unbinds the name when the clause ends)
             # A failure on the current state (the batch turns one on moved state into
             # StaleRead): record the lines before it, then stop at it.
             if current is not None and current != part[0][0]:
@@ -164,7 +236,7 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
                 continue
             raise ImportStopped(i18n._("{problem}. The lines before line {line} are recorded; nothing from line {line} on "
                                   "is. Import the rest from line {line} on, in a new file.").format(
-                problem=stop, line=current)) from stop
+                problem=stopped, line=current)) from stopped
         except TooLarge as exc:
             if len(part) == 1:  # cannot happen with lines of at most 64 KiB; stop rather than loop
                 raise ImportStopped(i18n._("line {line}: {problem}").format(line=part[0][0], problem=exc)) from exc
@@ -194,13 +266,13 @@ def _import(ledger: GrantsLedger, lines: list[bytes], *, digest: str, name: str,
             continue
         if not part:
             break
-        mine.update(n for n, _ in part)
-        pos += len(part)
+        ahead.drop(len(part))
+        mine += len(part)
         failures, stop_before = 0, None
         size = min(chunk, size * 2)
         if progress is not None:
-            progress(pos)
-    return _result(ledger.import_run(digest), numbered, mine)
+            progress(ahead.passed)
+    return _result(ledger.import_run(digest), total, mine)
 
 
 def _log_end(ledger: GrantsLedger) -> int | None:
@@ -222,15 +294,11 @@ def _moved(ledger: GrantsLedger, exc: Exception, run_id: Any, seen: int) -> bool
         return False
 
 
-def _result(run: ImportRun | None, numbered: list[tuple[int, bytes]], mine: set[int]) -> dict[str, Any]:
-    accepted, refused, warnings, already = 0, [], [], 0
-    for n, _ in numbered:
-        outcome = run.outcomes[n]  # type: ignore[union-attr] # every line is decided when the loop ends
-        already += n not in mine
-        if "refused" in outcome:
-            refused.append({"line": n, **outcome["refused"]})
-            continue
-        accepted += 1
-        if "warning" in outcome:
-            warnings.append({"line": n, "message": outcome["warning"]})
-    return {"accepted": accepted, "refused": refused, "warnings": warnings, "already": already}
+def _result(run: ImportRun | None, total: int, mine: int) -> dict[str, Any]:
+    """Every line's outcome (each line is decided when the loop ends): the refused lines and the
+    warnings listed, the rest counted; ``already``: the lines not decided by this run."""
+    decided = run.decided if run is not None else 0
+    refused = [{"line": o["line"], **o["refused"]} for o in run.refused] if run is not None else []
+    warnings = [{"line": o["line"], "message": o["warning"]} for o in run.warnings] if run is not None else []
+    assert decided == total, (decided, total)
+    return {"accepted": decided - len(refused), "refused": refused, "warnings": warnings, "already": decided - mine}

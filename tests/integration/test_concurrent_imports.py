@@ -116,7 +116,7 @@ def test_an_import_killed_half_way_and_run_again_equals_one_clean_import(db_url,
                 run = watcher.import_run(digest)
             except Exception:  # noqa: BLE001 - the tables may not exist yet
                 run = None
-            if run is not None and len(run.outcomes) >= 1000:  # at least two chunks committed
+            if run is not None and run.decided >= 1000:  # at least two chunks committed
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.005)

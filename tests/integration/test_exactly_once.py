@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,46 @@ def test_a_batch_is_not_written_when_a_stream_it_only_read_has_moved(db_url):
     assert ours.recorder.max_notification_id() == before + 1  # only the other writer's event
     ours.close()
     theirs.close()
+
+
+def test_a_line_that_fails_unexpectedly_mid_chunk_stops_the_import_there_with_the_lines_before_it_recorded(tmp_path):
+    """Not a refusal but a failure (a bug): the chunk is run again up to the line before it, which is
+    recorded, and the import stops at the line, saying what is recorded and what is not."""
+    from ledger.importing import ImportStopped, import_file
+
+    ledger = GrantsLedger(parse_store(new_ledger(tmp_path, "l.db")))
+    lines = [json.dumps(line, ensure_ascii=False).encode() for line in SETUP] + [b'{"op": "boom"}', b"{}"]
+
+    def apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) -> dict[str, Any]:
+        if raw == b'{"op": "boom"}':
+            raise ImportStopped(f"line {number}: RuntimeError: boom")
+        ledger.execute(parse_command(json.loads(raw), operator))
+        return {}
+
+    try:
+        import_file(ledger, lines, digest="e" * 64, name="f", operator="t", apply_line=apply_line)
+    except ImportStopped as stopped:
+        assert "line 4: RuntimeError: boom" in str(stopped) and "before line 4 are recorded" in str(stopped)
+    else:
+        raise AssertionError("the import went past a failing line")
+    run = ledger.import_run("e" * 64)
+    assert run is not None and (run.decided, run.through) == (3, 3)
+    assert len(ledger.enterprise_events(USCC_B)) == 1  # line 3 (its registration) is recorded
+    ledger.close()
+
+
+def test_an_import_run_keeps_counts_and_the_refused_lines_not_a_record_per_line(tmp_path):
+    """What the import holds grows with the refused lines, not with the file: its run keeps how many
+    lines are decided and the last, and the outcomes of the refused and warned lines only."""
+    db = new_ledger(tmp_path, "l.db")
+    lines = [*SETUP] + [_apply(f"R-{i}", project=f"P{i}") for i in range(40)] + [
+        {"op": "approve", "ref": "NONE-1", "date": "2023-02-01"}]
+    path = write_lines(tmp_path / "file.jsonl", lines)
+    _, result = _import(db, path)
+    assert result["accepted"] == 43 and [r["line"] for r in result["refused"]] == [44]
+    ledger = GrantsLedger(parse_store(db))
+    run = ledger.import_run(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert run is not None and (run.decided, run.through, run.lines) == (44, 44, 44)
+    assert [o["line"] for o in run.refused] == [44] and run.warnings == []
+    assert not any(isinstance(v, dict) and len(v) > 2 for v in vars(run).values())  # no per-line map
+    ledger.close()
