@@ -176,6 +176,7 @@ _MARK = re.compile("\ue000" + _NONCE + r"([0-9;]*)\ue001")
 _RULE = box.Box("    \n    \n -  \n    \n    \n    \n    \n    \n")  # a dashed line under the headers, nothing else
 SHORT = 24  # a column whose cells are all this narrow is kept whole rather than wrapped
 PIPE_WIDTH = 120  # tables written to a pipe or a file: stable whatever the terminal
+LONG = 500  # rows from which a table without colour is one line a row, however wide (``_plain_table``)
 
 
 def styled() -> bool:
@@ -201,12 +202,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
     cells = [[safe(str(c)) for c in row] for row in rows]
     heads = [safe(str(h)) for h in headers]
     color = styled()
+    if not color:
+        plain = _plain_table(heads, cells, right, table_width() if len(cells) <= LONG else None)
+        if plain is not None:
+            return plain
+    return _rich_table(heads, cells, rows, right, color)
+
+
+def _rich_table(heads: list[str], cells: list[list[str]], rows: Sequence[Sequence[Any]], right: Sequence[int],
+                color: bool) -> str:
     grid = Table(box=_RULE, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold" if color else "")
     needed = 0
-    for i, head in enumerate(heads):
-        widest = max((cell_len(r[i]) for r in cells), default=0)
-        if i in right or widest <= SHORT:  # amounts, counts, codes, dates, refs: never wrapped
-            width = max([widest, *(cell_len(w) for w in head.split())])
+    for i, (head, (width, fixed)) in enumerate(zip(heads, _column_widths(heads, cells, right), strict=True)):
+        if fixed:  # amounts, counts, codes, dates, refs: never wrapped
             grid.add_column(Text(head), justify="right" if i in right else "left", width=width, overflow="fold")
             needed += width + 2
         else:  # text (names, messages): wraps at spaces, folds a longer word
@@ -222,6 +230,52 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
     console.print(grid)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n"))
     return _SGR.sub(lambda m: "\ue000" + _NONCE + m.group(1) + "\ue001", text) if color else text
+
+
+def _column_widths(heads: list[str], cells: list[list[str]], right: Sequence[int]) -> list[tuple[int, bool]]:
+    """Each column's width, and whether it is fixed (kept whole) rather than wrapped."""
+    widths = []
+    for i, head in enumerate(heads):
+        widest = max((cell_len(r[i]) for r in cells), default=0)
+        if i in right or widest <= SHORT:
+            widths.append((max([widest, *(cell_len(w) for w in head.split())]), True))
+        else:
+            widths.append((max(widest, cell_len(head)), False))
+    return widths
+
+
+_AWKWARD = re.compile(r"[\t\n\r]|^\s|\s$")  # cells Rich lays out its own way (tabs, lines, edge spaces)
+
+
+def _plain_table(heads: list[str], cells: list[list[str]], right: Sequence[int], width: int | None) -> str | None:
+    """``table``'s text without colour when no cell wraps: each cell padded to its column, the columns
+    two apart, the headers over a dashed line. The same text as Rich lays out
+    (``tests/unit/test_table_layout.py``), in a fraction of its time on long tables (Rich lays out every
+    cell as a renderable: 13 s for a report of 2,000 rows); None where Rich would wrap a cell, or
+    when a cell is of a kind Rich lays out differently, which then goes to Rich.
+
+    ``width`` None (a table of more than ``LONG`` rows): one line a row, however wide; a listing of
+    thousands of enterprises is read by search and sort, and Rich would take minutes over it."""
+    widths = _column_widths(heads, cells, right)
+    if not all(w for w, _ in widths):
+        return None
+    if width is not None and sum(w for w, _ in widths) + 2 * (len(widths) - 1) > width:
+        return None
+    if any(cell_len(h) > w or _AWKWARD.search(h) for h, (w, _) in zip(heads, widths, strict=True)):
+        return None
+    if any(_AWKWARD.search(c) for row in cells for c in row):
+        return None
+    last = len(widths) - 1
+
+    def line(row: list[str]) -> str:
+        out = []
+        for i, (text, (w, _)) in enumerate(zip(row, widths, strict=True)):
+            pad = " " * (w - cell_len(text))
+            out.append(pad + text if i in right else text + pad)
+        return "  ".join(out).rstrip()
+
+    rule = " ".join("-" * (w + (i < last)) for i, (w, _) in enumerate(widths))
+    return "\n".join([line(heads), rule.rstrip(), *(line(row) for row in cells)])
 
 
 def echo(text: str = "") -> None:
