@@ -269,7 +269,7 @@ def _plain_table(heads: list[str], cells: list[list[str]], right: Sequence[int],
 
     def line(row: list[str]) -> str:
         out = []
-        for i, (text, (w, _)) in enumerate(zip(row, widths, strict=True)):
+        for i, (text, (w, _fixed)) in enumerate(zip(row, widths, strict=True)):
             pad = " " * (w - cell_len(text))
             out.append(pad + text if i in right else text + pad)
         return "  ".join(out).rstrip()
