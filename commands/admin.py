@@ -15,7 +15,6 @@ from ledger.errors import WRONG_STATE, Refused, invalid
 from ledger.i18n import N_, _
 from ledger.labels import label
 from ledger.storage import POSTGRES
-from projections import identity
 
 admin_app = typer.Typer(help=N_("Operators, their roles, and their database roles."), no_args_is_help=True)
 operator_app = typer.Typer(help=N_("Register, change, suspend and reinstate operators."), no_args_is_help=True)
@@ -105,6 +104,8 @@ def grant(
                                                         "instead of printing it."))] = False,
     as_json: Json = False,
 ) -> None:
+    from projections import identity
+
     context: Context = ctx.obj
     store = context.store
     if store.kind != POSTGRES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,10 +16,11 @@ from commands.records import china_time, parse_known_at
 from ledger import i18n
 from ledger.errors import invalid
 from ledger.i18n import N_, _, ngettext
-from ledger.intake import parse_ref
 from ledger.labels import label
 from ledger.uscc import uscc_problem
-from projections import audit_checks, audit_log, runner
+
+if TYPE_CHECKING:
+    from projections.audit_log import NoChain
 
 app = typer.Typer(help=N_("Auditing: verify the log is unchanged, check the ledger, trail, reconcile."),
                   no_args_is_help=True)
@@ -31,7 +32,7 @@ HeadOption = Annotated[str | None, typer.Option("--head", metavar="POS:HASH",
                                                         "head`) is unchanged."))]
 
 
-def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
+def _no_chain(exc: NoChain, as_json: bool) -> None:
     output.error(str(exc), as_json=as_json, data={"code": "no-chain", "message": str(exc)})
     raise typer.Exit(output.EXIT_NO_LEDGER) from None
 
@@ -40,6 +41,8 @@ def _no_chain(exc: audit_log.NoChain, as_json: bool) -> None:
                              "before it changed."))
 @handled
 def head(ctx: typer.Context, as_json: Json = False) -> None:
+    from projections import audit_log
+
     context: Context = ctx.obj
     context.reader()
     try:
@@ -56,6 +59,8 @@ def head(ctx: typer.Context, as_json: Json = False) -> None:
                                "then run the whole-ledger checks (exit 7 with their findings)."))
 @handled
 def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = False, as_json: Json = False) -> None:
+    from projections import audit_checks, audit_log, runner
+
     context: Context = ctx.obj
     ledger = context.reader()
     noted = None
@@ -148,6 +153,8 @@ def trail(
     known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
+    from ledger.intake import parse_ref
+
     if (ref is None) == (uscc is None):
         raise invalid("ref", _("give the filing number REF, or --uscc CODE, not both"))
     if uscc is not None and uscc_problem(uscc) is not None:

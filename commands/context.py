@@ -14,19 +14,17 @@ from __future__ import annotations
 import getpass
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect
-from sqlalchemy.exc import ProgrammingError
-
-from commands import clock, preflight
+from commands import clock, logs
 from commands import settings as config
 from commands.settings import Setting
 from ledger.i18n import _
-from ledger.service import GrantsLedger
 from ledger.storage import POSTGRES, Store, parse_store
 from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
-from projections import identity, runner
+
+if TYPE_CHECKING:
+    from ledger.service import GrantsLedger
 
 INSUFFICIENT_PRIVILEGE = "42501"
 NO_LEDGER = "no-ledger"  # the JSON error code of a database where `grants init` made no ledger
@@ -96,6 +94,12 @@ class Context:
     def ledger(self) -> GrantsLedger:
         """The ledger at --db; refused (NoLedger, ``no-ledger``) where `grants init` has not made one."""
         if self._ledger is None:
+            logs.ready()  # the ledger's modules log too
+            from sqlalchemy import inspect
+
+            from commands import preflight
+            from ledger.service import GrantsLedger
+
             store = self.store
             try:
                 found = preflight.check(store)
@@ -138,6 +142,9 @@ class Context:
     @property
     def engine(self) -> Any:
         if self._engine is None:
+            logs.ready()  # the read models' modules log too
+            from projections import runner
+
             self._engine = runner.make_engine(self.store)
         return self._engine
 
@@ -157,6 +164,10 @@ class Context:
 
         A role that may only read (an auditor's, on PostgreSQL) cannot bring them up to date: it
         reads them as they are, and says how far behind the log they are."""
+        from sqlalchemy.exc import ProgrammingError
+
+        from projections import runner
+
         ledger = self.ledger()
         if not self._views_ready:
             runner.create_views(self.engine)
@@ -176,6 +187,8 @@ class Context:
     def init(self) -> int:
         """Create what is missing (tables, append-only guards; on PostgreSQL the identity triggers and
         functions), seal unsealed events; returns how many were sealed."""
+        from projections import identity, runner
+
         self._initialising = True
         sealed: int = self.ledger().recorder.seal()  # type: ignore[attr-defined]
         runner.create_views(self.engine)

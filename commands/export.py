@@ -13,7 +13,6 @@ from commands.output import handled
 from commands.records import parse_as_of, parse_known_at
 from commands.report import views
 from ledger.i18n import N_, _
-from projections import exports
 
 app = typer.Typer(help=N_("Exports for auditors: CSV, xlsx, Beancount (all take --as-of and --known-at)."),
                   no_args_is_help=True)
@@ -47,6 +46,8 @@ def _done(kind: str, target: Path, counts: dict[str, int], as_of: Any, moment: A
 @handled
 def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help=N_("Directory for the .csv files."))],
            as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    from projections import exports
+
     engine, day, moment = _cut(ctx, as_of, known_at)
     tables = exports.tables(engine, day, known_at=moment)
     with progress.bar(_("export csv"), sum(len(t.rows) for t in tables), as_json=as_json) as advance:
@@ -58,6 +59,8 @@ def to_csv(ctx: typer.Context, directory: Annotated[Path, typer.Argument(help=N_
 @handled
 def to_xlsx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help=N_("The .xlsx file to write."))],
             as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    from projections import exports
+
     engine, day, moment = _cut(ctx, as_of, known_at)
     tables = exports.tables(engine, day, known_at=moment)
     with progress.bar(_("export xlsx"), sum(len(t.rows) for t in tables), as_json=as_json) as advance:
@@ -72,6 +75,8 @@ def to_xlsx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help=N_("Th
 def to_beancount(ctx: typer.Context,
                  file: Annotated[Path, typer.Argument(help=N_("The .beancount file to write."))],
                  as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    from projections import exports
+
     engine, day, moment = _cut(ctx, as_of, known_at)
     # The file's title is part of the data (its `option "title"`): the same in every language.
     title = "grants ledger 十堰市数字经济奖补" + (f", as of {day}" if day else "") + (f", known at {moment}" if moment else "")

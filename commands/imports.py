@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
-from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from commands import clock, output, progress, report, spreadsheet
 from commands.context import Context
@@ -26,20 +25,14 @@ from commands.records import render_show
 from ledger import jsonline
 from ledger.errors import Refused, invalid
 from ledger.i18n import N_, _
-from ledger.importing import (
-    CHUNK,
-    READ_BLOCK,
-    ImportStopped,
-    Interrupted,
-    digest_of,
-    import_file,
-    is_command,
-    numbered_commands,
-    read_lines,
-)
-from ledger.intake import Command, parse_command
-from ledger.service import GrantsLedger
-from projections import reports
+from ledger.import_limits import CHUNK
+
+if TYPE_CHECKING:  # the event store and the policy catalogue are imported when a file is imported
+    from ledger.importing import ImportStopped
+    from ledger.intake import Command
+    from ledger.service import GrantsLedger
+
+    Parsed = Command | dict[str, Any] | ImportStopped  # the command, the line's refusal, or why the import stops there
 
 DEMO_DB = "grants-demo.db"
 
@@ -49,10 +42,10 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
     return _execute(ledger, number, _parse(number, raw, operator))
 
 
-Parsed = Command | dict[str, Any] | ImportStopped  # the command, the line's refusal, or why the import stops there
-
-
 def _parse(number: int, raw: bytes, operator: str) -> Parsed:
+    from ledger.importing import ImportStopped
+    from ledger.intake import parse_command
+
     try:
         return parse_command(jsonline.decode(raw), operator, today=clock.today())
     except Refused as refusal:
@@ -64,6 +57,10 @@ def _parse(number: int, raw: bytes, operator: str) -> Parsed:
 
 
 def _execute(ledger: GrantsLedger, number: int, parsed: Parsed) -> dict[str, Any]:
+    from eventsourcing.persistence import OperationalError, RecordConflictError
+
+    from ledger.importing import ImportStopped
+
     if isinstance(parsed, ImportStopped):
         raise parsed
     if isinstance(parsed, dict):
@@ -89,6 +86,8 @@ class _Chunks:
         self.parsed: dict[int, Parsed] = {}
 
     def prepare(self, ledger: GrantsLedger, part: list[tuple[int, bytes]]) -> None:
+        from ledger.importing import ImportStopped
+
         self.parsed = {number: _parse(number, raw, self.operator) for number, raw in part}
         ledger.prefetch(p for p in self.parsed.values() if not isinstance(p, (dict, ImportStopped)))
 
@@ -108,6 +107,8 @@ def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *,
     command) and ``digest``, the lines are read as the import goes. With ``show_progress``,
     a terminal shows a bar.
     """
+    from ledger.importing import digest_of, import_file, numbered_commands
+
     if digest is None or total is None:
         lines = list(lines)
         digest = digest or digest_of(b"".join(line + b"\n" for line in lines))
@@ -129,6 +130,8 @@ class Input:
     asked (a second reading writes the refused lines' CSV). A workbook's rows are its lines."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
+        from ledger.importing import digest_of, is_command, numbered_commands, read_lines
+
         self.name, self._stream = name, stream
         self.book: spreadsheet.Workbook | None = None
         self._start = len(BOM) if stream.read(len(BOM)) == BOM else 0
@@ -148,6 +151,8 @@ class Input:
         self.digest, self.total = digest.hexdigest(), total
 
     def lines(self) -> Iterator[bytes]:
+        from ledger.importing import read_lines
+
         if self._data is not None:
             return iter(self._data.splitlines())
         self._stream.seek(self._start)
@@ -171,6 +176,8 @@ def open_input(file: Path) -> Iterator[Input]:
     """The file to import (``-``: standard input, kept in a temporary file, so it is read twice too).
 
     Notepad and WPS save UTF-8 with a BOM; it is not part of the first line."""
+    from ledger.importing import READ_BLOCK
+
     if str(file) == "-":
         with tempfile.TemporaryFile() as kept:
             while block := sys.stdin.buffer.read(READ_BLOCK):
@@ -254,6 +261,8 @@ def render_import(result: dict[str, Any]) -> str:
 
 
 def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int, refusals: Path | None) -> None:
+    from ledger.importing import Interrupted
+
     name, book = source.name, source.book
     ledger = context.ledger()
     try:
@@ -313,6 +322,8 @@ def install(app: typer.Typer) -> None:
                          "none; a ledger already there must be empty."))
     @handled
     def demo(ctx: typer.Context, as_json: Json = False) -> None:
+        from projections import reports
+
         context: Context = ctx.obj
         if context.settings["db"].source.startswith("default"):
             for suffix in ("", "-wal", "-shm", "-journal"):

@@ -1,10 +1,14 @@
-"""`grants`: the finance staff's command line. Thin: parse, call the ledger, render."""
+"""`grants`: the finance staff's command line. Thin: parse, call the ledger, render.
+
+Every command module is imported here, so each imports at its top only what is cheap; the event
+store, SQLAlchemy, the read models, the policy catalogue, Rich and openpyxl are imported inside the
+commands that use them, and `grants --help` or `grants config` starts without them
+(``tests/e2e/test_startup.py`` keeps it so)."""
 
 from __future__ import annotations
 
 import signal
 import sys
-from importlib.metadata import version as package_version
 from typing import Annotated, Any
 
 import typer
@@ -32,6 +36,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib.metadata import version as package_version
+
         typer.echo(f"grants {package_version('grants-ledger')}")
         raise typer.Exit()
 

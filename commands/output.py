@@ -16,13 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import structlog
 import typer
-from rich import box
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from commands import logs
 from commands.context import Context, NoLedger
@@ -30,11 +24,10 @@ from ledger import i18n
 from ledger.errors import INVALID_INPUT, Refused
 from ledger.i18n import _
 from ledger.money import format_fen
-from ledger.service import Busy
 from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
 from ledger.text import safe
 
-log = structlog.get_logger("grants")
+log = logs.log
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # the ledger turned the command down under a rule of the policy
@@ -106,6 +99,13 @@ def _store_of(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     return None
 
 
+def _busy() -> type[Exception] | tuple[()]:
+    """``ledger.service.Busy`` once a command has opened the ledger; before that nothing can have raised
+    it, and importing it would load the event store into every command (even `grants config`)."""
+    service = sys.modules.get("ledger.service")
+    return service.Busy if service is not None else ()
+
+
 def handled(func: F) -> F:
     """Turn the ledger's refusals and the store's failures into messages and exit codes.
 
@@ -130,7 +130,7 @@ def handled(func: F) -> F:
             shown = str(exc) if exc.code == "no-ledger" else f"{exc.code}: {exc}"
             error(shown, as_json=as_json, data={"code": exc.code, "message": str(exc)})
             raise typer.Exit(EXIT_NO_LEDGER) from None
-        except Busy as exc:
+        except _busy() as exc:
             error(str(exc), as_json=as_json, data={"code": "busy", "message": str(exc)})
             raise typer.Exit(EXIT_BUSY) from None
         except StoreError as failure:
@@ -173,7 +173,7 @@ def due(fen: int | None) -> str:
 _NONCE = secrets.token_hex(8)  # a stored text cannot forge the marks of our own styles without it
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 _MARK = re.compile("\ue000" + _NONCE + r"([0-9;]*)\ue001")
-_RULE = box.Box("    \n    \n -  \n    \n    \n    \n    \n    \n")  # a dashed line under the headers, nothing else
+_RULE = "    \n    \n -  \n    \n    \n    \n    \n    \n"  # a Rich box: a dashed line under the headers, nothing else
 SHORT = 24  # a column whose cells are all this narrow is kept whole rather than wrapped
 PIPE_WIDTH = 120  # tables written to a pipe or a file: stable whatever the terminal
 LONG = 500  # rows from which a table without colour is one line a row, however wide (``_plain_table``)
@@ -211,7 +211,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
 
 def _rich_table(heads: list[str], cells: list[list[str]], rows: Sequence[Sequence[Any]], right: Sequence[int],
                 color: bool) -> str:
-    grid = Table(box=_RULE, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold" if color else "")
+    from rich.box import Box  # Rich is imported by the commands that print a table, not by every command
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(box=Box(_RULE), show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                 header_style="bold" if color else "")
     needed = 0
     for i, (head, (width, fixed)) in enumerate(zip(heads, _column_widths(heads, cells, right), strict=True)):
         if fixed:  # amounts, counts, codes, dates, refs: never wrapped
@@ -234,6 +240,8 @@ def _rich_table(heads: list[str], cells: list[list[str]], rows: Sequence[Sequenc
 
 def _column_widths(heads: list[str], cells: list[list[str]], right: Sequence[int]) -> list[tuple[int, bool]]:
     """Each column's width, and whether it is fixed (kept whole) rather than wrapped."""
+    from rich.cells import cell_len
+
     widths = []
     for i, head in enumerate(heads):
         widest = max((cell_len(r[i]) for r in cells), default=0)
@@ -256,6 +264,8 @@ def _plain_table(heads: list[str], cells: list[list[str]], right: Sequence[int],
 
     ``width`` None (a table of more than ``LONG`` rows): one line a row, however wide; a listing of
     thousands of enterprises is read by search and sort, and Rich would take minutes over it."""
+    from rich.cells import cell_len
+
     widths = _column_widths(heads, cells, right)
     if not all(w for w, _ in widths):
         return None

@@ -15,7 +15,7 @@ from commands.context import Context, NoLedger
 from commands.options import By, Json
 from commands.output import handled
 from commands.records import parse_fact_options, record
-from ledger import i18n, rules
+from ledger import i18n
 from ledger.errors import invalid
 from ledger.i18n import N_, _
 from ledger.money import format_fen
@@ -135,6 +135,8 @@ def check(
     date: Annotated[str | None, typer.Option("--date", help=N_("Application date (default today)."))] = None,
     as_json: Json = False,
 ) -> None:
+    from ledger import rules  # the aggregates, and with them the event store
+
     context: Context = ctx.obj
     facts = parse_fact_options(fact)
     try:
@@ -201,6 +203,8 @@ def adopt(
 @app.command("versions", help=N_("The adopted policy versions and their validity windows."))
 @handled
 def versions(ctx: typer.Context, as_json: Json = False) -> None:
+    from ledger import rules
+
     context: Context = ctx.obj
     book = context.reader().policy_book()
     rows = [{"version": v.version, "catalogue": v.catalogue, "effective": v.effective.isoformat(),

@@ -11,9 +11,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
 from ledger.text import safe
 
 Advance = Callable[[int], None]
@@ -34,6 +31,16 @@ def bar(description: str, total: int | None, *, as_json: bool = False) -> Iterat
     if not shown(as_json=as_json):
         yield _ignore
         return
+    from rich.console import Console  # only when a bar is drawn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     console = Console(file=sys.stderr, force_terminal=True, highlight=False, emoji=False, markup=False)
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), TextColumn("{task.fields[rate]}", markup=False), TimeRemainingColumn())

@@ -8,7 +8,6 @@ from datetime import datetime, time
 from typing import Annotated, Any
 
 import typer
-from rich.cells import cell_len
 
 from commands import clock, output
 from commands.context import Context
@@ -31,7 +30,6 @@ from commands.output import handled, yuan
 from ledger import i18n, jsonline
 from ledger.errors import invalid
 from ledger.i18n import N_, _
-from ledger.intake import parse_command, parse_ref
 from ledger.labels import label
 from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import date_forms, parse_date
@@ -83,6 +81,8 @@ def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int
 
 def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str, Any]:
     """Parse a command exactly as an import line would be, execute it, bring the views up to date."""
+    from ledger.intake import parse_command
+
     context: Context = ctx.obj
     command = parse_command({k: v for k, v in data.items() if v is not None}, context.operator, today=clock.today())
     ledger = context.ledger()
@@ -349,6 +349,8 @@ def install(app: typer.Typer) -> None:
                          "code: the enterprise."))
     @handled
     def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+        from ledger.intake import parse_ref
+
         context: Context = ctx.obj
         ledger = context.reader()
         if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
@@ -392,6 +394,8 @@ def _cut(d: dict[str, Any]) -> str:
 
 def _rows(pairs: list[tuple[str, str]]) -> list[str]:
     """Label-value lines, the values aligned whatever the language's label widths."""
+    from rich.cells import cell_len
+
     width = max(cell_len(name) for name, _value in pairs)
     return [f"  {name}{' ' * (width - cell_len(name))}  {value}" for name, value in pairs]
 

@@ -8,17 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from commands import clock, html_report, output
+from commands import clock, output
 from commands.context import Context
 from commands.options import AsOf, Json, KnownAt
 from commands.output import Alert, due, handled, yuan
 from commands.records import parse_as_of, parse_known_at
-from ledger.domain import STATUSES, Status
 from ledger.errors import invalid
 from ledger.i18n import N_, _, ngettext
 from ledger.labels import label
 from ledger.policy.facts import parse_date
-from projections import audit_checks, audit_log, reports
+from ledger.status import STATUSES, Status
 
 From = Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
                                            help=N_("With --to: payments per treasury dated in this period."))]
@@ -118,6 +117,8 @@ def applications(
     known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
+    from projections import reports
+
     if status is not None and status not in STATUSES:
         raise invalid("status", _("{value} is not a status; allowed: {allowed}").format(
             value=repr(status), allowed=", ".join(STATUSES)))
@@ -129,6 +130,8 @@ def applications(
 @app.command("enterprise", help=N_("Awarded and paid per enterprise."))
 @handled
 def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    from projections import reports
+
     moment = parse_known_at(known_at)
     data = reports.enterprise_report(views(ctx), parse_as_of(as_of), known_at=moment)
     output.render(stamped(data, moment), as_json, render_enterprises)
@@ -147,6 +150,8 @@ def shares(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, sta
 
 def shares_data(ctx: typer.Context, as_of: str | None, known_at: str | None, start: str | None = None,
                 end: str | None = None) -> dict[str, Any]:
+    from projections import reports
+
     moment = parse_known_at(known_at)
     day = parse_as_of(as_of)
     period = None
@@ -179,6 +184,9 @@ def html(
     known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
+    from commands import html_report
+    from projections import reports
+
     moment = parse_known_at(known_at)
     day = parse_as_of(as_of)
     engine = views(ctx)
@@ -204,6 +212,8 @@ def html(
 def audit_result(ctx: typer.Context) -> dict[str, Any]:
     """What `grants audit verify` finds on the ledger as it is now (the chain, then the whole-ledger checks
     when the chain holds), computed by the same functions."""
+    from projections import audit_checks, audit_log
+
     context: Context = ctx.obj
     ledger = context.reader()
     try:

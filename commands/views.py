@@ -9,7 +9,6 @@ from commands.context import Context
 from commands.options import Json
 from commands.output import handled
 from ledger.i18n import N_, _, ngettext
-from projections import runner
 
 projections_app = typer.Typer(help=N_("Read models: status and rebuild from the event log."), no_args_is_help=True)
 
@@ -18,6 +17,8 @@ projections_app = typer.Typer(help=N_("Read models: status and rebuild from the 
                                             "same rows)."))
 @handled
 def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
+    from projections import runner
+
     context: Context = ctx.obj
     ledger = context.ledger()
     runner.create_views(context.engine)
@@ -35,6 +36,8 @@ def rebuild(ctx: typer.Context, as_json: Json = False) -> None:
 @projections_app.command("status", help=N_("How far the read models have applied the event log."))
 @handled
 def status(ctx: typer.Context, as_json: Json = False) -> None:
+    from projections import runner
+
     context: Context = ctx.obj
     ledger = context.ledger()
     runner.create_views(context.engine)

@@ -31,30 +31,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.status import Status
+
 NAMESPACE = uuid5(NAMESPACE_URL, "https://grants-ledger.shiyan/ids")
-
-class Status(StrEnum):
-    """The status of an application; the stored and printed value is the string."""
-
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"  # 撤回: the applicant took it back before a decision
-    REVOKED = "revoked"  # 撤销: an approved award withdrawn by the document that ordered it
-
 
 SUBMITTED = Status.SUBMITTED
 APPROVED = Status.APPROVED
 REJECTED = Status.REJECTED
 WITHDRAWN = Status.WITHDRAWN
 REVOKED = Status.REVOKED
-STATUSES = tuple(Status)
 
 
 def enterprise_id(uscc: str) -> UUID:

@@ -44,17 +44,12 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from ledger import i18n
 from ledger.domain import ImportRun, import_run_id
+from ledger.import_limits import CHUNK, CHUNK_BYTES, CHUNK_EVENT_BYTES
 from ledger.recorders import StaleRead, TooLarge
 from ledger.service import Busy, GrantsLedger
 
 log = structlog.get_logger("grants")
 
-CHUNK = 500  # lines per transaction at most
-CHUNK_BYTES = 256 * 1024  # input bytes per transaction at most (the events are a few times that; see docs)
-# Bytes of events per transaction at most: a chunk whose events hold more is split (a line's
-# events are always written whole). Well below the ~6 MB at which a pipelined PostgreSQL insert
-# used to hang (docs/benchmark.md), and it bounds what one transaction holds in memory.
-CHUNK_EVENT_BYTES = 4 * 1024 * 1024
 MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another import of the same file
 
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]

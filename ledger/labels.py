@@ -7,7 +7,7 @@ from __future__ import annotations
 from ledger.i18n import N_, _
 
 _LABELS = {
-    # statuses (ledger.domain.Status)
+    # statuses (ledger.status.Status)
     "submitted": N_("submitted"),
     "approved": N_("approved"),
     "rejected": N_("rejected"),
