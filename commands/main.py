@@ -1,7 +1,7 @@
 """`grants`: the finance staff's command line. Thin: parse, call the ledger, render.
 
 Every command module is imported here, so each imports at its top only what is cheap; the event
-store, SQLAlchemy, the read models, the policy catalogue, Rich and openpyxl are imported inside the
+store, SQLAlchemy, the read models, structlog, Rich and openpyxl are imported inside the
 commands that use them, and `grants --help` or `grants config` starts without them
 (``tests/e2e/test_startup.py`` keeps it so)."""
 
