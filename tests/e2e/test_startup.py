@@ -40,8 +40,10 @@ def test_importing_the_command_line_loads_no_ledger_no_tables_and_no_logging():
     assert among(set(done.stdout.split()), LEDGER + NEVER + LOGGING + TABLES) == []
 
 
-@pytest.mark.parametrize("args", [("--help",), ("report", "--help"), ("config", "--json"), ("policy", "list", "--json")],
-                         ids=" ".join)
+WITHOUT_TABLES = [("--help",), ("report", "--help"), ("config", "--json"), ("policy", "list", "--json")]
+
+
+@pytest.mark.parametrize("args", WITHOUT_TABLES, ids=" ".join)
 def test_a_command_without_a_ledger_or_a_table_starts_without_them(args, tmp_path):
     assert among(loaded(*args, cwd=tmp_path), LEDGER + NEVER + LOGGING + TABLES) == []
 
