@@ -229,6 +229,7 @@ def grants_command() -> list[str]:
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRANTS_")}  # only the flags choose
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once, not at every command's start
     return env
 
 
