@@ -8,11 +8,19 @@ Work reports through a plain callback, ``advance(done)``, so ``ledger/`` and
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from ledger.text import safe
 
@@ -31,18 +39,27 @@ def _ignore(done: int) -> None:
 @contextmanager
 def bar(description: str, total: int | None, *, as_json: bool = False) -> Iterator[Advance]:
     """Yield ``advance(done)``: ``done`` of ``total`` finished so far (count, rate, time left on the bar)."""
+    with bars((description,), total, as_json=as_json) as (advance,):
+        yield advance
+
+
+@contextmanager
+def bars(descriptions: Sequence[str], total: int | None, *, as_json: bool = False) -> Iterator[tuple[Advance, ...]]:
+    """``bar`` for work done in one pass that has several parts (one bar each, one under the other):
+    yield one ``advance`` per description."""
     if not shown(as_json=as_json):
-        yield _ignore
+        yield tuple(_ignore for _ in descriptions)
         return
     console = Console(file=sys.stderr, force_terminal=True, highlight=False, emoji=False, markup=False)
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), TextColumn("{task.fields[rate]}", markup=False), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False, redirect_stdout=False) as progress:
-        task = progress.add_task(safe(description), total=total, rate="")
+        def advancing(task: TaskID) -> Advance:
+            def advance(done: int) -> None:
+                progress.update(task, completed=done)
+                speed = next(t.speed for t in progress.tasks if t.id == task)
+                progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
-        def advance(done: int) -> None:
-            progress.update(task, completed=done)
-            speed = progress.tasks[0].speed
-            progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+            return advance
 
-        yield advance
+        yield tuple(advancing(progress.add_task(safe(d), total=total, rate="")) for d in descriptions)
