@@ -125,7 +125,8 @@ def _notifications(ledger: GrantsLedger, stop: int) -> Iterator[chain.Row]:
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """The replay makes a great many small objects that live to its end and form no cycles: the cyclic
-    collector would walk them again and again (a third of the replay's time) for nothing to free."""
+    collector would walk them again and again for nothing to free (with it on, reading and replaying
+    50,000 events took a fifth to a half longer)."""
     was = gc.isenabled()
     gc.disable()
     try:
