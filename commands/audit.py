@@ -70,27 +70,38 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
         except ValueError as exc:
             raise invalid("head", str(exc)) from None
     started = time.perf_counter()
+    findings: list[dict[str, Any]] | None = None
+    replayed = None
+    verified: audit_checks.Verified | None = None
+    total = ledger.recorder.max_notification_id() or 0
     try:  # with --json, what it says of a break or a finding is English: the same JSON in every language
-        with progress.bar(_("verifying hash chain"), ledger.recorder.max_notification_id() or 0,
-                          as_json=as_json) as advance, output.english(as_json):
-            walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted,
-                                                    advance)
+        if chain_only:
+            with progress.bar(_("verifying hash chain"), total, as_json=as_json) as advance, \
+                    output.english(as_json):
+                walk, mismatch = audit_log.verify_chain(context.engine, ledger.recorder.events_table_name, noted,
+                                                        advance)
+        else:  # the chain and the checks' replay in one pass over the rows
+            with progress.bars((_("verifying hash chain"), _("replaying for the checks")), total,
+                               as_json=as_json) as (advance, replaying), output.english(as_json):
+                verified = audit_checks.verify(ledger, context.engine, noted, advance, replaying)
+            walk, mismatch = verified.walk, verified.mismatch
     except audit_log.NoChain as exc:
         _no_chain(exc, as_json)
     seconds = time.perf_counter() - started
     broken = walk.broken or mismatch
-    findings: list[dict[str, Any]] | None = None
-    replayed = None
     if not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
-        if sys.stderr.isatty() and not as_json:
-            output.stderr(ngettext("chain ok ({events} event); replaying the log for the whole-ledger checks ...",
-                                   "chain ok ({events} events); replaying the log for the whole-ledger checks ...",
-                                   walk.events).format(events=walk.events))
-        views = context.views()
-        with progress.bar(_("replaying for the checks"), runner.position(views), as_json=as_json) as advance, \
-                output.english(as_json):
-            replayed, found = audit_checks.run_checks(ledger, views, advance)
-            findings = [f.as_dict() for f in found]
+        views = context.views()  # brought up to date only now, once the chain holds
+        if verified is not None and verified.views_at is not None and runner.position(views) == verified.views_at:
+            replayed, findings = verified.replayed, [f.as_dict() for f in verified.findings]
+        else:  # the read models moved since they were compared: replay again, to where they stand now
+            if sys.stderr.isatty() and not as_json:
+                output.stderr(ngettext("chain ok ({events} event); replaying the log for the whole-ledger checks ...",
+                                       "chain ok ({events} events); replaying the log for the whole-ledger checks ...",
+                                       walk.events).format(events=walk.events))
+            with progress.bar(_("replaying for the checks"), runner.position(views), as_json=as_json) as advance, \
+                    output.english(as_json):
+                replayed, found = audit_checks.run_checks(ledger, views, advance)
+                findings = [f.as_dict() for f in found]
     data: dict[str, Any] = {
         "chain": "broken" if broken else "ok",
         "events": walk.events,

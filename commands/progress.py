@@ -8,10 +8,14 @@ Work reports through a plain callback, ``advance(done)``, so ``ledger/`` and
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from ledger.text import safe
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 Advance = Callable[[int], None]
 
@@ -28,8 +32,16 @@ def _ignore(done: int) -> None:
 @contextmanager
 def bar(description: str, total: int | None, *, as_json: bool = False) -> Iterator[Advance]:
     """Yield ``advance(done)``: ``done`` of ``total`` finished so far (count, rate, time left on the bar)."""
+    with bars((description,), total, as_json=as_json) as (advance,):
+        yield advance
+
+
+@contextmanager
+def bars(descriptions: Sequence[str], total: int | None, *, as_json: bool = False) -> Iterator[tuple[Advance, ...]]:
+    """``bar`` for work done in one pass that has several parts (one bar each, one under the other):
+    yield one ``advance`` per description."""
     if not shown(as_json=as_json):
-        yield _ignore
+        yield tuple(_ignore for _ in descriptions)
         return
     from rich.console import Console  # only when a bar is drawn
     from rich.progress import (
@@ -45,11 +57,12 @@ def bar(description: str, total: int | None, *, as_json: bool = False) -> Iterat
     columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                TaskProgressColumn(), TextColumn("{task.fields[rate]}", markup=False), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False, redirect_stdout=False) as progress:
-        task = progress.add_task(safe(description), total=total, rate="")
+        def advancing(task: TaskID) -> Advance:
+            def advance(done: int) -> None:
+                progress.update(task, completed=done)
+                speed = next(t.speed for t in progress.tasks if t.id == task)
+                progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
-        def advance(done: int) -> None:
-            progress.update(task, completed=done)
-            speed = progress.tasks[0].speed
-            progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
+            return advance
 
-        yield advance
+        yield tuple(advancing(progress.add_task(safe(d), total=total, rate="")) for d in descriptions)

@@ -14,6 +14,7 @@ digest) and the position of the link before it, so a check can say *what* differ
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,12 +44,19 @@ class Link:
                 self.state_sha256, self.hash)
 
 
+_CANONICAL_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
 def canonical_id(originator_id: Any) -> str:
     """32 lowercase hex digits, however the store hands the id over (SQLite text, PostgreSQL uuid)."""
     if isinstance(originator_id, UUID):
         return originator_id.hex
     text = str(originator_id)
-    return text if len(text) == 32 else UUID(text).hex
+    if len(text) == 32:
+        return text
+    if _CANONICAL_TEXT.match(text):  # how SQLite keeps it: UUID(text).hex without building the UUID
+        return text.replace("-", "")
+    return UUID(text).hex
 
 
 def link_hash(prev_hash: str, position: int, originator_id: str, version: int, topic: str,
@@ -107,6 +115,15 @@ def walk(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]]) -> Walk:
     A link row is (position, prev_position, originator_id, version, topic, state_sha256, hash).
     """
     result = Walk()
+    for _row in sealed(pairs, result):
+        pass
+    return result
+
+
+def sealed(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]], result: Walk) -> Iterator[Row]:
+    """``walk`` as a stream: each event row is yielded once its link holds, so a caller can read the
+    log in the same pass as the chain proves it. At the first break nothing more is yielded; ``result``
+    is complete once the rows are exhausted."""
     sha256 = hashlib.sha256
     prev = bytes.fromhex(result.head_hash)
     for event, link in pairs:
@@ -115,25 +132,25 @@ def walk(pairs: Iterable[tuple[Row | None, tuple[Any, ...] | None]]) -> Walk:
             result.broken = Break(REMOVED, link[0], link[2], link[3], link[4],
                                   _("the chain seals an event at this position that is no longer in the log"))
             result.head_hash = prev.hex()
-            return result
+            return
         position, originator_id, version, topic, state = event
         if link is None:
             result.broken = Break(INSERTED, position, canonical_id(originator_id), version, topic,
                                   _("this event is in the log but was never sealed into the chain (written behind the "
                                     "ledger's back)"))
             result.head_hash = prev.hex()
-            return result
+            return
         oid = originator_id.hex if isinstance(originator_id, UUID) else canonical_id(originator_id)
         digest = sha256(state).digest()
         raw = sha256(prev + f"{position}\x00{oid}\x00{version}\x00{topic}\x00".encode() + digest).digest()
         if raw.hex() != link[6]:
             result.broken = _explain(result, event, oid, digest, link, raw.hex())
             result.head_hash = prev.hex()
-            return result
+            return
         result.events += 1
         result.head_position, prev = position, raw
+        yield event
     result.head_hash = prev.hex()
-    return result
 
 
 def _explain(result: Walk, event: Row, oid: str, digest: bytes, link: tuple[Any, ...], h: str) -> Break:

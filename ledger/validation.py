@@ -79,9 +79,14 @@ def _name(event: Any) -> str:
 
 # --- checks at each event, on the state just before it ------------------------------
 
+APPROVALS = frozenset({"ApplicationApproved"})
+QUOTA_EVENTS = frozenset({"ApplicationApproved", "AwardRevoked"})
+MONEY_EVENTS = frozenset({"PaymentRecorded", "RecoveryRecorded", "PaymentReversed"})
+
+
 def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
     """一次性奖励 awarded twice (rules.check_one_time, as at the approval)."""
-    if _name(ev) != "ApplicationApproved":
+    if _name(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -94,7 +99,7 @@ def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
     """An award above what its clause gives for the facts, or halves that do not split it by the rule."""
-    if _name(ev) != "ApplicationApproved":
+    if _name(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -122,7 +127,7 @@ def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Finding]:
     """就高不重复 at the approval: the amount the rule pays given the earlier awards on the project."""
-    if _name(ev) != "ApplicationApproved":
+    if _name(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -141,7 +146,7 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
 def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
     """A yearly quota (clause 16): each task once, at most ``limit`` tasks a year, awards in force."""
     name = _name(ev)
-    if name not in ("ApplicationApproved", "AwardRevoked"):
+    if name not in QUOTA_EVENTS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     measure = h.measure_of(enterprise, ev.ref)
@@ -171,7 +176,7 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     """A payer paid beyond its share (net of reversals and recoveries), paid on an award not in force,
     or more recovered than it paid."""
     name = _name(ev)
-    if name not in ("PaymentRecorded", "RecoveryRecorded", "PaymentReversed"):
+    if name not in MONEY_EVENTS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -269,8 +274,19 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
     return found
 
 
-EVENT_CHECKS: tuple[Callable[[History, int, Any], list[Finding]], ...] = (
+Check = Callable[[History, int, Any], list[Finding]]
+
+EVENT_CHECKS: tuple[Check, ...] = (
     check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money, check_duties)
+
+# The events each check looks at (it returns nothing for any other): the replay runs, for each event, only
+# the checks that look at it, in the order of EVENT_CHECKS.
+CHECKED_EVENTS: dict[Check, frozenset[str]] = {
+    check_one_time: APPROVALS, check_cap_and_split: APPROVALS, check_highest_not_duplicated: APPROVALS,
+    check_quota: QUOTA_EVENTS, check_money: MONEY_EVENTS, check_duties: frozenset(EVENT_OPS)}
+CHECKS_OF: dict[str, tuple[Check, ...]] = {
+    name: tuple(check for check in EVENT_CHECKS if name in CHECKED_EVENTS[check])
+    for name in sorted(frozenset().union(*CHECKED_EVENTS.values()))}
 
 
 # --- checks over the whole history ---------------------------------------------------
@@ -344,17 +360,18 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
         topic_owner = type(ev).__qualname__.split(".", 1)[0]
         if topic_owner != "Enterprise":
             continue  # indexes, quotas, import runs: the checks rebuild what they need from the enterprises
+        name = _name(ev)
         try:
             if originator in h.enterprises:
-                for check in EVENT_CHECKS:
+                for check in CHECKS_OF.get(name, ()):
                     found.extend(check(h, position, ev))
             h.enterprises[originator] = ev.mutate(h.enterprises.get(originator))
         except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
             found.append(Finding(REPLAY_FAILED, position, getattr(ev, "ref", None), None,
                                  _("{event} cannot be applied to its enterprise as replayed ({error}: {detail})").format(
-                                     event=_name(ev), error=type(exc).__name__, detail=exc)))
+                                     event=name, error=type(exc).__name__, detail=exc)))
             continue
-        if _name(ev) == "ExternalAwardRecorded":
+        if name == "ExternalAwardRecorded":
             h.last_external[(h.enterprises[originator].uscc, ev.project)] = position
     if pending is not None:
         found.extend(pending(h))

@@ -90,21 +90,32 @@ def link_rows(cursor: Any, postgres: bool) -> Iterator[tuple[Any, ...]]:
 
 
 def verify_chain(engine: Engine, events_table: str, head: Head | None = None,
-                 progress: Callable[[int], None] | None = None) -> tuple[chain.Walk, chain.Break | None]:
+                 progress: Callable[[int], None] | None = None,
+                 consume: Callable[[Iterator[chain.Row]], None] | None = None
+                 ) -> tuple[chain.Walk, chain.Break | None]:
     """Walk the whole chain; with ``head``, also prove the log up to that noted head is unchanged.
 
     ``progress(walked)`` is told every ``PROGRESS_EVERY`` events how many are walked.
+
+    ``consume(rows)``, when given, reads the stored event rows in the same pass, inside the same
+    snapshot: each row as soon as its link holds, none from the first break on (what it made of
+    them means nothing when the walk is broken).
 
     Returns the walk (events checked, the recomputed head, the first break) and, when a
     head was given and does not match, a head-mismatch break.
     """
     postgres = engine.dialect.name == "postgresql"
+    walk = chain.Walk()
     with snapshot(engine) as raw:
         # two cursors over one snapshot: pages of events and of links, merged by position
         events = event_rows(raw.cursor(), events_table, postgres)
         links = link_rows(raw.cursor(), postgres)
         marks: dict[int, str] = {}
-        walk = chain.walk(_counting(_marking(chain.merge(events, links), head, marks), progress))
+        rows = chain.sealed(_counting(_marking(chain.merge(events, links), head, marks), progress), walk)
+        if consume is not None:
+            consume(rows)
+        for _row in rows:  # the rest of the walk, past what the consumer read (all of it without one)
+            pass
     mismatch = None
     if head is not None and (walk.broken is None or walk.broken.position > head.position):
         found = marks.get(head.position)
