@@ -55,3 +55,15 @@ def grants(*args: str, lang: str | None = None, env: dict[str, str | None] | Non
         sys.stderr.flush()
         return Result(runner=runner, stdout_bytes=out.getvalue(), stderr_bytes=err.getvalue(),
                       output_bytes=mixed.getvalue(), return_value=None, exit_code=code, exception=None)
+
+
+def views_snapshot(engine: Any) -> dict[str, Any]:
+    """Every row of every view table and the tracking rows, as text, sorted: to compare two ways of
+    writing the read models (a catch-up, a rebuild, other page sizes)."""
+    from sqlalchemy import select
+
+    from projections import schema
+
+    with engine.connect() as conn:
+        return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
+                for t in (*schema.VIEW_TABLES, schema.tracking)}

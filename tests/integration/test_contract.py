@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import cli, cli_json, write_lines
+from tests.helpers import cli, cli_json, views_snapshot, write_lines
 
 CONTRACT_LINES = [
     {"op": "adopt-policy", "effective": "2022-09-01"},
@@ -162,23 +162,18 @@ def test_a_refused_command_changes_nothing(loaded, tmp_path):
 
 
 def test_rebuilt_read_models_equal_the_incrementally_updated_ones(loaded):
-    from sqlalchemy import select
 
     from ledger.storage import parse_store
-    from projections import runner, schema
+    from projections import runner
 
     db_url, _ = loaded
     engine = runner.make_engine(parse_store(db_url))
 
-    def snapshot():
-        with engine.connect() as conn:
-            return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                    for t in (*schema.VIEW_TABLES, schema.tracking)}
 
-    incremental = snapshot()
+    incremental = views_snapshot(engine)
     assert incremental["rm_entries"], "the contract import must have produced entries"
     assert cli_json(db_url, "projections", "rebuild")["rebuilt"] is True
-    assert snapshot() == incremental
+    assert views_snapshot(engine) == incremental
     engine.dispose()
 
 

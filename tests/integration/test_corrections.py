@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import USCC_A, USCC_B
-from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines
+from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, views_snapshot, write_lines
 
 STATES = ("submitted", "approved", "rejected", "withdrawn", "revoked")
 OPS = ("amend", "withdraw", "revoke", "reverse-payment", "recover", "approve", "reject", "pay")
@@ -327,10 +327,9 @@ def test_a_revoked_award_counts_as_never_made_for_one_time_highest_and_quota(db_
 
 
 def test_read_models_rebuilt_after_corrections_equal_the_incremental_ones(paid, tmp_path):
-    from sqlalchemy import select
 
     from ledger.storage import parse_store
-    from projections import runner, schema
+    from projections import runner
 
     db = paid
     lines = [
@@ -346,16 +345,12 @@ def test_read_models_rebuilt_after_corrections_equal_the_incremental_ones(paid, 
     assert _import(db, tmp_path, lines, "more.jsonl")["refused"] == []
     engine = runner.make_engine(parse_store(db))
 
-    def snapshot() -> dict[str, Any]:
-        with engine.connect() as conn:
-            return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                    for t in (*schema.VIEW_TABLES, schema.tracking)}
 
-    incremental = snapshot()
+    incremental = views_snapshot(engine)
     kinds = {row[1] for row in incremental["rm_entries"]}
     assert {"reversal", "revocation", "recovery"} <= kinds
     assert cli_json(db, "projections", "rebuild")["rebuilt"] is True
-    assert snapshot() == incremental
+    assert views_snapshot(engine) == incremental
     engine.dispose()
 
 
@@ -364,7 +359,7 @@ def test_views_written_a_page_at_a_time_equal_those_written_an_event_at_a_time(p
     """A page's rows are written together (one executemany per table and kind of update): an
     approval, revocation or payment of an application submitted in the same page, or in an
     earlier one, ends in the same rows whatever the page size, and as the rebuild."""
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
     from ledger.service import GrantsLedger
     from ledger.storage import parse_store
@@ -382,19 +377,15 @@ def test_views_written_a_page_at_a_time_equal_those_written_an_event_at_a_time(p
     engine = runner.make_engine(store)
     ledger = GrantsLedger(store, create_tables=False)
 
-    def snapshot() -> dict[str, Any]:
-        with engine.connect() as conn:
-            return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                    for t in (*schema.VIEW_TABLES, schema.tracking)}
 
     runner.rebuild(ledger, engine)
-    rebuilt = snapshot()
+    rebuilt = views_snapshot(engine)
     with engine.begin() as conn:
         for table in reversed(schema.VIEW_TABLES):
             conn.execute(table.delete())
         conn.execute(update(schema.tracking).where(schema.tracking.c.name == runner.TRACKING_NAME).values(position=0))
     assert runner.catch_up(ledger, engine, page=page) == ledger.recorder.max_notification_id()
-    assert snapshot() == rebuilt
+    assert views_snapshot(engine) == rebuilt
     ledger.close()
     engine.dispose()
 

@@ -17,7 +17,7 @@ from ledger.service import GrantsLedger
 from ledger.storage import parse_store
 from projections import reports, runner, schema
 from tests.conftest import new_ledger
-from tests.helpers import cli, cli_json, write_lines
+from tests.helpers import cli, cli_json, views_snapshot, write_lines
 
 FAR = datetime(2999, 1, 1, tzinfo=UTC)  # known at a moment after everything: the sums over every entry
 REPORT_DAY = date(2026, 1, 31)
@@ -107,17 +107,13 @@ def test_a_rebuild_writes_the_rows_and_totals_the_catch_up_wrote(db_url, tmp_pat
     engine = runner.make_engine(store)
     ledger = GrantsLedger(store, create_tables=False)
 
-    def snapshot() -> dict[str, Any]:
-        with engine.connect() as conn:
-            return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
-                    for t in (*schema.VIEW_TABLES, schema.tracking)}
 
-    caught_up = snapshot()
+    caught_up = views_snapshot(engine)
     assert len(caught_up["rm_enterprise_days"]) > 100
     assert sum(row[-2] != "None" for row in caught_up["rm_applications"]) > 5  # half-paid spans
     monkeypatch.setattr(runner, "REMEMBERED", remembered)
     assert runner.rebuild(ledger, engine, page=page) == ledger.recorder.max_notification_id()
-    assert snapshot() == caught_up
+    assert views_snapshot(engine) == caught_up
     ledger.close()
     engine.dispose()
 
