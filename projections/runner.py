@@ -135,6 +135,32 @@ class ViewUpdater:
             raise UnknownTopic(_("event {position} has topic {topic}, which no read model handles or ignores").format(
                 position=position, topic=topic))
 
+    def apply_page(self, notifications: list[Any], mapper: Any) -> None:
+        """Apply a page of the log: its events decoded, what they look up in the tables (the enterprise
+        and measure of the applications they name, the enterprises' areas) read in a few queries for the
+        whole page, then each event applied."""
+        events = [(n.id, n.topic, mapper.to_domain_event(n)) for n in notifications]
+        self._read_ahead(events)
+        for position, topic, ev in events:
+            self.apply(position, topic, ev)
+
+    def _read_ahead(self, events: list[tuple[int, str, Any]]) -> None:
+        refs = {ev.ref for _, topic, ev in events if topic in _NAMING_AN_APPLICATION} - self._applications.keys()
+        ids = {str(ev.originator_id) for _, topic, ev in events if topic in _NAMING_AN_ENTERPRISE} - self._usccs.keys()
+        for chunk in _chunks(sorted(refs)):
+            for row in self.conn.execute(_APPLICATIONS_OF, {"b_refs": chunk}):
+                self._applications[row.ref] = (row.uscc, row.measure)
+                self._revoked_on[row.ref] = row.revoked_on
+        for chunk in _chunks(sorted(ids)):
+            for row in self.conn.execute(_ENTERPRISES_OF, {"b_ids": chunk}):
+                self._usccs[row.enterprise_id] = row.uscc
+                self._areas[row.uscc] = row.area
+        usccs = {uscc for ref in refs if ref in self._applications
+                 for uscc in (self._applications[ref][0],)} - self._areas.keys()
+        for chunk in _chunks(sorted(usccs)):
+            for row in self.conn.execute(_AREAS_OF, {"b_usccs": chunk}):
+                self._areas[row.uscc] = row.area
+
     def flush(self) -> None:
         """Write the collected rows: inserts first (enterprises before the applications and entries
         that name them), then the merged updates of applications written by earlier batches, then
@@ -154,7 +180,7 @@ class ViewUpdater:
         self.totals.flush()
         if len(self._applications) + len(self._areas) + len(self._usccs) > REMEMBERED:
             # Bounded, so a rebuild's memory does not grow with the log: what is forgotten is in
-            # the tables now, and read back from them when a later event needs it.
+            # the tables now, and read back from them (a page's worth at once) when a later page needs it.
             for remembered in (self._areas, self._usccs, self._applications, self._revoked_on):
                 remembered.clear()
 
@@ -301,6 +327,20 @@ def _iso(day: Any) -> Any:
 _UPDATE_APPLICATION = update(schema.applications).where(schema.applications.c.ref == bindparam("b_ref"))
 _AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
 _USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
+_APPLICATIONS_OF = (select(schema.applications.c.ref, schema.applications.c.uscc, schema.applications.c.measure,
+                           schema.applications.c.revoked_on)
+                    .where(schema.applications.c.ref.in_(bindparam("b_refs", expanding=True))))
+_ENTERPRISES_OF = (select(schema.enterprises.c.enterprise_id, schema.enterprises.c.uscc, schema.enterprises.c.area)
+                   .where(schema.enterprises.c.enterprise_id.in_(bindparam("b_ids", expanding=True))))
+_AREAS_OF = (select(schema.enterprises.c.uscc, schema.enterprises.c.area)
+             .where(schema.enterprises.c.uscc.in_(bindparam("b_usccs", expanding=True))))
+READ_AHEAD = 500  # keys per query of a page's read-ahead
+
+
+def _chunks(keys: list[str]) -> list[list[str]]:
+    return [keys[i:i + READ_AHEAD] for i in range(0, len(keys), READ_AHEAD)]
+
+
 _APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.measure, schema.applications.c.revoked_on)
                    .where(schema.applications.c.ref == bindparam("b_ref")))
 
@@ -325,6 +365,12 @@ HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
     "grants:PolicyBook.PolicyAdopted": ViewUpdater.on_policy_adopted,
 }
 _TOPICS = tuple(HANDLERS)  # what a rebuild reads from the log
+# The events whose handlers look up the application they name (its enterprise, measure and area), and
+# those that look up their enterprise by its id: read ahead for a whole page (``ViewUpdater.apply_page``).
+_NAMING_AN_APPLICATION = frozenset({
+    "grants:Enterprise.ApplicationApproved", "grants:Enterprise.AwardRevoked", "grants:Enterprise.PaymentRecorded",
+    "grants:Enterprise.PaymentReversed", "grants:Enterprise.RecoveryRecorded"})
+_NAMING_AN_ENTERPRISE = frozenset({"grants:Enterprise.ApplicationSubmitted", "grants:Enterprise.ExternalAwardRecorded"})
 IGNORED = frozenset({
     "grants:Enterprise.ApplicationAmended",  # facts are not in the read models; `show` reads them from the log
     "grants:ApplicationRef.Filed",
@@ -367,8 +413,7 @@ def _catch_up_page(ledger: GrantsLedger, engine: Engine, page: int) -> int:
                 if not notifications:
                     return 0
                 updater = ViewUpdater(conn)
-                for notification in notifications:
-                    updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
+                updater.apply_page(notifications, ledger.mapper)
                 updater.flush()
                 conn.execute(update(track).where(track.c.name == TRACKING_NAME)
                              .values(position=notifications[-1].id))
@@ -409,8 +454,7 @@ def rebuild(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], None
                                                                  topics=_TOPICS)
             if not notifications:
                 break
-            for notification in notifications:
-                updater.apply(notification.id, notification.topic, ledger.mapper.to_domain_event(notification))
+            updater.apply_page(notifications, ledger.mapper)
             updater.flush()
             start = notifications[-1].id + 1
             if progress is not None:
