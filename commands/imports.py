@@ -107,12 +107,12 @@ def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *,
     command) and ``digest``, the lines are read as the import goes. With ``show_progress``,
     a terminal shows a bar.
     """
-    from ledger.importing import digest_of, import_file, numbered_commands
+    from ledger.importing import count_commands, digest_of, import_file
 
     if digest is None or total is None:
         lines = list(lines)
         digest = digest or digest_of(b"".join(line + b"\n" for line in lines))
-        total = sum(1 for _ in numbered_commands(lines))
+        total = count_commands(lines)
     with progress.bar(_("importing {name}").format(name=name), total, as_json=not show_progress) as advance:
         chunks = _Chunks(operator)
         result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=chunks.apply,
@@ -130,7 +130,7 @@ class Input:
     asked (a second reading writes the refused lines' CSV). A workbook's rows are its lines."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
-        from ledger.importing import digest_of, is_command, numbered_commands, read_lines
+        from ledger.importing import count_commands, digest_of, read_lines
 
         self.name, self._stream = name, stream
         self.book: spreadsheet.Workbook | None = None
@@ -141,14 +141,13 @@ class Input:
             self.book = spreadsheet.read_workbook(stream.read())
             self._data: bytes | None = self.book.jsonl  # the same machinery, known by their digest
             self.digest = digest_of(self._data)
-            self.total = sum(1 for _ in numbered_commands(self._data.splitlines()))
+            self.total = count_commands(self._data.splitlines())
             return
         self._data = None
-        digest, total = hashlib.sha256(), 0
+        digest = hashlib.sha256()
         stream.seek(self._start)
-        for line in read_lines(_Hashing(stream, digest)):
-            total += is_command(line)
-        self.digest, self.total = digest.hexdigest(), total
+        self.total = count_commands(read_lines(_Hashing(stream, digest)))
+        self.digest = digest.hexdigest()
 
     def lines(self) -> Iterator[bytes]:
         from ledger.importing import read_lines

@@ -86,6 +86,11 @@ def is_command(raw: bytes) -> bool:
     return bool(raw.strip()) and not raw.lstrip().startswith(b"#")
 
 
+def count_commands(lines: Iterable[bytes]) -> int:
+    """How many of the lines hold a command (an import's ``total``)."""
+    return sum(map(is_command, lines))
+
+
 READ_BLOCK = 1024 * 1024
 
 
@@ -180,7 +185,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     """
     if total is None:
         lines = list(lines)
-        total = sum(1 for _ in numbered_commands(lines))
+        total = count_commands(lines)
     previous, ledger.operator = ledger.operator, operator  # who ran it: checked and stamped on every event
     try:
         return _import(ledger, lines, total, digest=digest, name=name, operator=operator, apply_line=apply_line,

@@ -238,23 +238,26 @@ _ENTRIES_OF = (select(X.c.ref, X.c.date, X.c.kind, X.c.payer, X.c.amount_fen, X.
                .where(X.c.ref.in_(bindparam("b_refs", expanding=True))))
 
 
-def _case(kinds: tuple[str, ...], value: str, payer: str | None = None) -> str:
+def _case(kinds: tuple[str, ...], value: str, condition: str = "") -> str:
+    """The sum of ``value`` over the entries of ``kinds`` (and ``condition``), as a BIGINT on both stores."""
     listed = ", ".join(f"'{kind}'" for kind in kinds)  # the kinds are the schema's own constants
-    also = f" AND payer = '{payer}'" if payer else ""
+    also = f" AND {condition}" if condition else ""
     return f"CAST(SUM(CASE WHEN kind IN ({listed}){also} THEN {value} ELSE 0 END) AS BIGINT)"
+
+
+_CITY, _NOT_CITY, _COUNTY = f"payer = '{CITY}'", f"payer <> '{CITY}'", f"payer = '{COUNTY}'"
 
 
 # A rebuild's running totals per enterprise and day (``Totals.entry``: an owed entry adds its amount
 # to the award, a paid one to its payer's; a day has a row when one of its entries adds something),
 # and its applications' days for their spans (``half_paid_span``'s sums).
 _ENTERPRISE_DAYS = (f'SELECT uscc, "date", {_case(schema.OWED_KINDS, "amount_fen")}, '
-                    f'{_case(schema.PAID_KINDS, "amount_fen", CITY)}, {_case(schema.PAID_KINDS, "amount_fen", COUNTY)}, '
+                    f'{_case(schema.PAID_KINDS, "amount_fen", _CITY)}, {_case(schema.PAID_KINDS, "amount_fen", _COUNTY)}, '
                     f'{_case((*schema.OWED_KINDS, *schema.PAID_KINDS), "CASE WHEN amount_fen <> 0 THEN 1 ELSE 0 END")} '
                     f'FROM {X.name} GROUP BY uscc, "date" ORDER BY uscc, "date"')
 _APPLICATION_DAYS = (f'SELECT ref, "date", {_case(schema.OWED_KINDS, "city_fen")}, '
-                     f'{_case(schema.OWED_KINDS, "county_fen")}, {_case(schema.PAID_KINDS, "amount_fen", CITY)}, '
-                     f"CAST(SUM(CASE WHEN kind IN ({', '.join(repr(k) for k in schema.PAID_KINDS)}) AND payer <> '{CITY}' "
-                     f'THEN amount_fen ELSE 0 END) AS BIGINT) '
+                     f'{_case(schema.OWED_KINDS, "county_fen")}, {_case(schema.PAID_KINDS, "amount_fen", _CITY)}, '
+                     f'{_case(schema.PAID_KINDS, "amount_fen", _NOT_CITY)} '
                      f'FROM {X.name} WHERE ref IS NOT NULL GROUP BY ref, "date" ORDER BY ref, "date"')
 
 
