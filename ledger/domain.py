@@ -29,6 +29,7 @@ the event that carries those. The library stamps every event's ``timestamp``
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -247,6 +248,16 @@ class ApprovalDecision(Protocol):
     def trace(self) -> list[dict[str, Any]]: ...
 
 
+def _shared(trace: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of a decision's trace whose keys and texts are interned: the clause quotes, readings and
+    rules are the same in every decision of a measure, and a decoded event holds its own copy of each.
+    An enterprise kept in memory (an import's cache, a replay) then holds them once (``sys.intern``
+    forgets a string no one holds any more)."""
+    intern = sys.intern
+    return [{intern(k): intern(v) if type(v) is str else v for k, v in step.items()} if type(step) is dict else step
+            for step in trace]
+
+
 class Enterprise(Aggregate):
     """An enterprise and everything the ledger holds about its awards."""
 
@@ -285,7 +296,7 @@ class Enterprise(Aggregate):
         app.decided_on, app.decided_by = date, by
         app.entitlement_fen, app.awarded_fen = entitlement_fen, awarded_fen
         app.city_share_fen, app.county_share_fen = city_share_fen, county_share_fen
-        app.basis, app.trace = basis, list(trace)
+        app.basis, app.trace = basis, _shared(trace)
 
     def record_approval(self, decision: ApprovalDecision, *, date: date, by: str, policy_version: str) -> None:
         """Record a decided approval as one value; the event keeps its field names (replay is unchanged)."""

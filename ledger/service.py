@@ -71,10 +71,16 @@ log = structlog.get_logger("grants")
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 30
-CACHE_SIZE = 20_000  # aggregates (and streams found absent) kept between the batches of an import
+CACHE_SIZE = 20_000  # aggregates (and streams found absent) kept between the batches of an import ...
+CACHE_EVENTS = 60_000  # ... holding at most this many events in all (a stream found absent counts as one)
 
 _ABSENT = object()  # in the cache: a stream that did not exist when it was read (version 0)
 _UNCACHED = object()
+
+
+def _weight(cached: Any) -> int:
+    """What a cached aggregate counts against ``CACHE_EVENTS``: the events it was built from (one when absent)."""
+    return 1 if cached is _ABSENT else max(1, cached.version)
 
 
 class DateAsISO(Transcoding):
@@ -121,6 +127,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
         self._batch: _Unit | None = None  # the batch being run, if any
         self._unit: _Unit | None = None  # the decision being taken (the batch's, or one command's)
         self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
+        self._cached_events = 0  # the events the cached aggregates were built from (_weight)
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
         self._init_access()  # who may do what: ledger/access.py
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
@@ -170,6 +177,8 @@ class GrantsLedger(AccessControl, Application[UUID]):
             return unit.aggregates[aggregate_id]
         # Out of the cache into the batch: if the batch fails, the copy goes with it (read again next time).
         cached = self._cache.pop(aggregate_id, _UNCACHED) if unit is self._batch else _UNCACHED
+        if cached is not _UNCACHED:
+            self._cached_events -= _weight(cached)
         if cached is _UNCACHED:
             aggregate = self._load(aggregate_id)
         else:
@@ -266,11 +275,19 @@ class GrantsLedger(AccessControl, Application[UUID]):
             self._batch = self._unit = None
 
     def _keep(self, aggregates: Iterable[tuple[UUID, Any]]) -> None:
+        """Put aggregates in the cache as the most recently used; forget the least recently used beyond
+        its bounds: ``CACHE_SIZE`` aggregates, ``CACHE_EVENTS`` events (an enterprise's memory grows with
+        its history: each approval carries its computation trace)."""
+        cache = self._cache
         for aggregate_id, aggregate in aggregates:
-            self._cache[aggregate_id] = _ABSENT if aggregate is None else aggregate
-            self._cache.move_to_end(aggregate_id)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+            kept = _ABSENT if aggregate is None else aggregate
+            before = cache.pop(aggregate_id, _UNCACHED)
+            if before is not _UNCACHED:
+                self._cached_events -= _weight(before)
+            cache[aggregate_id] = kept
+            self._cached_events += _weight(kept)
+        while len(cache) > CACHE_SIZE or (self._cached_events > CACHE_EVENTS and cache):
+            self._cached_events -= _weight(cache.popitem(last=False)[1])
 
     def prefetch(self, commands: Iterable[intake.Command]) -> None:
         """Read the streams a batch's commands will look up, a few queries for the whole batch.
@@ -340,6 +357,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
     def forget(self) -> None:
         """Empty the cache of aggregates kept between batches."""
         self._cache.clear()
+        self._cached_events = 0
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Run a command's attempt, again after a write conflict; any other store failure surfaces at once.

@@ -33,6 +33,11 @@ def _lines(*commands: dict[str, Any]) -> list[bytes]:
     return [json.dumps(c, ensure_ascii=False).encode() for c in commands]
 
 
+def _events_held(cache: dict[Any, Any]) -> int:
+    """The events the cached aggregates were built from, a stream found absent counting one."""
+    return sum(1 if a is service._ABSENT else a.version for a in cache.values())
+
+
 def _import_with_a_writer_between_chunks(ours: GrantsLedger, theirs: GrantsLedger, lines: list[bytes],
                                          after_chunks: int, interference: dict[str, Any]) -> dict[str, Any]:
     """Import one line a chunk; after `after_chunks` committed chunks, another writer records `interference`."""
@@ -79,7 +84,9 @@ def test_a_filing_number_found_absent_in_an_earlier_chunk_is_seen_once_another_w
     theirs.close()
 
 
-def test_the_cache_stays_within_its_bound_and_the_ledger_equals_one_imported_without_it(tmp_path, monkeypatch):
+@pytest.mark.parametrize("bound", [("CACHE_SIZE", 5), ("CACHE_EVENTS", 12)])
+def test_the_cache_stays_within_its_bound_and_the_ledger_equals_one_imported_without_it(tmp_path, monkeypatch,
+                                                                                       bound):
     lines = _lines(*SETUP,
                    *({"op": "register", "uscc": uscc, "name": f"企业{n}", "area": "茅箭区"}
                      for n, uscc in enumerate([USCC_B])),
@@ -90,10 +97,14 @@ def test_the_cache_stays_within_its_bound_and_the_ledger_equals_one_imported_wit
                       "date": "2023-03-01"} for n in range(40) for payer in ("city", "county")))
     unbounded = GrantsLedger(parse_store(f"sqlite:///{tmp_path / 'a.db'}"))
     expected = import_lines(unbounded, lines, "t", chunk=7)
-    monkeypatch.setattr(service, "CACHE_SIZE", 5)
+    name, limit = bound
+    monkeypatch.setattr(service, name, limit)
     bounded = GrantsLedger(parse_store(f"sqlite:///{tmp_path / 'b.db'}"))
     assert import_lines(bounded, lines, "t", chunk=7) == expected
-    assert len(bounded._cache) <= 5 < len(unbounded._cache)
+    weight = {"CACHE_SIZE": len, "CACHE_EVENTS": _events_held}
+    assert weight[name](bounded._cache) <= limit < weight[name](unbounded._cache)
+    for ledger in (bounded, unbounded):  # the running count the bound is kept by is the count of what is held
+        assert ledger._cached_events == _events_held(ledger._cache)
     for n in range(40):
         assert bounded.show(f"R-{n}") | {"history": None} == unbounded.show(f"R-{n}") | {"history": None}
     unbounded.close()
@@ -124,4 +135,28 @@ def test_a_chunk_reads_its_streams_ahead_in_a_few_queries(tmp_path, chunk):
     assert result["refused"] == [] and result["accepted"] == len(lines)
     # One by one only the file's own ImportRun: before its first chunk, and for the result at the end.
     assert len(loads) == 2 and len(set(loads)) == 1
+    ledger.close()
+
+
+def test_replayed_decisions_hold_their_trace_texts_once_and_unchanged(tmp_path):
+    """Enterprises kept in memory hold each clause quote and rule of their decisions' traces once, however
+    many decisions quote it (the import's cache is bounded by events; this keeps an event's share small),
+    and each trace is the one recorded, step for step."""
+    ledger = GrantsLedger(parse_store(f"sqlite:///{tmp_path / 'i.db'}"))
+    usccs = (USCC_A, USCC_B)
+    lines = _lines(*SETUP, {"op": "register", "uscc": USCC_B, "name": "企业B", "area": "茅箭区"},
+                   *({"op": "apply", "ref": f"R-{n}", "uscc": uscc, "measure": "M03-platform", "project": "P",
+                      "date": "2023-01-10", "facts": {"route": "dual-cross"}} for n, uscc in enumerate(usccs)),
+                   *({"op": "approve", "ref": f"R-{n}", "date": "2023-02-01"} for n in range(2)))
+    assert import_lines(ledger, lines, "t")["accepted"] == len(lines)
+    traces = []
+    for n, uscc in enumerate(usccs):
+        enterprise = ledger.repository.get(service.enterprise_id(uscc))
+        traces.append(enterprise.applications[f"R-{n}"].trace)
+        recorded = [e.trace for e in ledger.repository.event_store.get(enterprise.id) if hasattr(e, "trace")]
+        assert recorded == [traces[-1]] and len(traces[-1]) > 2
+    first, second = traces
+    shared = [(a[k], b[k]) for a, b in zip(first, second, strict=True) for k in a
+              if isinstance(a[k], str) and len(a[k]) > 20 and a[k] == b[k]]
+    assert shared and all(a is b for a, b in shared)
     ledger.close()
