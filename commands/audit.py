@@ -10,7 +10,7 @@ import typer
 
 from commands import output, progress
 from commands.context import Context
-from commands.options import AsOf, Json, KnownAt
+from commands.options import All, AsOf, Json, KnownAt, Limit
 from commands.output import handled
 from commands.records import china_time, parse_known_at
 from ledger import i18n
@@ -231,27 +231,34 @@ def render_trail(d: dict[str, Any]) -> str:
 @app.command("reconcile", help=N_("Exit 8 when any award in force has one half paid more than the other (for "
                                   "scheduled jobs); lists them."))
 @handled
-def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, limit: Limit = None,
+              every: All = False, as_json: Json = False) -> None:
     from commands.report import shares_data
 
-    data = shares_data(ctx, as_of, known_at)
+    rows = output.row_limit(limit, every)
+    data = shares_data(ctx, as_of, known_at, limit=None if as_json else rows)
     result = {"as_of": data["as_of"], "known_at": data["known_at"], "report_date": data["report_date"],
               "gaps": data["half_paid"], "gap_fen": data["total"]["gap_fen"],
               "reconciled": not data["half_paid"]}
-    output.render(result, as_json, render_reconcile)
+    if "half_paid_count" in data:
+        result["gap_count"] = data["half_paid_count"]
+    output.render(result, as_json, lambda d: render_reconcile(d, rows))
     if data["half_paid"]:
         raise typer.Exit(output.EXIT_GAP)
 
 
-def render_reconcile(d: dict[str, Any]) -> str:
+def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
     if d["reconciled"]:
         return _("reconciled: every award in force has its two halves paid alike (as of {day})").format(
             day=d["report_date"])
+    count = d.get("gap_count", len(d["gaps"]))
     lines = [ngettext("{count} award with one half paid more than the other, as of {day}:",
                       "{count} awards with one half paid more than the other, as of {day}:",
-                      len(d["gaps"])).format(count=len(d["gaps"]), day=d["report_date"])]
+                      count).format(count=count, day=d["report_date"])]
+    gaps, left_out = output.first_rows(d["gaps"], limit, count)
     lines.append(output.table([_("Ref"), _("Area"), _("Ahead"), _("Behind"), _("Behind by"), _("Since"), _("Days")],
                               [[g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]),
                                 output.yuan(g["behind_fen"]),
-                                g["since"] or "-", g["days_outstanding"]] for g in d["gaps"]], right=(4, 6)))
+                                g["since"] or "-", g["days_outstanding"]] for g in gaps], right=(4, 6)))
+    lines += [left_out] if left_out else []
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import typer
 
 from commands import clock, output, progress, report, spreadsheet
 from commands.context import Context
-from commands.options import Json
+from commands.options import All, Json, Limit
 from commands.output import handled
 from commands.records import render_show
 from ledger import jsonline
@@ -241,7 +241,7 @@ def _bring_views_up_to_date(context: Context) -> None:
                         "`grants projections rebuild`").format(problem=exc))
 
 
-def render_import(result: dict[str, Any]) -> str:
+def render_import(result: dict[str, Any], limit: int | None = None) -> str:
     lines = [_("accepted {accepted}, refused {refused}").format(accepted=result["accepted"],
                                                                 refused=len(result["refused"]))
              + (_("; {already} of these lines were recorded by an earlier run and not decided again").format(
@@ -249,17 +249,21 @@ def render_import(result: dict[str, Any]) -> str:
     if result.get("refused_by_code"):
         lines.append(_("refused by code: {counts}").format(
             counts=", ".join(f"{code} {n}" for code, n in result["refused_by_code"].items())))
-    lines += [_("warning, line {line}: {message}").format(line=w["line"], message=w["message"])
-              for w in result["warnings"]]
+    warnings, left_out = output.first_rows(result["warnings"], limit)
+    lines += [_("warning, line {line}: {message}").format(line=w["line"], message=w["message"]) for w in warnings]
+    lines += [left_out] if left_out else []
     if result["refused"]:
+        refused, left_out = output.first_rows(result["refused"], limit)
         lines.append("")
         lines.append(output.table([_("line"), _("code"), _("message")],
-                                  [[r["line"], output.Alert(r["code"]), r["message"]] for r in result["refused"]],
+                                  [[r["line"], output.Alert(r["code"]), r["message"]] for r in refused],
                                   right=(0,)))
+        lines += [left_out] if left_out else []
     return "\n".join(lines)
 
 
-def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int, refusals: Path | None) -> None:
+def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int, refusals: Path | None,
+                  rows: int | None = None) -> None:
     from ledger.importing import Interrupted
 
     name, book = source.name, source.book
@@ -289,7 +293,7 @@ def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int,
         output.emit_json(result)
     else:
         output.echo(_("ledger: {db}").format(db=context.store.shown))
-        output.echo(render_import(result))
+        output.echo(render_import(result, rows))
     if result["refused"]:
         raise typer.Exit(output.EXIT_REFUSED)
 
@@ -309,10 +313,13 @@ def install(app: typer.Typer) -> None:
         refusals: Annotated[Path | None, typer.Option(
             "--refusals", metavar="FILE.csv", help=N_("Also write the refused lines, with their codes and messages, "
                                                    "to this CSV file (UTF-8 with BOM, opens in Excel and WPS)."))] = None,
+        limit: Limit = None,
+        every: All = False,
     ) -> None:
         context: Context = ctx.obj
+        rows = output.row_limit(limit, every)
         with open_input(file) as source:
-            _import_input(context, source, as_json=as_json, chunk=chunk, refusals=refusals)
+            _import_input(context, source, as_json=as_json, chunk=chunk, refusals=refusals, rows=rows)
 
     @app.command(help=N_("Create a demo ledger (as `grants init` does), load a realistic sample of the policy's "
                          "cases and print the reports.\n\n"

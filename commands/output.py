@@ -21,7 +21,7 @@ import typer
 from commands import logs
 from commands.context import Context, NoLedger
 from ledger import i18n
-from ledger.errors import INVALID_INPUT, Refused
+from ledger.errors import INVALID_INPUT, Refused, invalid
 from ledger.i18n import _
 from ledger.money import format_fen
 from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
@@ -41,6 +41,7 @@ EXIT_GAP = 8  # `grants audit reconcile`: one payer has paid what the other has 
 EXIT_INTERNAL = 70  # a bug: the traceback is shown with GRANTS_DEBUG=1
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def emit_json(data: Any) -> None:
@@ -176,7 +177,26 @@ _MARK = re.compile("\ue000" + _NONCE + r"([0-9;]*)\ue001")
 _RULE = "    \n    \n -  \n    \n    \n    \n    \n    \n"  # a Rich box: a dashed line under the headers, nothing else
 SHORT = 24  # a column whose cells are all this narrow is kept whole rather than wrapped
 PIPE_WIDTH = 120  # tables written to a pipe or a file: stable whatever the terminal
-LONG = 500  # rows from which a table without colour is one line a row, however wide (``_plain_table``)
+LONG = 500  # rows from which a table is plain, one line a row, however wide (``_plain_table``)
+ROWS = 100  # rows of a long list a command prints unless told (--limit N, --all); --json has every row
+
+
+def first_rows(rows: Sequence[T], limit: int | None, count: int | None = None) -> tuple[Sequence[T], str]:
+    """The rows of a long list to print (the first ``limit``; every one when None) and the line that
+    says how many were left out and how to see them ('' when none was). ``count``: the rows the list
+    has in all, when ``rows`` holds only the first of them."""
+    count = len(rows) if count is None else count
+    if limit is None or count <= limit:
+        return rows, ""
+    return rows[:limit], _("({shown} of {count} rows shown; --all prints every row, --json gives them "
+                           "all)").format(shown=f"{limit:,}", count=f"{count:,}")
+
+
+def row_limit(limit: int | None, every: bool) -> int | None:
+    """The rows of each long list to print, from ``--limit`` and ``--all`` (None: every row)."""
+    if every and limit is not None:
+        raise invalid("limit", _("give --limit or --all, not both"))
+    return None if every else ROWS if limit is None else limit
 
 
 def styled() -> bool:
@@ -202,8 +222,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Seque
     cells = [[safe(str(c)) for c in row] for row in rows]
     heads = [safe(str(h)) for h in headers]
     color = styled()
-    if not color:
-        plain = _plain_table(heads, cells, right, table_width() if len(cells) <= LONG else None)
+    long = len(cells) > LONG
+    if long or not color:  # a long table is plain even on a colour terminal: Rich would take minutes over it
+        plain = _plain_table(heads, cells, right, None if long else table_width())
         if plain is not None:
             return plain
     return _rich_table(heads, cells, rows, right, color)
@@ -262,11 +283,14 @@ def _plain_table(heads: list[str], cells: list[list[str]], right: Sequence[int],
     cell as a renderable: 13 s for a report of 2,000 rows); None where Rich would wrap a cell, or
     when a cell is of a kind Rich lays out differently, which then goes to Rich.
 
-    ``width`` None (a table of more than ``LONG`` rows): one line a row, however wide; a listing of
-    thousands of enterprises is read by search and sort, and Rich would take minutes over it."""
+    ``width`` None (a table of more than ``LONG`` rows): one line a row, however wide, a column as wide
+    as its header too; a listing of thousands of enterprises is read by search and sort, and Rich would
+    take minutes over it."""
     from rich.cells import cell_len
 
     widths = _column_widths(heads, cells, right)
+    if width is None:
+        widths = [(max(w, cell_len(h)), fixed) for h, (w, fixed) in zip(heads, widths, strict=True)]
     if not all(w for w, _ in widths):
         return None
     if width is not None and sum(w for w, _ in widths) + 2 * (len(widths) - 1) > width:

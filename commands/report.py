@@ -10,7 +10,7 @@ import typer
 
 from commands import clock, output
 from commands.context import Context
-from commands.options import AsOf, Json, KnownAt
+from commands.options import All, AsOf, Json, KnownAt, Limit
 from commands.output import Alert, due, handled, yuan
 from commands.records import parse_as_of, parse_known_at
 from ledger.errors import invalid
@@ -36,18 +36,21 @@ def cut(data: dict[str, Any]) -> str:
     return text
 
 
-def render_enterprises(data: dict[str, Any]) -> str:
+def render_enterprises(data: dict[str, Any], limit: int | None = None) -> str:
+    shown, left_out = output.first_rows(data["enterprises"], limit, data.get("count"))
     rows = [[e["uscc"], e["name"], e["area"], yuan(e["awarded_fen"]), yuan(e["city_paid_fen"]),
-             yuan(e["county_paid_fen"])] for e in data["enterprises"]]
-    rows.append([_("Total"), "", "", yuan(sum(e["awarded_fen"] for e in data["enterprises"])),
-                 yuan(sum(e["city_paid_fen"] for e in data["enterprises"])),
-                 yuan(sum(e["county_paid_fen"] for e in data["enterprises"]))])
+             yuan(e["county_paid_fen"])] for e in shown]
+    total = data.get("total") or {k: sum(e[k] for e in data["enterprises"])
+                                  for k in ("awarded_fen", "city_paid_fen", "county_paid_fen")}
+    rows.append([_("Total"), "", "", yuan(total["awarded_fen"]), yuan(total["city_paid_fen"]),
+                 yuan(total["county_paid_fen"])])
     title = _("Per enterprise, yuan") + cut(data)
     return title + "\n" + output.table(
-        [_("USCC"), _("Name"), _("Area"), _("Awarded"), _("City paid"), _("County paid")], rows, right=(3, 4, 5))
+        [_("USCC"), _("Name"), _("Area"), _("Awarded"), _("City paid"), _("County paid")], rows,
+        right=(3, 4, 5)) + (("\n" + left_out) if left_out else "")
 
 
-def render_shares(data: dict[str, Any]) -> str:
+def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
     def row(name: str, f: dict[str, Any]) -> list[str]:
         cells = [name]
         for payer in ("city", "county"):
@@ -67,6 +70,7 @@ def render_shares(data: dict[str, Any]) -> str:
                   output.table([_("Measure"), *headers], [row(m["measure"], m) for m in data["measures"]],
                                right=tuple(range(1, 10)))]
     if data["half_paid"]:
+        half_paid, left_out = output.first_rows(data["half_paid"], limit, data.get("half_paid_count"))
         parts += ["", _("Awards one payer has paid more of than the other, days as of {day}").format(
                       day=data["report_date"]),
                   output.table([_("Ref"), _("Area"), _("Measure"), _("Ahead"), _("Behind"), _("Behind by"),
@@ -74,7 +78,8 @@ def render_shares(data: dict[str, Any]) -> str:
                                [[h["ref"], h["area"], h["measure"], label(h["paid_by"]), label(h["not_paid_by"]),
                                  due(h["behind_fen"]), h["since"] or "-",
                                  h["days_outstanding"] if h["days_outstanding"] is not None else "-"]
-                                for h in data["half_paid"]], right=(5, 7))]
+                                for h in half_paid], right=(5, 7))]
+        parts += [left_out] if left_out else []
     if "period" in data:
         p = data["period"]
         parts += ["", _("Payments per treasury from {start} to {end}").format(start=p["from"], end=p["to"]),
@@ -86,15 +91,17 @@ def render_shares(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def render_applications(data: dict[str, Any]) -> str:
+def render_applications(data: dict[str, Any], limit: int | None = None) -> str:
+    shown, left_out = output.first_rows(data["applications"], limit)
     rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"],
              Alert(label(r["status"])) if r["status"] == "rejected" else label(r["status"]), yuan(r["awarded_fen"]),
              due(r["city_outstanding_fen"]), due(r["county_outstanding_fen"]),
-             due(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in data["applications"]]
-    title = ngettext("{count} application", "{count} applications", len(rows)).format(count=len(rows)) + cut(data)
+             due(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in shown]
+    count = len(data["applications"])
+    title = ngettext("{count} application", "{count} applications", count).format(count=count) + cut(data)
     return title + "\n" + output.table(
         [_("Ref"), _("USCC"), _("Measure"), _("Filed"), _("Status"), _("Awarded"), _("City due"), _("County due"),
-         _("To recover")], rows, right=(5, 6, 7, 8))
+         _("To recover")], rows, right=(5, 6, 7, 8)) + (("\n" + left_out) if left_out else "")
 
 
 def views(ctx: typer.Context) -> Any:
@@ -115,26 +122,32 @@ def applications(
     status: Annotated[Status | None, typer.Option("--status", help=N_("Only the applications in this status."))] = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    limit: Limit = None,
+    every: All = False,
     as_json: Json = False,
 ) -> None:
     from projections import reports
 
+    rows = output.row_limit(limit, every)
     if status is not None and status not in STATUSES:
         raise invalid("status", _("{value} is not a status; allowed: {allowed}").format(
             value=repr(status), allowed=", ".join(STATUSES)))
     moment = parse_known_at(known_at)
     data = reports.applications_report(views(ctx), parse_as_of(as_of), status, known_at=moment)
-    output.render(stamped(data, moment), as_json, render_applications)
+    output.render(stamped(data, moment), as_json, lambda d: render_applications(d, rows))
 
 
 @app.command("enterprise", help=N_("Awarded and paid per enterprise."))
 @handled
-def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, limit: Limit = None,
+               every: All = False, as_json: Json = False) -> None:
     from projections import reports
 
+    rows = output.row_limit(limit, every)
     moment = parse_known_at(known_at)
-    data = reports.enterprise_report(views(ctx), parse_as_of(as_of), known_at=moment)
-    output.render(stamped(data, moment), as_json, render_enterprises)
+    data = reports.enterprise_report(views(ctx), parse_as_of(as_of), known_at=moment,
+                                     limit=None if as_json else rows)
+    output.render(stamped(data, moment), as_json, lambda d: render_enterprises(d, rows))
 
 
 @app.command("shares", help=N_(
@@ -143,13 +156,16 @@ def enterprise(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None,
     "between the two halves; the awards one payer has paid more of than the other."))
 @handled
 def shares(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, start: From = None, end: To = None,
-           as_json: Json = False) -> None:
-    data = shares_data(ctx, as_of, known_at, start, end)
-    output.render(data, as_json, render_shares)
+           limit: Limit = None, every: All = False, as_json: Json = False) -> None:
+    rows = output.row_limit(limit, every)
+    data = shares_data(ctx, as_of, known_at, start, end, limit=None if as_json else rows)
+    output.render(data, as_json, lambda d: render_shares(d, rows))
 
 
 def shares_data(ctx: typer.Context, as_of: str | None, known_at: str | None, start: str | None = None,
-                end: str | None = None) -> dict[str, Any]:
+                end: str | None = None, *, limit: int | None = None) -> dict[str, Any]:
+    """``reports.shares_report`` for the options as typed; with ``limit``, the first ``limit`` awards one payer
+    has paid more of (``half_paid_count``: how many there are)."""
     from projections import reports
 
     moment = parse_known_at(known_at)
@@ -161,7 +177,8 @@ def shares_data(ctx: typer.Context, as_of: str | None, known_at: str | None, sta
         period = (_day("from", start), _day("to", end))
         if period[0] > period[1]:
             raise invalid("from", _("--from {start} is after --to {end}").format(start=start, end=end))
-    data = reports.shares_report(views(ctx), day, report_date=day or clock.today(), period=period, known_at=moment)
+    data = reports.shares_report(views(ctx), day, report_date=day or clock.today(), period=period, known_at=moment,
+                                 limit=limit)
     return stamped(data, moment)
 
 

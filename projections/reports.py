@@ -43,9 +43,12 @@ def _paid_by(payer: str, x: Any = schema.entries) -> Any:
     return and_(x.c.kind.in_(schema.PAID_KINDS), x.c.payer == payer)
 
 
-def enterprise_report(engine: Engine, as_of: date | None = None, *,
-                      known_at: datetime | None = None) -> dict[str, Any]:
-    """Per enterprise registered by ``as_of``: awarded (in force) and paid by each payer, net."""
+def enterprise_report(engine: Engine, as_of: date | None = None, *, known_at: datetime | None = None,
+                      limit: int | None = None) -> dict[str, Any]:
+    """Per enterprise registered by ``as_of``: awarded (in force) and paid by each payer, net.
+
+    With ``limit``, only the first ``limit`` enterprises, with ``count`` (how many there are) and
+    ``total`` (their sums), summed by the database: a page of a long list, without reading it all."""
     if known_at is not None:
         query = _enterprises_summed(as_of, known.enterprises(known_at), known.entries(known_at))
     elif as_of is None:
@@ -54,12 +57,19 @@ def enterprise_report(engine: Engine, as_of: date | None = None, *,
                  .order_by(e.c.uscc))
     else:
         query = _enterprises_running(as_of)
+    sums = ("awarded_fen", "city_paid_fen", "county_paid_fen")
+    data: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None}
     with engine.connect() as conn:
-        rows = [dict(row._mapping) for row in conn.execute(query)]
+        rows = [dict(row._mapping) for row in conn.execute(query if limit is None else query.limit(limit))]
+        if limit is not None:
+            every = query.subquery()
+            found = conn.execute(select(func.count(), *[func.coalesce(func.sum(every.c[k]), 0) for k in sums])).one()
+            data["count"], data["total"] = int(found[0]), {k: int(v) for k, v in zip(sums, found[1:], strict=True)}
     for row in rows:
-        for key in ("awarded_fen", "city_paid_fen", "county_paid_fen"):
+        for key in sums:
             row[key] = int(row[key])
-    return {"as_of": as_of.isoformat() if as_of else None, "enterprises": rows}
+    data["enterprises"] = rows
+    return data
 
 
 def _enterprises_running(as_of: date) -> Any:
@@ -116,12 +126,14 @@ def _reconciled(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def shares_report(engine: Engine, as_of: date | None = None, *, report_date: date | None = None,
-                  period: tuple[date, date] | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+                  period: tuple[date, date] | None = None, known_at: datetime | None = None,
+                  limit: int | None = None) -> dict[str, Any]:
     """Per area and per measure: what the city and the area's treasury owe (their halves of every award
     in force, the whole obligation), what each has paid net of reversals and recoveries, what is still
     due and the gap between the two halves paid; the applications one payer has paid and the other not,
     with the days since (as of ``report_date``, default the as-of day); with ``period``, the payments
-    per treasury between two dates."""
+    per treasury between two dates. With ``limit``, only the first ``limit`` of those applications, and
+    ``half_paid_count``: how many there are."""
     if known_at is None:
         t = schema.day_totals
         labelled = [func.coalesce(func.sum(t.c[k]), 0).label(k) for k in schema.SUMS]
@@ -145,7 +157,7 @@ def shares_report(engine: Engine, as_of: date | None = None, *, report_date: dat
         present = set(figures) if areas_query is None else {row.area for row in conn.execute(areas_query)} | set(figures)
         measures = [_reconciled({"measure": row.measure, **{k: int(row._mapping[k] or 0) for k in sums}})
                     for row in conn.execute(by_measure)]
-        half_paid = _half_paid(conn, as_of, report_date or as_of, known_at)
+        half_paid, half_paid_count = _half_paid(conn, as_of, report_date or as_of, known_at, limit)
         payments = _payments_between(conn, *period, known_at) if period else None
     order = {area: i for i, area in enumerate(AREAS)}
     rows = []
@@ -153,20 +165,24 @@ def shares_report(engine: Engine, as_of: date | None = None, *, report_date: dat
         found: Mapping[str, Any] = figures.get(area, {})
         rows.append(_reconciled({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}}))
     totals = _reconciled({k: sum(r[k] for r in rows) for k in sums})
-    data = {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals,
+    data: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals,
             "report_date": _iso(report_date or as_of),
             "measures": measures, "half_paid": half_paid}
+    if limit is not None:
+        data["half_paid_count"] = half_paid_count
     if period:
         data["period"] = {"from": period[0].isoformat(), "to": period[1].isoformat(), "treasuries": payments}
     return data
 
 
-def _half_paid(conn: Any, as_of: date | None, report_date: date | None,
-               known_at: datetime | None = None) -> list[dict[str, Any]]:
+def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at: datetime | None = None,
+               limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Awards in force on which one payer has paid (net) more of its half than the other: ``paid_by`` is the
     payer ahead, ``behind_fen`` how far the other is behind, ``since`` the first payment of the payer ahead;
-    oldest first. Only the entries of the applications whose span of such days (``rm_applications``,
-    kept by the projection) holds the as-of day are summed; known at a moment, every entry recorded by then."""
+    oldest first (no first payment first, then by ref); the first ``limit`` of them (all when None), and
+    how many there are. Only the entries of the applications whose span of such days (``rm_applications``,
+    kept by the projection) holds the as-of day are summed; known at a moment, every entry recorded by then.
+    The database filters, orders and cuts them, so a page of a long list reads no more rows than it shows."""
     x = known.entries(known_at)
     a = schema.applications
     if known_at is not None:
@@ -178,31 +194,34 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None,
     is_owed = x.c.kind.in_(schema.OWED_KINDS)
     first_paid = {payer: func.min(case((and_(x.c.kind == schema.PAYMENT, x.c.payer == payer), x.c.date), else_=None))
                   for payer in (CITY, COUNTY)}
-    query = (select(x.c.ref, x.c.uscc, x.c.area, x.c.measure,
-                    func.sum(case((is_owed, x.c.city_fen), else_=0)).label("city_owed"),
-                    func.sum(case((is_owed, x.c.county_fen), else_=0)).label("county_owed"),
-                    func.sum(case((_paid_by(CITY, x), x.c.amount_fen), else_=0)).label("city_paid"),
-                    func.sum(case((_paid_by(COUNTY, x), x.c.amount_fen), else_=0)).label("county_paid"),
-                    first_paid[CITY].label("city_first"), first_paid[COUNTY].label("county_first"))
-             .where(_cut(x.c.date, as_of), candidates)
-             .group_by(x.c.ref, x.c.uscc, x.c.area, x.c.measure).order_by(x.c.ref))
-    found = []
-    for row in conn.execute(query):
+    g = (select(x.c.ref, x.c.uscc, x.c.area, x.c.measure,
+                func.sum(case((is_owed, x.c.city_fen), else_=0)).label("city_owed"),
+                func.sum(case((is_owed, x.c.county_fen), else_=0)).label("county_owed"),
+                func.sum(case((_paid_by(CITY, x), x.c.amount_fen), else_=0)).label("city_paid"),
+                func.sum(case((_paid_by(COUNTY, x), x.c.amount_fen), else_=0)).label("county_paid"),
+                first_paid[CITY].label("city_first"), first_paid[COUNTY].label("county_first"))
+         .where(_cut(x.c.date, as_of), candidates)
+         .group_by(x.c.ref, x.c.uscc, x.c.area, x.c.measure)).subquery()
+    city_due, county_due = g.c.city_owed - g.c.city_paid, g.c.county_owed - g.c.county_paid
+    since = case((city_due < county_due, g.c.city_first), else_=g.c.county_first)
+    query = (select(g, since.label("since"), func.count().over().label("found"))
+             .where(g.c.city_owed + g.c.county_owed > 0, city_due != county_due)  # not revoked; halves apart
+             .order_by(case((since.is_(None), 0), else_=1), since, g.c.ref))
+    found, count = [], 0
+    for row in conn.execute(query if limit is None else query.limit(limit)):
+        count = int(row.found)
         city_paid, county_paid = int(row.city_paid), int(row.county_paid)
-        city_due, county_due = int(row.city_owed) - city_paid, int(row.county_owed) - county_paid
-        if int(row.city_owed) + int(row.county_owed) <= 0 or city_due == county_due:
-            continue  # revoked, or both halves paid alike
-        payer, since = (CITY, row.city_first) if city_due < county_due else (COUNTY, row.county_first)
-        since = date.fromisoformat(since) if isinstance(since, str) else since
+        city_due_fen, county_due_fen = int(row.city_owed) - city_paid, int(row.county_owed) - county_paid
+        payer = CITY if city_due_fen < county_due_fen else COUNTY
+        day = date.fromisoformat(row.since) if isinstance(row.since, str) else row.since
         found.append({"ref": row.ref, "uscc": row.uscc, "area": row.area, "measure": row.measure,
                       "paid_by": payer, "not_paid_by": COUNTY if payer == CITY else CITY,
                       "city_paid_fen": city_paid, "county_paid_fen": county_paid,
-                      "city_outstanding_fen": city_due, "county_outstanding_fen": county_due,
-                      "behind_fen": abs(city_due - county_due),
-                      "since": since.isoformat() if since else None,
-                      "days_outstanding": (report_date - since).days if report_date and since else None})
-    found.sort(key=lambda r: (r["since"] or "", r["ref"]))
-    return found
+                      "city_outstanding_fen": city_due_fen, "county_outstanding_fen": county_due_fen,
+                      "behind_fen": abs(city_due_fen - county_due_fen),
+                      "since": day.isoformat() if day else None,
+                      "days_outstanding": (report_date - day).days if report_date and day else None})
+    return found, count
 
 
 def _payments_between(conn: Any, start: date, end: date, known_at: datetime | None = None) -> list[dict[str, Any]]:

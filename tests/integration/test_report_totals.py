@@ -87,12 +87,32 @@ def test_shares_and_enterprise_from_the_totals_equal_the_sums_of_the_entries_on_
         summed = reports.shares_report(engine, day, report_date=REPORT_DAY, known_at=FAR)
         assert shares == summed, day
         assert reports.enterprise_report(engine, day) == reports.enterprise_report(engine, day, known_at=FAR), day
+        _a_page_is_the_head_of_the_whole(engine, day, shares)
     for start, end in ((date(2022, 1, 1), date(2026, 12, 31)), (date(2023, 3, 1), date(2023, 9, 30)),
                        (date(2024, 2, 29), date(2024, 2, 29))):
         period = reports.shares_report(engine, period=(start, end))["period"]
         assert period == reports.shares_report(engine, period=(start, end), known_at=FAR)["period"], (start, end)
         assert period["treasuries"] or start == end
     engine.dispose()
+
+
+def _a_page_is_the_head_of_the_whole(engine: Any, day: date | None, shares: dict[str, Any]) -> None:
+    """A report asked for its first rows (a table printed without --all) has the whole list's first rows, its
+    count and its totals, summed by the database; the half-paid list is oldest first, and each of its
+    awards has one half paid more than the other."""
+    half = shares["half_paid"]
+    assert half == sorted(half, key=lambda h: (h["since"] or "", h["ref"]))
+    assert all(h["city_outstanding_fen"] != h["county_outstanding_fen"] for h in half)
+    for known_at in (None, FAR):
+        for limit in (1, 3, 10_000):
+            page = reports.shares_report(engine, day, report_date=REPORT_DAY, known_at=known_at, limit=limit)
+            assert page["half_paid"] == half[:limit] and page["half_paid_count"] == len(half), (day, known_at)
+            assert {k: v for k, v in page.items() if k != "half_paid_count"} | {"half_paid": half} == shares
+            whole = reports.enterprise_report(engine, day, known_at=known_at)["enterprises"]
+            page = reports.enterprise_report(engine, day, known_at=known_at, limit=limit)
+            assert page["enterprises"] == whole[:limit] and page["count"] == len(whole), (day, known_at)
+            assert page["total"] == {k: sum(e[k] for e in whole) for k in ("awarded_fen", "city_paid_fen",
+                                                                            "county_paid_fen")}
 
 
 @pytest.mark.parametrize(("page", "remembered"), [(1000, runner.REMEMBERED), (7, 0)])
