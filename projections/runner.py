@@ -26,6 +26,7 @@ from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store
 from ledger.store_errors import is_conflict
 from projections import schema
+from projections.bulk import copy_rows
 from projections.known_at import micros
 from projections.totals import Totals
 
@@ -171,11 +172,14 @@ class ViewUpdater:
                 rows.clear()
         self._new_enterprises.clear()
         self._new_applications.clear()
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        sqlite = self.conn.dialect.name == "sqlite"
         for ref, values in self._updates.items():
-            by_columns.setdefault(tuple(sorted(values)), []).append({"b_ref": ref, **values})
-        for rows in by_columns.values():
-            self.conn.execute(_UPDATE_APPLICATION, rows)
+            columns = tuple(sorted(values))
+            by_columns.setdefault(columns, []).append(
+                (*(_iso(values[c]) if sqlite and c in _APPLICATION_DATES else values[c] for c in columns), ref))
+        for columns, updates in by_columns.items():  # the driver's executemany, as ``_write``
+            self.conn.exec_driver_sql(_update_statement(self.conn, columns), updates)
         self._updates.clear()
         self.totals.flush()
         if len(self._applications) + len(self._areas) + len(self._usccs) > REMEMBERED:
@@ -197,7 +201,8 @@ class ViewUpdater:
             values = [tuple(_iso(row[c]) if is_date else row[c] for c, is_date in zip(columns, dated, strict=True))
                       for row in rows]
         else:
-            values = [tuple(row[c] for c in columns) for row in rows]
+            copy_rows(self.conn, table.name, columns, (tuple(row[c] for c in columns) for row in rows))
+            return
         self.conn.exec_driver_sql(sql, values)
 
     def _insert(self, table: Table, **row: Any) -> None:
@@ -316,15 +321,26 @@ def _bulk_statement(conn: Connection, table: Table) -> str:
     return _BULK_SQL[key]
 
 
+def _update_statement(conn: Connection, columns: tuple[str, ...]) -> str:
+    """``UPDATE rm_applications SET columns WHERE ref`` in the driver's placeholders."""
+    key = (conn.dialect.paramstyle, "update:" + ",".join(columns))
+    if key not in _BULK_SQL:
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sets = ", ".join(f"{_quoted(c)} = {mark}" for c in columns)
+        _BULK_SQL[key] = f"UPDATE {schema.applications.name} SET {sets} WHERE ref = {mark}"
+    return _BULK_SQL[key]
+
+
 def _quoted(column: str) -> str:
     return f'"{column}"'
+
 
 
 def _iso(day: Any) -> Any:
     return day.isoformat() if day is not None else None
 
 
-_UPDATE_APPLICATION = update(schema.applications).where(schema.applications.c.ref == bindparam("b_ref"))
+_APPLICATION_DATES = frozenset(c.name for c in schema.applications.c if isinstance(c.type, Date))
 _AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
 _USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
 _APPLICATIONS_OF = (select(schema.applications.c.ref, schema.applications.c.uscc, schema.applications.c.measure,

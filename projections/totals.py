@@ -24,6 +24,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from ledger.areas import CITY, COUNTY
 from projections import schema
+from projections.bulk import copy_rows
 
 E, D, T, A, X = schema.enterprises, schema.enterprise_days, schema.day_totals, schema.applications, schema.entries
 AMOUNTS = ("awarded_fen", "city_paid_fen", "county_paid_fen")
@@ -93,7 +94,7 @@ class Totals:
         owed, paid = kind in schema.OWED_KINDS, kind in schema.PAID_KINDS
         add = (amount if owed else 0, amount if paid and payer == CITY else 0,
                amount if paid and payer == COUNTY else 0)
-        if any(add):
+        if any(add) and not self.rebuild:  # a rebuild sums each enterprise's entries once, at the end
             if enterprise is not None:
                 for name, fen in zip(AMOUNTS, add, strict=True):
                     enterprise[name] += fen
@@ -101,10 +102,9 @@ class Totals:
                 totals = self._enterprises.setdefault(row["uscc"], [0, 0, 0])
                 for i, fen in enumerate(add):
                     totals[i] += fen
-            if not self.rebuild:
-                days = self._days.setdefault((row["uscc"], day), [0, 0, 0])
-                for i, fen in enumerate(add):
-                    days[i] += fen
+            days = self._days.setdefault((row["uscc"], day), [0, 0, 0])
+            for i, fen in enumerate(add):
+                days[i] += fen
         sums: dict[str, int] = {}
         if owed:
             sums = {"city_owed_fen": row["city_fen"], "county_owed_fen": row["county_fen"]}
@@ -184,15 +184,23 @@ class Totals:
         self.conn.exec_driver_sql(statement, spans)
 
     def finish(self) -> None:
-        """At the end of a rebuild, after the last page: each enterprise's running totals per day and
-        each application's half-paid span, from the entries the rebuild wrote, read once in order
-        (grouped by day) and written in batches. The same rows as a catch-up's, page after page: the
-        day rows of days whose entries add something, the spans of the applications that have one."""
+        """At the end of a rebuild, after the last page: each enterprise's totals (one statement summing its
+        entries), its running totals per day and each application's half-paid span, from the entries the
+        rebuild wrote, read once in order (grouped by day) and written in batches. The same rows as a
+        catch-up's, page after page: the day rows of days whose entries add something, the spans of the
+        applications that have one."""
         if not self.rebuild:
             return
+        self.conn.exec_driver_sql(_ENTERPRISE_SUMS)
         sql = _statements(self.conn)
         stream = {"stream_results": True, "yield_per": BATCH}  # a server-side cursor on PostgreSQL
         rows: list[tuple[Any, ...]] = []
+
+        def insert_days(rows: list[tuple[Any, ...]]) -> None:
+            if self.conn.dialect.name == "postgresql":
+                copy_rows(self.conn, D.name, ("uscc", "date", *AMOUNTS), rows)
+            else:
+                self.conn.exec_driver_sql(sql["insert_day"], rows)
         uscc = None
         running = [0, 0, 0]
         for row in self.conn.exec_driver_sql(_ENTERPRISE_DAYS, execution_options=stream):
@@ -202,10 +210,10 @@ class Totals:
             if row[5]:
                 rows.append((uscc, row[1], *running))
             if len(rows) >= BATCH:
-                self.conn.exec_driver_sql(sql["insert_day"], rows)
+                insert_days(rows)
                 rows = []
         if rows:
-            self.conn.exec_driver_sql(sql["insert_day"], rows)
+            insert_days(rows)
         open_day = _day_value(self.conn)(schema.OPEN)
         spans: list[tuple[Any, Any, str]] = []
         ref: str | None = None
@@ -255,6 +263,11 @@ _ENTERPRISE_DAYS = (f'SELECT uscc, "date", {_case(schema.OWED_KINDS, "amount_fen
                     f'{_case(schema.PAID_KINDS, "amount_fen", _CITY)}, {_case(schema.PAID_KINDS, "amount_fen", _COUNTY)}, '
                     f'{_case((*schema.OWED_KINDS, *schema.PAID_KINDS), "CASE WHEN amount_fen <> 0 THEN 1 ELSE 0 END")} '
                     f'FROM {X.name} GROUP BY uscc, "date" ORDER BY uscc, "date"')
+_ENTERPRISE_SUMS = (f'UPDATE {E.name} SET {", ".join(f"{c} = s.{c}" for c in AMOUNTS)} FROM '
+                    f'(SELECT uscc, {_case(schema.OWED_KINDS, "amount_fen")} AS {AMOUNTS[0]}, '
+                    f'{_case(schema.PAID_KINDS, "amount_fen", _CITY)} AS {AMOUNTS[1]}, '
+                    f'{_case(schema.PAID_KINDS, "amount_fen", _COUNTY)} AS {AMOUNTS[2]} '
+                    f'FROM {X.name} GROUP BY uscc) AS s WHERE {E.name}.uscc = s.uscc')
 _APPLICATION_DAYS = (f'SELECT ref, "date", {_case(schema.OWED_KINDS, "city_fen")}, '
                      f'{_case(schema.OWED_KINDS, "county_fen")}, {_case(schema.PAID_KINDS, "amount_fen", _CITY)}, '
                      f'{_case(schema.PAID_KINDS, "amount_fen", _NOT_CITY)} '
