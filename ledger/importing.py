@@ -298,7 +298,7 @@ def _result(run: ImportRun | None, total: int, mine: int) -> dict[str, Any]:
     """Every line's outcome (each line is decided when the loop ends): the refused lines and the
     warnings listed, the rest counted; ``already``: the lines not decided by this run."""
     decided = run.decided if run is not None else 0
-    refused = [{"line": o["line"], **o["refused"]} for o in run.refused] if run is not None else []
-    warnings = [{"line": o["line"], "message": o["warning"]} for o in run.warnings] if run is not None else []
+    refused = [o.as_dict() for o in run.refused] if run is not None else []
+    warnings = [{"line": line, "message": warning} for line, warning in run.warnings] if run is not None else []
     assert decided == total, (decided, total)
     return {"accepted": decided - len(refused), "refused": refused, "warnings": warnings, "already": decided - mine}

@@ -278,6 +278,6 @@ def test_an_import_run_keeps_counts_and_the_refused_lines_not_a_record_per_line(
     ledger = GrantsLedger(parse_store(db))
     run = ledger.import_run(hashlib.sha256(path.read_bytes()).hexdigest())
     assert run is not None and (run.decided, run.through, run.lines) == (44, 44, 44)
-    assert [o["line"] for o in run.refused] == [44] and run.warnings == []
+    assert [o.line for o in run.refused] == [44] and run.warnings == []
     assert not any(isinstance(v, dict) and len(v) > 2 for v in vars(run).values())  # no per-line map
     ledger.close()
