@@ -185,7 +185,18 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
     The database filters, orders and cuts them, so a page of a long list reads no more rows than it shows."""
     x = known.entries(known_at)
     a = schema.applications
-    if known_at is not None:
+    count = None
+    if known_at is None and as_of is None and limit is not None:
+        # As things stand, the projection keeps which awards are half paid and since when (the same test
+        # and day as below): the page is an ordered read of those, summed like the rest.
+        still = a.c.half_paid_until == schema.OPEN
+        page = (select(a.c.ref).where(still)
+                .order_by(case((a.c.half_paid_since.is_(None), 0), else_=1), a.c.half_paid_since, a.c.ref)
+                .limit(limit))
+        candidates = x.c.ref.in_([row.ref for row in conn.execute(page)])
+        count = int(conn.execute(select(func.count()).select_from(a).where(still)).scalar_one())
+        limit = None
+    elif known_at is not None:
         candidates = x.c.ref.is_not(None)
     elif as_of is None:
         candidates = x.c.ref.in_(select(a.c.ref).where(a.c.half_paid_until == schema.OPEN))
@@ -207,9 +218,9 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
     query = (select(g, since.label("since"), func.count().over().label("found"))
              .where(g.c.city_owed + g.c.county_owed > 0, city_due != county_due)  # not revoked; halves apart
              .order_by(case((since.is_(None), 0), else_=1), since, g.c.ref))
-    found, count = [], 0
+    found, found_count = [], 0
     for row in conn.execute(query if limit is None else query.limit(limit)):
-        count = int(row.found)
+        found_count = int(row.found)
         city_paid, county_paid = int(row.city_paid), int(row.county_paid)
         city_due_fen, county_due_fen = int(row.city_owed) - city_paid, int(row.county_owed) - county_paid
         payer = CITY if city_due_fen < county_due_fen else COUNTY
@@ -221,7 +232,7 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
                       "behind_fen": abs(city_due_fen - county_due_fen),
                       "since": day.isoformat() if day else None,
                       "days_outstanding": (report_date - day).days if report_date and day else None})
-    return found, count
+    return found, found_count if count is None else count
 
 
 def _payments_between(conn: Any, start: date, end: date, known_at: datetime | None = None) -> list[dict[str, Any]]:

@@ -233,7 +233,8 @@ class ViewUpdater:
                "policy_version": ev.policy_version, "status": SUBMITTED, "decided_on": None, "revoked_on": None,
                "entitlement_fen": 0, "awarded_fen": 0, "city_share_fen": 0, "county_share_fen": 0,
                "submitted_us": micros(ev.timestamp), "decided_us": None, "revoked_us": None,
-               "half_paid_from": None, "half_paid_until": None}
+               "half_paid_from": None, "half_paid_until": None,
+               "half_paid_since": None}
         self._inserts[schema.applications].append(row)
         self._new_applications[ev.ref] = row
 

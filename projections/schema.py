@@ -78,6 +78,9 @@ applications = Table(
     # the report selects the applications whose span holds its as-of day, then sums their entries.
     Column("half_paid_from", Date, nullable=True),
     Column("half_paid_until", Date, nullable=True),
+    # While it still is (``until`` OPEN): the day of the first payment of the payer ahead, by which
+    # `report shares` orders the awards it lists (``reports._half_paid``), so a page of them is a read.
+    Column("half_paid_since", Date, nullable=True),
     Index("rm_applications_half_paid", "half_paid_until"),
 )
 
@@ -163,4 +166,4 @@ PAID_KINDS = (PAYMENT, REVERSAL, RECOVERY)
 
 # Bumped whenever a view table changes shape: views of an older shape are dropped
 # and replayed from the log (they are derived data).
-VIEWS_VERSION = 3
+VIEWS_VERSION = 4

@@ -33,12 +33,13 @@ CHUNK = 500  # applications per query of their entries
 BATCH = 5000  # rows per read and per write of a rebuild's last step
 
 
-def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]]) -> tuple[date | None, date | None]:
+def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]]) -> tuple[Any, Any, Any]:
     """From an application's entries (date, kind, payer, amount, city, county): the first day on which
-    one payer had paid (net) more of its half than the other, and the first day after the last such
-    day on which it no longer had (``schema.OPEN`` if it still has); (None, None) if never. The test
-    is ``reports._half_paid``'s, on the sums up to each day."""
-    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    one payer had paid (net) more of its half than the other, the first day after the last such day on
+    which it no longer had (``schema.OPEN`` if it still has), and, if it still has, the day of the first
+    payment of the payer ahead (``since``); Nones if never. The test is ``reports._half_paid``'s, on the
+    sums up to each day."""
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for day, kind, payer, amount, city, county in entries:
         sums = days[day]
         if kind in schema.OWED_KINDS:
@@ -46,19 +47,26 @@ def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]
             sums[1] += county
         elif kind in schema.PAID_KINDS:
             sums[2 if payer == CITY else 3] += amount
-    return span_of_days(((day, s[0], s[1], s[2], s[3]) for day, s in sorted(days.items())), schema.OPEN)
+            if kind == schema.PAYMENT:
+                sums[4 if payer == CITY else 5] += 1
+    return span_of_days(((day, s[0], s[1], s[2], s[3], s[4], s[5]) for day, s in sorted(days.items())), schema.OPEN)
 
 
-def span_of_days(days: Iterable[tuple[Any, int, int, int, int]], open_day: Any) -> tuple[Any, Any]:
+def span_of_days(days: Iterable[tuple[Any, int, int, int, int, int, int]], open_day: Any) -> tuple[Any, Any, Any]:
     """``half_paid_span`` of an application's days in order, each (day, city owed, county owed, city
-    paid, county paid) that day; ``open_day`` stands for "still" (a day in the caller's form: a date,
-    or on SQLite its ISO text)."""
+    paid, county paid, city payments, county payments) that day; ``open_day`` stands for "still" (a day
+    in the caller's form: a date, or on SQLite its ISO text)."""
     first = until = None
+    first_paid: dict[str, Any] = {}
     city_owed = county_owed = city_paid = county_paid = 0
     was = False
-    for day, d_city_owed, d_county_owed, d_city_paid, d_county_paid in days:
+    for day, d_city_owed, d_county_owed, d_city_paid, d_county_paid, city_pays, county_pays in days:
         city_owed, county_owed = city_owed + d_city_owed, county_owed + d_county_owed
         city_paid, county_paid = city_paid + d_city_paid, county_paid + d_county_paid
+        if city_pays:
+            first_paid.setdefault(CITY, day)
+        if county_pays:
+            first_paid.setdefault(COUNTY, day)
         now = city_owed + county_owed > 0 and city_owed - city_paid != county_owed - county_paid
         if now:
             first = first or day
@@ -66,7 +74,8 @@ def span_of_days(days: Iterable[tuple[Any, int, int, int, int]], open_day: Any) 
         elif was:
             until = day
         was = now
-    return first, until
+    since = first_paid.get(CITY if city_owed - city_paid < county_owed - county_paid else COUNTY) if was else None
+    return first, until, since
 
 
 class Totals:
@@ -179,8 +188,8 @@ class Totals:
             for row in self.conn.execute(_ENTRIES_OF, {"b_refs": chunk}):
                 found[row.ref].append((row.date, row.kind, row.payer, row.amount_fen, row.city_fen, row.county_fen))
             for ref, entries in found.items():
-                first, until = half_paid_span(entries)
-                spans.append((day(first), day(until), ref))
+                first, until, since = half_paid_span(entries)
+                spans.append((day(first), day(until), day(since), ref))
         self.conn.exec_driver_sql(statement, spans)
 
     def finish(self) -> None:
@@ -215,7 +224,7 @@ class Totals:
         if rows:
             insert_days(rows)
         open_day = _day_value(self.conn)(schema.OPEN)
-        spans: list[tuple[Any, Any, str]] = []
+        spans: list[tuple[Any, Any, Any, str]] = []
         ref: str | None = None
         days: list[Any] = []
         for row in self.conn.exec_driver_sql(_APPLICATION_DAYS, execution_options=stream):
@@ -231,11 +240,11 @@ class Totals:
             self.conn.exec_driver_sql(sql["set_half_paid"], spans)
 
     @staticmethod
-    def _add_span(spans: list[tuple[Any, Any, str]], ref: str | None, days: list[Any], open_day: Any) -> None:
+    def _add_span(spans: list[tuple[Any, Any, Any, str]], ref: str | None, days: list[Any], open_day: Any) -> None:
         if ref is not None:
-            first, until = span_of_days(days, open_day)
+            first, until, since = span_of_days(days, open_day)
             if first is not None:
-                spans.append((first, until, ref))
+                spans.append((first, until, since, ref))
 
 
 _TOTAL_COLUMNS = (*schema.SUMS, *schema.MOVES)
@@ -270,7 +279,8 @@ _ENTERPRISE_SUMS = (f'UPDATE {E.name} SET {", ".join(f"{c} = s.{c}" for c in AMO
                     f'FROM {X.name} GROUP BY uscc) AS s WHERE {E.name}.uscc = s.uscc')
 _APPLICATION_DAYS = (f'SELECT ref, "date", {_case(schema.OWED_KINDS, "city_fen")}, '
                      f'{_case(schema.OWED_KINDS, "county_fen")}, {_case(schema.PAID_KINDS, "amount_fen", _CITY)}, '
-                     f'{_case(schema.PAID_KINDS, "amount_fen", _NOT_CITY)} '
+                     f'{_case(schema.PAID_KINDS, "amount_fen", _NOT_CITY)}, '
+                     f'{_case((schema.PAYMENT,), "1", _CITY)}, {_case((schema.PAYMENT,), "1", _NOT_CITY)} '
                      f'FROM {X.name} WHERE ref IS NOT NULL GROUP BY ref, "date" ORDER BY ref, "date"')
 
 
@@ -290,7 +300,7 @@ _SQL = {
                   f'VALUES (?, ?, ?, {", ".join("?" for _ in _TOTAL_COLUMNS)}) '
                   f'ON CONFLICT (scope, "key", "date") DO UPDATE SET '
                   + _sets(T.name, _TOTAL_COLUMNS, "{table}.{c} + excluded.{c}")),
-    "set_half_paid": f"UPDATE {A.name} SET half_paid_from = ?, half_paid_until = ? WHERE ref = ?",
+    "set_half_paid": f"UPDATE {A.name} SET half_paid_from = ?, half_paid_until = ?, half_paid_since = ? WHERE ref = ?",
 }
 _BY_STYLE: dict[str, dict[str, str]] = {}
 

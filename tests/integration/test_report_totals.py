@@ -148,6 +148,12 @@ def test_the_half_paid_awards_are_those_the_entries_show(db_url, tmp_path):
         assert half == reports.shares_report(engine, day, report_date=REPORT_DAY, known_at=FAR)["half_paid"], day
         found += len(half)
     assert found > 0  # the province has halves paid by one treasury before the other
+    a = schema.applications
+    with engine.connect() as conn:  # what the projection keeps for a page of them, as things stand
+        kept = dict(conn.execute(select(a.c.ref, a.c.half_paid_since).where(a.c.half_paid_until == schema.OPEN)).all())
+    now = reports.shares_report(engine, report_date=REPORT_DAY)["half_paid"]
+    assert {h["ref"]: h["since"] for h in now} == {ref: day and day.isoformat() for ref, day in kept.items()}
+    assert len(now) > 3
     engine.dispose()
 
 
