@@ -274,6 +274,7 @@ def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int,
                                   digest=source.digest, total=source.total, stop=stop,
                                   show_progress=not as_json)
     except Interrupted as interrupted:
+        ledger.forget()
         _bring_views_up_to_date(context)
         output.error(_("interrupted: {recorded} lines of {name} are recorded, up to line {resume_at}; run the "
                        "same import again to go on from line {resume_at} (the lines recorded are not decided "
@@ -282,6 +283,7 @@ def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int,
                      data={"code": "interrupted", "recorded": interrupted.recorded,
                            "resume_at": interrupted.resume_at})
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    ledger.forget()  # the aggregates kept between chunks: not needed to bring the views up to date
     if book is not None:
         book.annotate(result)
     if refusals is not None:

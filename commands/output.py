@@ -45,7 +45,21 @@ T = TypeVar("T")
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(safe(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)))
+    """``data`` as indented JSON, written in pieces of about 64 KB: the text of a long result (an import's
+    28,000 refused lines) is never held whole, nor copied whole by ``safe`` (the same text as ``json.dumps``
+    with ``indent=2``, which encodes piece by piece too)."""
+    pieces: list[str] = []
+    size = 0
+    for piece in _JSON.iterencode(data):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= 65_536:
+            typer.echo(safe("".join(pieces)), nl=False)
+            pieces, size = [], 0
+    typer.echo(safe("".join(pieces)))
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, indent=2, sort_keys=False)
 
 
 @contextmanager
