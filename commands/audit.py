@@ -254,11 +254,14 @@ def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
     count = d.get("gap_count", len(d["gaps"]))
     lines = [ngettext("{count} award with one half paid more than the other, as of {day}:",
                       "{count} awards with one half paid more than the other, as of {day}:",
-                      count).format(count=count, day=d["report_date"])]
+                      count).format(count=f"{count:,}", day=d["report_date"])]
     gaps, left_out = output.first_rows(d["gaps"], limit, count)
     lines.append(output.table([_("Ref"), _("Area"), _("Ahead"), _("Behind"), _("Behind by"), _("Since"), _("Days")],
                               [[g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]),
                                 output.yuan(g["behind_fen"]),
-                                g["since"] or "-", g["days_outstanding"]] for g in gaps], right=(4, 6)))
+                                g["since"] or "-",
+                                "-" if g["days_outstanding"] is None else g["days_outstanding"]] for g in gaps],
+                              right=(4, 6),
+                              page=bool(left_out)))
     lines += [left_out] if left_out else []
     return "\n".join(lines)

@@ -257,7 +257,7 @@ def render_import(result: dict[str, Any], limit: int | None = None) -> str:
         lines.append("")
         lines.append(output.table([_("line"), _("code"), _("message")],
                                   [[r["line"], output.Alert(r["code"]), r["message"]] for r in refused],
-                                  right=(0,)))
+                                  right=(0,), page=bool(left_out)))
         lines += [left_out] if left_out else []
     return "\n".join(lines)
 

@@ -35,7 +35,7 @@ Area = StrEnum("Area", {name: name for name in areas.AREAS})  # type: ignore[mis
 Reason = Annotated[str, typer.Option("--reason", help=N_("Why, in words the applicant and an auditor will read."))]
 Facts = Annotated[list[str] | None, typer.Option("--fact", metavar="NAME=VALUE",
                                                   help=N_("A fact of the measure; repeat for each."))]
-Limit = Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help=N_(
+Limit = Annotated[int | None, typer.Option("--limit", min=1, max=1_000_000_000, metavar="N", help=N_(
     "Print at most N rows of each long list (default 100); --json always gives every row."))]
 All = Annotated[bool, typer.Option("--all", help=N_("Print every row of the long lists."))]
 FactsJson = Annotated[str | None, typer.Option("--facts-json", help=N_("All facts as one JSON object."))]

@@ -226,17 +226,20 @@ def table_width() -> int:
     return int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[int] = ()) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[int] = (),
+          page: bool = False) -> str:
     """An aligned table that fits the terminal (Rich: wide CJK characters count double).
 
     Columns in ``right`` (amounts, counts) are right-aligned and never wrapped; the
     others wrap at spaces, or fold a word longer than the column, so that no cell is cut.
     Cells that are ``Alert`` are emphasised on a colour terminal; every cell is ``safe``.
+    A table of more than ``LONG`` rows, or a ``page`` of a longer list (``first_rows``), is one
+    line a row however wide, as the whole list would be: it is read by search and sort.
     """
     cells = [[safe(str(c)) for c in row] for row in rows]
     heads = [safe(str(h)) for h in headers]
     color = styled()
-    long = len(cells) > LONG
+    long = page or len(cells) > LONG
     if long or not color:  # a long table is plain even on a colour terminal: Rich would take minutes over it
         plain = _plain_table(heads, cells, right, None if long else table_width())
         if plain is not None:

@@ -47,7 +47,7 @@ def render_enterprises(data: dict[str, Any], limit: int | None = None) -> str:
     title = _("Per enterprise, yuan") + cut(data)
     return title + "\n" + output.table(
         [_("USCC"), _("Name"), _("Area"), _("Awarded"), _("City paid"), _("County paid")], rows,
-        right=(3, 4, 5)) + (("\n" + left_out) if left_out else "")
+        right=(3, 4, 5), page=bool(left_out)) + (("\n" + left_out) if left_out else "")
 
 
 def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
@@ -78,7 +78,7 @@ def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
                                [[h["ref"], h["area"], h["measure"], label(h["paid_by"]), label(h["not_paid_by"]),
                                  due(h["behind_fen"]), h["since"] or "-",
                                  h["days_outstanding"] if h["days_outstanding"] is not None else "-"]
-                                for h in half_paid], right=(5, 7))]
+                                for h in half_paid], right=(5, 7), page=bool(left_out))]
         parts += [left_out] if left_out else []
     if "period" in data:
         p = data["period"]
@@ -98,10 +98,10 @@ def render_applications(data: dict[str, Any], limit: int | None = None) -> str:
              due(r["city_outstanding_fen"]), due(r["county_outstanding_fen"]),
              due(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in shown]
     count = len(data["applications"])
-    title = ngettext("{count} application", "{count} applications", count).format(count=count) + cut(data)
+    title = ngettext("{count} application", "{count} applications", count).format(count=f"{count:,}") + cut(data)
     return title + "\n" + output.table(
         [_("Ref"), _("USCC"), _("Measure"), _("Filed"), _("Status"), _("Awarded"), _("City due"), _("County due"),
-         _("To recover")], rows, right=(5, 6, 7, 8)) + (("\n" + left_out) if left_out else "")
+         _("To recover")], rows, right=(5, 6, 7, 8), page=bool(left_out)) + (("\n" + left_out) if left_out else "")
 
 
 def views(ctx: typer.Context) -> Any:

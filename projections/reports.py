@@ -193,7 +193,7 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
         page = (select(a.c.ref).where(still)
                 .order_by(case((a.c.half_paid_since.is_(None), 0), else_=1), a.c.half_paid_since, a.c.ref)
                 .limit(limit))
-        candidates = x.c.ref.in_([row.ref for row in conn.execute(page)])
+        candidates = x.c.ref.in_(page.scalar_subquery())
         count = int(conn.execute(select(func.count()).select_from(a).where(still)).scalar_one())
         limit = None
     elif known_at is not None:

@@ -100,9 +100,25 @@ def test_limit_and_all_together_are_refused(province, args):
     assert "limit: give --limit or --all, not both" in result.stderr
 
 
-def test_a_limit_below_one_is_a_usage_error(province):
-    result = cli(province, "report", "enterprise", "--limit", "0")
-    assert result.exit_code == 2 and "--limit" in result.stderr
+@pytest.mark.parametrize("limit", ["0", "-3", "1000000001", "9223372036854775808"])
+@pytest.mark.parametrize("args", [["report", "enterprise"], ["report", "shares"], ["audit", "reconcile"]])
+def test_a_limit_out_of_range_is_a_usage_error(province, args, limit):
+    """From 1 to a thousand million: a limit the database could not take is refused like any bad option."""
+    result = cli(province, *args, "--limit", limit)
+    assert result.exit_code == 2 and "--limit" in result.stderr and result.stdout == ""
+
+
+def test_a_page_is_one_line_a_row_as_the_whole_list_is(province, monkeypatch):
+    """A page of a longer list keeps each row on one line however narrow the terminal (searchable, sortable),
+    as the whole list of more than ``LONG`` rows is; a list that fits is laid out to the width."""
+    monkeypatch.setenv("COLUMNS", "60")
+    every = _json(province, "report", "enterprise")["enterprises"]
+    cut = cli(province, "report", "enterprise", "--limit", str(LIMIT)).stdout
+    assert [r.split()[0] for r in _table_rows(cut, "USCC")[:LIMIT]] == [e["uscc"] for e in every[:LIMIT]]
+    assert len(_table_rows(cut, "USCC")) == LIMIT + 1  # and the Total row: no row wrapped
+    assert max(len(line) for line in cut.splitlines()[1:-1]) > 60
+    whole = cli(province, "report", "enterprise", "--all").stdout
+    assert len(_table_rows(whole, "USCC")) > len(every) + 1  # laid out to 60 columns, names wrap
 
 
 def test_a_long_table_keeps_its_headers_whole_on_one_line_per_row():
