@@ -255,13 +255,9 @@ def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
     lines = [ngettext("{count} award with one half paid more than the other, as of {day}:",
                       "{count} awards with one half paid more than the other, as of {day}:",
                       count).format(count=f"{count:,}", day=d["report_date"])]
-    gaps, left_out = output.first_rows(d["gaps"], limit, count)
-    lines.append(output.table([_("Ref"), _("Area"), _("Ahead"), _("Behind"), _("Behind by"), _("Since"), _("Days")],
-                              [[g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]),
-                                output.yuan(g["behind_fen"]),
-                                g["since"] or "-",
-                                "-" if g["days_outstanding"] is None else g["days_outstanding"]] for g in gaps],
-                              right=(4, 6),
-                              page=bool(left_out)))
-    lines += [left_out] if left_out else []
+    lines.append(output.paged_table(
+        [_("Ref"), _("Area"), _("Ahead"), _("Behind"), _("Behind by"), _("Since"), _("Days")], d["gaps"],
+        lambda g: [g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]), output.yuan(g["behind_fen"]),
+                   g["since"] or "-", "-" if g["days_outstanding"] is None else g["days_outstanding"]],
+        limit, count=count, right=(4, 6)))
     return "\n".join(lines)

@@ -253,12 +253,10 @@ def render_import(result: dict[str, Any], limit: int | None = None) -> str:
     lines += [_("warning, line {line}: {message}").format(line=w["line"], message=w["message"]) for w in warnings]
     lines += [left_out] if left_out else []
     if result["refused"]:
-        refused, left_out = output.first_rows(result["refused"], limit)
         lines.append("")
-        lines.append(output.table([_("line"), _("code"), _("message")],
-                                  [[r["line"], output.Alert(r["code"]), r["message"]] for r in refused],
-                                  right=(0,), page=bool(left_out)))
-        lines += [left_out] if left_out else []
+        lines.append(output.paged_table([_("line"), _("code"), _("message")], result["refused"],
+                                        lambda r: [r["line"], output.Alert(r["code"]), r["message"]], limit,
+                                        right=(0,)))
     return "\n".join(lines)
 
 

@@ -206,6 +206,17 @@ def first_rows(rows: Sequence[T], limit: int | None, count: int | None = None) -
                            "all)").format(shown=f"{limit:,}", count=f"{count:,}")
 
 
+def paged_table(headers: Sequence[str], items: Sequence[T], to_row: Callable[[T], Sequence[Any]],
+                limit: int | None, *, count: int | None = None, right: Sequence[int] = (),
+                after: Sequence[Sequence[Any]] = ()) -> str:
+    """``table`` of the first ``limit`` of ``items`` (``first_rows``), each made a row by ``to_row``, then the
+    rows ``after`` (a total); a page of a longer list is one line a row, followed by the line that says how
+    many were left out."""
+    shown, left_out = first_rows(items, limit, count)
+    text = table(headers, [*map(to_row, shown), *after], right=right, page=bool(left_out))
+    return f"{text}\n{left_out}" if left_out else text
+
+
 def row_limit(limit: int | None, every: bool) -> int | None:
     """The rows of each long list to print, from ``--limit`` and ``--all`` (None: every row)."""
     if every and limit is not None:

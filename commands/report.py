@@ -37,17 +37,16 @@ def cut(data: dict[str, Any]) -> str:
 
 
 def render_enterprises(data: dict[str, Any], limit: int | None = None) -> str:
-    shown, left_out = output.first_rows(data["enterprises"], limit, data.get("count"))
-    rows = [[e["uscc"], e["name"], e["area"], yuan(e["awarded_fen"]), yuan(e["city_paid_fen"]),
-             yuan(e["county_paid_fen"])] for e in shown]
     total = data.get("total") or {k: sum(e[k] for e in data["enterprises"])
                                   for k in ("awarded_fen", "city_paid_fen", "county_paid_fen")}
-    rows.append([_("Total"), "", "", yuan(total["awarded_fen"]), yuan(total["city_paid_fen"]),
-                 yuan(total["county_paid_fen"])])
     title = _("Per enterprise, yuan") + cut(data)
-    return title + "\n" + output.table(
-        [_("USCC"), _("Name"), _("Area"), _("Awarded"), _("City paid"), _("County paid")], rows,
-        right=(3, 4, 5), page=bool(left_out)) + (("\n" + left_out) if left_out else "")
+    return title + "\n" + output.paged_table(
+        [_("USCC"), _("Name"), _("Area"), _("Awarded"), _("City paid"), _("County paid")], data["enterprises"],
+        lambda e: [e["uscc"], e["name"], e["area"], yuan(e["awarded_fen"]), yuan(e["city_paid_fen"]),
+                   yuan(e["county_paid_fen"])],
+        limit, count=data.get("count"), right=(3, 4, 5),
+        after=[[_("Total"), "", "", yuan(total["awarded_fen"]), yuan(total["city_paid_fen"]),
+                yuan(total["county_paid_fen"])]])
 
 
 def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
@@ -70,16 +69,14 @@ def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
                   output.table([_("Measure"), *headers], [row(m["measure"], m) for m in data["measures"]],
                                right=tuple(range(1, 10)))]
     if data["half_paid"]:
-        half_paid, left_out = output.first_rows(data["half_paid"], limit, data.get("half_paid_count"))
         parts += ["", _("Awards one payer has paid more of than the other, days as of {day}").format(
                       day=data["report_date"]),
-                  output.table([_("Ref"), _("Area"), _("Measure"), _("Ahead"), _("Behind"), _("Behind by"),
-                                _("Since"), _("Days")],
-                               [[h["ref"], h["area"], h["measure"], label(h["paid_by"]), label(h["not_paid_by"]),
-                                 due(h["behind_fen"]), h["since"] or "-",
-                                 h["days_outstanding"] if h["days_outstanding"] is not None else "-"]
-                                for h in half_paid], right=(5, 7), page=bool(left_out))]
-        parts += [left_out] if left_out else []
+                  output.paged_table([_("Ref"), _("Area"), _("Measure"), _("Ahead"), _("Behind"), _("Behind by"),
+                                      _("Since"), _("Days")], data["half_paid"],
+                                     lambda h: [h["ref"], h["area"], h["measure"], label(h["paid_by"]),
+                                                label(h["not_paid_by"]), due(h["behind_fen"]), h["since"] or "-",
+                                                h["days_outstanding"] if h["days_outstanding"] is not None else "-"],
+                                     limit, count=data.get("half_paid_count"), right=(5, 7))]
     if "period" in data:
         p = data["period"]
         parts += ["", _("Payments per treasury from {start} to {end}").format(start=p["from"], end=p["to"]),
@@ -92,16 +89,16 @@ def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
 
 
 def render_applications(data: dict[str, Any], limit: int | None = None) -> str:
-    shown, left_out = output.first_rows(data["applications"], limit)
-    rows = [[r["ref"], r["uscc"], r["measure"], r["applied_on"],
-             Alert(label(r["status"])) if r["status"] == "rejected" else label(r["status"]), yuan(r["awarded_fen"]),
-             due(r["city_outstanding_fen"]), due(r["county_outstanding_fen"]),
-             due(r["city_to_recover_fen"] + r["county_to_recover_fen"])] for r in shown]
     count = len(data["applications"])
     title = ngettext("{count} application", "{count} applications", count).format(count=f"{count:,}") + cut(data)
-    return title + "\n" + output.table(
+    return title + "\n" + output.paged_table(
         [_("Ref"), _("USCC"), _("Measure"), _("Filed"), _("Status"), _("Awarded"), _("City due"), _("County due"),
-         _("To recover")], rows, right=(5, 6, 7, 8), page=bool(left_out)) + (("\n" + left_out) if left_out else "")
+         _("To recover")], data["applications"],
+        lambda r: [r["ref"], r["uscc"], r["measure"], r["applied_on"],
+                   Alert(label(r["status"])) if r["status"] == "rejected" else label(r["status"]),
+                   yuan(r["awarded_fen"]), due(r["city_outstanding_fen"]), due(r["county_outstanding_fen"]),
+                   due(r["city_to_recover_fen"] + r["county_to_recover_fen"])],
+        limit, right=(5, 6, 7, 8))
 
 
 def views(ctx: typer.Context) -> Any:

@@ -190,9 +190,7 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
         # As things stand, the projection keeps which awards are half paid and since when (the same test
         # and day as below): the page is an ordered read of those, summed like the rest.
         still = a.c.half_paid_until == schema.OPEN
-        page = (select(a.c.ref).where(still)
-                .order_by(case((a.c.half_paid_since.is_(None), 0), else_=1), a.c.half_paid_since, a.c.ref)
-                .limit(limit))
+        page = select(a.c.ref).where(still).order_by(*_oldest_first(a.c.half_paid_since, a.c.ref)).limit(limit)
         candidates = x.c.ref.in_(page.scalar_subquery())
         count = int(conn.execute(select(func.count()).select_from(a).where(still)).scalar_one())
         limit = None
@@ -217,7 +215,7 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
     since = case((city_due < county_due, g.c.city_first), else_=g.c.county_first)
     query = (select(g, since.label("since"), func.count().over().label("found"))
              .where(g.c.city_owed + g.c.county_owed > 0, city_due != county_due)  # not revoked; halves apart
-             .order_by(case((since.is_(None), 0), else_=1), since, g.c.ref))
+             .order_by(*_oldest_first(since, g.c.ref)))
     found, found_count = [], 0
     for row in conn.execute(query if limit is None else query.limit(limit)):
         found_count = int(row.found)
@@ -233,6 +231,12 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
                       "since": day.isoformat() if day else None,
                       "days_outstanding": (report_date - day).days if report_date and day else None})
     return found, found_count if count is None else count
+
+
+def _oldest_first(since: Any, ref: Any) -> tuple[Any, ...]:
+    """The order of the half-paid awards: those without a first payment first, then by its day, then by ref
+    (the same whether read from the projection's page or summed from the entries)."""
+    return case((since.is_(None), 0), else_=1), since, ref
 
 
 def _payments_between(conn: Any, start: date, end: date, known_at: datetime | None = None) -> list[dict[str, Any]]:

@@ -173,11 +173,12 @@ class ViewUpdater:
         self._new_enterprises.clear()
         self._new_applications.clear()
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        sqlite = self.conn.dialect.name == "sqlite"
+        # dates as ISO text on SQLite, as ``_write`` writes them
+        dates = _DATE_COLUMNS[schema.applications.name] if self.conn.dialect.name == "sqlite" else frozenset()
         for ref, values in self._updates.items():
             columns = tuple(sorted(values))
             by_columns.setdefault(columns, []).append(
-                (*(_iso(values[c]) if sqlite and c in _APPLICATION_DATES else values[c] for c in columns), ref))
+                (*(_iso(values[c]) if c in dates else values[c] for c in columns), ref))
         for columns, updates in by_columns.items():  # the driver's executemany, as ``_write``
             self.conn.exec_driver_sql(_update_statement(self.conn, columns), updates)
         self._updates.clear()
@@ -195,15 +196,13 @@ class ViewUpdater:
         if columns is None:
             self.conn.execute(_INSERTS[table], rows)
             return
-        sql = _bulk_statement(self.conn, table)
-        if self.conn.dialect.name == "sqlite":  # dates as ISO text, as SQLAlchemy's Date writes them
-            dated = [c in _DATE_COLUMNS[table.name] for c in columns]
-            values = [tuple(_iso(row[c]) if is_date else row[c] for c, is_date in zip(columns, dated, strict=True))
-                      for row in rows]
-        else:
+        if self.conn.dialect.name != "sqlite":
             copy_rows(self.conn, table.name, columns, (tuple(row[c] for c in columns) for row in rows))
             return
-        self.conn.exec_driver_sql(sql, values)
+        dated = [c in _DATE_COLUMNS[table.name] for c in columns]  # dates as ISO text, as SQLAlchemy's Date writes
+        values = [tuple(_iso(row[c]) if is_date else row[c] for c, is_date in zip(columns, dated, strict=True))
+                  for row in rows]
+        self.conn.exec_driver_sql(_bulk_statement(self.conn, table), values)
 
     def _insert(self, table: Table, **row: Any) -> None:
         self._inserts[table].append(row)
@@ -311,37 +310,38 @@ _DATE_COLUMNS = {table.name: frozenset(c.name for c in table.c if isinstance(c.t
 _BULK_SQL: dict[tuple[str, str], str] = {}
 
 
+def _driver_sql(conn: Connection, key: str, build: Callable[[str], str]) -> str:
+    """A statement in the driver's own placeholders (sqlite3: ``?``; psycopg: ``%s``), ``build(mark)``,
+    built once per placeholder style."""
+    cached = (conn.dialect.paramstyle, key)
+    if cached not in _BULK_SQL:
+        _BULK_SQL[cached] = build("?" if conn.dialect.paramstyle == "qmark" else "%s")
+    return _BULK_SQL[cached]
+
+
 def _bulk_statement(conn: Connection, table: Table) -> str:
-    """``INSERT INTO table (columns) VALUES (...)`` in the driver's placeholders (``?`` or ``%s``)."""
-    key = (conn.dialect.paramstyle, table.name)
-    if key not in _BULK_SQL:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        columns = _BULK[table.name]
-        _BULK_SQL[key] = (f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
-                          f"VALUES ({', '.join(mark for _ in columns)})")
-    return _BULK_SQL[key]
+    """``INSERT INTO table (columns) VALUES (...)``."""
+    columns = _BULK[table.name]
+    return _driver_sql(conn, table.name, lambda mark: (
+        f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)})"))
 
 
 def _update_statement(conn: Connection, columns: tuple[str, ...]) -> str:
-    """``UPDATE rm_applications SET columns WHERE ref`` in the driver's placeholders."""
-    key = (conn.dialect.paramstyle, "update:" + ",".join(columns))
-    if key not in _BULK_SQL:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sets = ", ".join(f"{_quoted(c)} = {mark}" for c in columns)
-        _BULK_SQL[key] = f"UPDATE {schema.applications.name} SET {sets} WHERE ref = {mark}"
-    return _BULK_SQL[key]
+    """``UPDATE rm_applications SET columns WHERE ref``."""
+    return _driver_sql(conn, "update:" + ",".join(columns), lambda mark: (
+        f"UPDATE {schema.applications.name} SET {', '.join(f'{_quoted(c)} = {mark}' for c in columns)} "
+        f"WHERE ref = {mark}"))
 
 
 def _quoted(column: str) -> str:
     return f'"{column}"'
 
 
-
 def _iso(day: Any) -> Any:
     return day.isoformat() if day is not None else None
 
 
-_APPLICATION_DATES = frozenset(c.name for c in schema.applications.c if isinstance(c.type, Date))
 _AREA_OF = select(schema.enterprises.c.area).where(schema.enterprises.c.uscc == bindparam("b_uscc"))
 _USCC_OF = select(schema.enterprises.c.uscc).where(schema.enterprises.c.enterprise_id == bindparam("b_id"))
 _APPLICATIONS_OF = (select(schema.applications.c.ref, schema.applications.c.uscc, schema.applications.c.measure,
