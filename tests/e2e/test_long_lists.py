@@ -129,3 +129,22 @@ def test_a_long_table_keeps_its_headers_whole_on_one_line_per_row():
     lines = text.splitlines()
     assert "Awarded amount" in lines[0] and "County due" in lines[0] and len(lines) == output.LONG + 3
     assert lines[-1].endswith("0.00") and len({len(line) for line in lines[2:]}) == 1
+
+
+def test_pages_on_both_stores_and_a_rerun_import_changes_nothing(db_url, tmp_path):
+    """On SQLite and PostgreSQL: each page is the head of the whole list with its count, and the same file
+    imported again decides nothing again and prints the same refused lines, cut alike."""
+    path = write_lines(tmp_path / "p.jsonl", generate(25, 3))
+    first = cli(db_url, "import", str(path), "--limit", str(LIMIT))
+    again = cli(db_url, "import", str(path), "--limit", str(LIMIT))
+    assert first.exit_code == again.exit_code == output.EXIT_REFUSED
+    assert _table_rows(first.stdout, "line") == _table_rows(again.stdout, "line") and "not decided again" in again.stdout
+    gaps = _json(db_url, "audit", "reconcile")["gaps"]
+    enterprises = _json(db_url, "report", "enterprise")["enterprises"]
+    assert len(gaps) > LIMIT and len(enterprises) > LIMIT
+    shares = cli(db_url, "report", "shares", "--limit", str(LIMIT)).stdout
+    assert [r.split()[0] for r in _table_rows(shares, "Ref")] == [g["ref"] for g in gaps[:LIMIT]]
+    assert f"({LIMIT} of {len(gaps)} rows shown;" in shares
+    page = cli(db_url, "report", "enterprise", "--limit", str(LIMIT)).stdout
+    assert [r.split()[0] for r in _table_rows(page, "USCC")[:LIMIT]] == [e["uscc"] for e in enterprises[:LIMIT]]
+    assert f"({LIMIT} of {len(enterprises)} rows shown;" in page
