@@ -140,6 +140,11 @@ def summary(result: dict[str, Any]) -> str:
         return (_("{ref}: award of {amount} yuan revoked; nothing more is owed").format(
                     ref=result["ref"], amount=yuan(result["awarded_fen"]))
                 + (_("; paid so far, to recover: {amounts} yuan").format(amounts=", ".join(back)) if back else ""))
+    if op == "redecide":
+        return _("{ref}: re-decided after the revocation of {cites}: award now {amount} yuan (city {city}, county "
+                 "{county})").format(ref=result["ref"], cites=", ".join(result["cites"]),
+                                     amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
+                                     county=yuan(result["county_share_fen"]))
     if op == "reverse-payment":
         return _("{ref}: payment {voucher} by {payer} of {amount} yuan reversed; {payer} has now paid {paid} yuan "
                  "net").format(ref=result["ref"], voucher=result["voucher"], payer=label(result["payer"]),
@@ -290,6 +295,12 @@ def install(app: typer.Typer) -> None:
     ) -> None:
         record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
                as_json)
+
+    @app.command(help=N_("Re-decide (改判) an award whose top-up under 就高不重复 was reckoned against a lower award "
+                         "since revoked: from its date the award is what the awards then in force leave due."))
+    @handled
+    def redecide(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
+        record(ctx, {"op": "redecide", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
 
     @app.command("reverse-payment", help=N_("Reverse a payment (red-ink entry): the recorded payment no longer "
                                             "counts as paid; its voucher number stays used."))

@@ -126,6 +126,22 @@ class Revocation:
     county_share_fen: int
 
 
+@dataclass(frozen=True)
+class Redecision:
+    """改判 (re-decision) of an award in force: its amount raised from ``date`` on, after a lower award on
+    the same project was revoked (就高不重复: the top-up is no longer the difference). ``cites`` names the
+    revoked award(s) it follows."""
+
+    date: date
+    by: str
+    reason: str
+    cites: tuple[str, ...]
+    awarded_before_fen: int
+    awarded_fen: int
+    city_share_fen: int
+    county_share_fen: int
+
+
 @dataclass
 class ApplicationState:
     ref: str
@@ -150,6 +166,50 @@ class ApplicationState:
     recoveries: list[Recovery] = field(default_factory=list)
     amendments: list[Amendment] = field(default_factory=list)
     revocation: Revocation | None = None
+    redecisions: list[Redecision] = field(default_factory=list)
+    approved_award: tuple[int, int, int] = (0, 0, 0)  # (awarded, city, county) as approved, before any re-decision
+
+    def in_force_span(self) -> tuple[date, date | None] | None:
+        """The days the award is in force: from its approval to its revocation (exclusive; None: still in
+        force); None when it was never approved."""
+        if self.decided_on is None or self.status not in (APPROVED, REVOKED):
+            return None
+        return self.decided_on, self.revocation.date if self.revocation is not None else None
+
+    def in_force_on(self, day: date) -> bool:
+        span = self.in_force_span()
+        return span is not None and span[0] <= day and (span[1] is None or day < span[1])
+
+    def in_force_from(self, day: date) -> bool:
+        """In force on ``day`` or on some later day (approved, and not revoked on or before ``day``)."""
+        span = self.in_force_span()
+        return span is not None and (span[1] is None or span[1] > day)
+
+    def award_on(self, day: date | None) -> tuple[int, int, int]:
+        """(awarded, city share, county share) as decided by the end of ``day`` (its approval and any
+        re-decision dated by then; all of them when None), whether or not it is in force that day."""
+        if not self.redecisions:
+            return self.awarded_fen, self.city_share_fen, self.county_share_fen
+        awarded, city, county = self.approved_award
+        for r in self.redecisions:
+            if day is None or r.date <= day:
+                awarded, city, county = r.awarded_fen, r.city_share_fen, r.county_share_fen
+        return awarded, city, county
+
+    def share_on(self, payer: str, day: date | None) -> int:
+        """The payer's half of the award in force on ``day`` (nothing on a day it is not in force)."""
+        if day is None:
+            return self.share_fen(payer)
+        if not self.in_force_on(day):
+            return 0
+        _awarded, city, county = self.award_on(day)
+        return city if payer == "city" else county
+
+    def paid_on(self, payer: str, day: date) -> int:
+        """What the payer had paid net by the end of ``day``."""
+        return (sum(p.amount_fen for p in self.payments if p.payer == payer and p.date <= day)
+                - sum(r.amount_fen for r in self.reversals if r.payer == payer and r.date <= day)
+                - sum(r.amount_fen for r in self.recoveries if r.payer == payer and r.date <= day))
 
     def payment(self, payer: str, voucher: str) -> Payment | None:
         return next((p for p in self.payments if p.payer == payer and p.voucher == voucher), None)
@@ -297,6 +357,7 @@ class Enterprise(Aggregate):
         app.entitlement_fen, app.awarded_fen = entitlement_fen, awarded_fen
         app.city_share_fen, app.county_share_fen = city_share_fen, county_share_fen
         app.basis, app.trace = basis, _shared(trace)
+        app.approved_award = (awarded_fen, city_share_fen, county_share_fen)
 
     def record_approval(self, decision: ApprovalDecision, *, date: date, by: str, policy_version: str) -> None:
         """Record a decided approval as one value; the event keeps its field names (replay is unchanged)."""
@@ -304,6 +365,15 @@ class Enterprise(Aggregate):
                      entitlement_fen=decision.entitlement_fen, awarded_fen=decision.awarded_fen,
                      city_share_fen=decision.city_share_fen, county_share_fen=decision.county_share_fen,
                      basis=decision.basis, trace=decision.trace)
+
+    @event("AwardRedecided", topic="grants:Enterprise.AwardRedecided")
+    def redecide(self, ref: str, date: date, by: str, reason: str, cites: list[str], awarded_fen: int,
+                 city_share_fen: int, county_share_fen: int, trace: list[dict[str, Any]]) -> None:
+        app = self.applications[ref]
+        app.redecisions.append(Redecision(date, by, reason, tuple(cites), app.awarded_fen, awarded_fen,
+                                          city_share_fen, county_share_fen))
+        app.awarded_fen, app.city_share_fen, app.county_share_fen = awarded_fen, city_share_fen, county_share_fen
+        app.trace = [*app.trace, *_shared(trace)]
 
     @event("ApplicationRejected", topic="grants:Enterprise.ApplicationRejected")
     def reject(self, ref: str, date: date, by: str, reason: str) -> None:
@@ -411,8 +481,20 @@ class ReceiptRef(Aggregate):
         self.payer, self.amount_fen = payer, amount_fen
 
 
+class QuotaSpan(NamedTuple):
+    """One award of a task under a yearly quota: from its approval to its revocation (exclusive; None:
+    in force). Events recorded before quotas kept dates have none: such an award counts from the
+    beginning, and such a release as if the award had never been made (as the quota counted then)."""
+
+    item: str
+    ref: str
+    start: date
+    end: date | None
+
+
 class TaskQuota(Aggregate):
-    """The distinct items awarded under a measure with a yearly quota (clause 16)."""
+    """The distinct items awarded under a measure with a yearly quota (clause 16), with the days each
+    award is in force, so the quota is judged on every day, not only today."""
 
     TOPIC = "grants:TaskQuota"
 
@@ -427,16 +509,24 @@ class TaskQuota(Aggregate):
     def __init__(self, measure: str, year: int, limit: int) -> None:
         self.measure, self.year, self.limit = measure, year, limit
         self.awarded: dict[str, str] = {}
+        self.spans: list[QuotaSpan] = []
 
     @event("ItemAwarded", topic="grants:TaskQuota.ItemAwarded")
-    def award(self, item: str, ref: str) -> None:
+    def award(self, item: str, ref: str, date: date | None = None) -> None:
         self.awarded[item] = ref
+        self.spans.append(QuotaSpan(item, ref, date or _BEGINNING, None))
 
     @event("ItemReleased", topic="grants:TaskQuota.ItemReleased")
-    def release(self, item: str, ref: str) -> None:
-        """The award of ``item`` (by ``ref``) was revoked: the task counts as never awarded."""
+    def release(self, item: str, ref: str, date: date | None = None) -> None:
+        """The award of ``item`` (by ``ref``) was revoked from ``date``: from then on the task counts as never
+        awarded."""
         if self.awarded.get(item) == ref:
             del self.awarded[item]
+        self.spans = [s._replace(end=max(s.start, date) if date else s.start)
+                      if s.ref == ref and s.item == item and s.end is None else s for s in self.spans]
+
+
+_BEGINNING = date.min
 
 
 @dataclass(frozen=True)

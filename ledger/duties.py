@@ -4,8 +4,8 @@ Pure functions of the application as recorded and the command. They apply in enf
 mode only (``ledger/operators.py``): in single-user mode the ledger has one
 trust-based identity, and ``by`` is free text, so a rule on names would prove nothing.
 
-1. An application is never approved or rejected by the operator who filed it or who
-   amended it (补正).
+1. An application is never approved, rejected or re-decided (改判) by the operator who filed it or
+   who amended it (补正).
 2. A payment is never recorded by the operator who approved that application.
 3. An award is never revoked by the operator who approved it.
 4. An operator never registers, changes the roles of, suspends or reinstates itself.
@@ -37,6 +37,9 @@ def check_application_duties(cmd: intake.Command, app: ApplicationState) -> None
             raise _refuse((_("by: {by} amended {ref} and may not approve it (不相容岗位相互分离)") if approve else
                            _("by: {by} amended {ref} and may not reject it (不相容岗位相互分离)")).format(
                 by=shown(by), ref=app.ref))
+    elif isinstance(cmd, intake.Redecide) and (by == app.by or any(a.by == by for a in app.amendments)):
+        raise _refuse(_("by: {by} filed or amended {ref} and may not re-decide it (不相容岗位相互分离)").format(
+            by=shown(by), ref=app.ref))
     elif isinstance(cmd, intake.Pay) and app.status == APPROVED and app.decided_by == by:
         raise _refuse(_("by: {by} approved {ref} and may not record its payment (不相容岗位相互分离)").format(
             by=shown(by), ref=app.ref))

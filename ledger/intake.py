@@ -199,6 +199,17 @@ class Revoke:
 
 
 @dataclass(frozen=True)
+class Redecide:
+    """改判: an award in force whose top-up (就高不重复) was reckoned against a lower award since revoked is
+    raised, as of its date, to what the awards in force that day leave due."""
+
+    ref: str
+    date: date
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReversePayment:
     """红字冲销 of a payment: it no longer counts as paid; its voucher stays used."""
 
@@ -266,7 +277,7 @@ class ReinstateOperator:
 OperatorCommand = RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator
 
 Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAward | Amend | Withdraw | Revoke
-           | ReversePayment | Recover | RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator)
+           | ReversePayment | Recover | Redecide | RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator)
 
 
 def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None) -> AdoptPolicy:
@@ -412,6 +423,16 @@ def parse_revoke(data: dict[str, Any], default_by: str, today: date | None = Non
     )
 
 
+def parse_redecide(data: dict[str, Any], default_by: str, today: date | None = None) -> Redecide:
+    _only(data, "redecide", {"ref", "date", "by", "reason"})
+    return Redecide(
+        ref=_key(data, "ref"),  # type: ignore[arg-type]
+        date=_date(data, "date", today=today),  # type: ignore[arg-type]
+        by=_by(data, default_by),
+        reason=_text(data, "reason"),  # type: ignore[arg-type]
+    )
+
+
 def parse_reverse_payment(data: dict[str, Any], default_by: str, today: date | None = None) -> ReversePayment:
     _only(data, "reverse-payment", {"ref", "payer", "voucher", "date", "by", "reason"})
     payer = _payer(data)
@@ -513,6 +534,7 @@ PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "revoke": parse_revoke,
     "reverse-payment": parse_reverse_payment,
     "recover": parse_recover,
+    "redecide": parse_redecide,
     "register-operator": parse_register_operator,
     "change-roles": parse_change_roles,
     "suspend-operator": parse_suspend_operator,
@@ -522,7 +544,7 @@ PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
 OPS = {intake_type: op for op, intake_type in {
     "adopt-policy": AdoptPolicy, "register": Register, "apply": Apply, "approve": Approve, "reject": Reject,
     "pay": Pay, "external-award": ExternalAward, "amend": Amend, "withdraw": Withdraw, "revoke": Revoke,
-    "reverse-payment": ReversePayment, "recover": Recover, "register-operator": RegisterOperator,
+    "reverse-payment": ReversePayment, "recover": Recover, "redecide": Redecide, "register-operator": RegisterOperator,
     "change-roles": ChangeRoles, "suspend-operator": SuspendOperator, "reinstate-operator": ReinstateOperator,
 }.items()}
 

@@ -34,6 +34,7 @@ ROLE_OF_OP = {
     "approve": REVIEWER,
     "reject": REVIEWER,
     "revoke": REVIEWER,
+    "redecide": REVIEWER,
     "pay": TREASURER,
     "reverse-payment": TREASURER,
     "recover": TREASURER,

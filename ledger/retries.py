@@ -33,7 +33,6 @@ from ledger.errors import CONFLICTING_RETRY, DUPLICATE_REF, Refused
 from ledger.i18n import N_, _
 from ledger.labels import label
 from ledger.money import amount
-from ledger.policy import catalogue
 from ledger.text import shown
 
 
@@ -117,7 +116,7 @@ def submission(filed_by: Enterprise | None, book: PolicyBook | None, cmd: intake
     app = filed_by.applications[cmd.ref]
     facts: Any = cmd.facts
     if book is not None and cmd.measure == app.measure:
-        measure = catalogue(book.versions[app.policy_version].catalogue).measure(app.measure)
+        measure = rules.measure_of(book, app)
         try:
             facts = measure.normalize(cmd.facts)
         except Refused:
@@ -182,6 +181,16 @@ def revocation(app: ApplicationState, cmd: intake.Revoke) -> dict[str, Any] | No
            {"date": cmd.date, "reason": cmd.reason, "document": cmd.document})
     return _already({"op": "revoke", "ref": app.ref, "status": REVOKED, "awarded_fen": r.awarded_fen,
                      "city_share_fen": r.city_share_fen, "county_share_fen": r.county_share_fen}, r.by, r.date)
+
+
+def redecision(app: ApplicationState, cmd: intake.Redecide) -> dict[str, Any] | None:
+    """The same re-decision sent again (same day and reason): answered from the record."""
+    for r in app.redecisions:
+        if r.date == cmd.date and r.reason == cmd.reason:
+            return _already({"op": "redecide", "ref": app.ref, "status": app.status, "awarded_fen": r.awarded_fen,
+                             "city_share_fen": r.city_share_fen, "county_share_fen": r.county_share_fen,
+                             "cites": list(r.cites)}, r.by, r.date)
+    return None
 
 
 def payment(used: Any, app: ApplicationState | None, cmd: intake.Pay, treasury: str) -> dict[str, Any] | None:

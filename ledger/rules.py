@@ -7,6 +7,7 @@ Each returns what is to be recorded, or raises ``Refused`` with a stable code.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from ledger.domain import (
     Enterprise,
     PolicyBook,
     PolicyVersion,
+    QuotaSpan,
     TaskQuota,
 )
 from ledger.errors import (
@@ -111,8 +113,14 @@ def adopted_content_of(version: PolicyVersion) -> dict[str, Any] | None:
 
 
 def catalogue_of(version: PolicyVersion) -> Catalogue:
-    """The catalogue a policy version decides by: the edition its adoption recorded."""
+    """The catalogue a policy version decides by: the edition its adoption recorded (the one way to a
+    version's catalogue: every command, retry and check goes through here or ``measure_of``)."""
     return catalogue_for(version.catalogue, version.edition)
+
+
+def measure_of(book: PolicyBook, app: ApplicationState) -> Measure:
+    """The measure an application was filed under, in the catalogue of the version it was filed under."""
+    return catalogue_of(book.versions[app.policy_version]).measure(app.measure)
 
 
 def version_in_force(book: PolicyBook | None, day: date, field: str = "date") -> PolicyVersion:
@@ -248,10 +256,11 @@ class Approval:
     quota_item: tuple[str, int, str] | None  # (measure, year, item) when a yearly quota counts it
 
 
-def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: PolicyVersion,
+def decide_approval(book: PolicyBook, enterprise: Enterprise, cmd: intake.Approve,
                     quota: TaskQuota | None) -> Approval:
+    """An approval as of its own date (``cmd.date``), against every award on file on that day and after."""
     app = _undecided(enterprise, cmd.ref, cmd.date, "approved")
-    measure = catalogue_of(version).measure(app.measure)
+    measure = measure_of(book, app)
     assessment = measure.assess(app.facts, app.applied_on, app.policy_version)
     steps = assessment.steps
 
@@ -291,32 +300,63 @@ def decide_approval(enterprise: Enterprise, cmd: intake.Approve, version: Policy
                                 f"basis: {cmd.basis}",
                           "zh": f"审批核定金额(低于上限):{format_fen(entitlement)}元,依据:{cmd.basis}"})
 
-    check_one_time(enterprise, app, measure, entitlement)
-    quota_item = _check_quota(app, measure, quota, cmd.ref)
-    awarded, deduction_steps = highest_not_duplicated(enterprise, app, entitlement)
+    unit = unit_of_book(book)
+    check_one_time(enterprise, app, measure, entitlement, cmd.date, unit)
+    quota_item = _check_quota(app, measure, quota, cmd.ref, cmd.date)
+    awarded, deduction_steps = highest_not_duplicated(enterprise, app, entitlement, cmd.date, unit)
     steps.extend(deduction_steps)
     city, county = split_shares(awarded)
-    steps.append({"step": "split", "awarded_fen": awarded, "city_fen": city, "county_fen": county,
-                  "area": enterprise.area, "rule": SPLIT_RULE_EN,
-                  "en": f"split: city treasury {format_fen(city)} + {enterprise.area} treasury {format_fen(county)} "
-                        f"= {format_fen(awarded)} ({SPLIT_RULE_EN})",
-                  "zh": f"分担:市级财政{format_fen(city)}元 + {enterprise.area}财政{format_fen(county)}元 = "
-                        f"{format_fen(awarded)}元({SPLIT_RULE_ZH})"})
+    steps.append(_split_step(enterprise, awarded, city, county))
     return Approval(cmd.ref, entitlement, awarded, city, county, cmd.basis, steps, quota_item)
 
 
-def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measure, entitlement: int) -> None:
-    """一次性奖励: at most once per enterprise (or per project), except a tier upgrade on the same project."""
+def _split_step(enterprise: Enterprise, awarded: int, city: int, county: int) -> dict[str, Any]:
+    return {"step": "split", "awarded_fen": awarded, "city_fen": city, "county_fen": county,
+            "area": enterprise.area, "rule": SPLIT_RULE_EN,
+            "en": f"split: city treasury {format_fen(city)} + {enterprise.area} treasury {format_fen(county)} "
+                  f"= {format_fen(awarded)} ({SPLIT_RULE_EN})",
+            "zh": f"分担:市级财政{format_fen(city)}元 + {enterprise.area}财政{format_fen(county)}元 = "
+                  f"{format_fen(awarded)}元({SPLIT_RULE_ZH})"}
+
+
+# --- the one-time unit, and the days an award is in force ------------------------------------
+#
+# Every rule below is judged as of the decision's own date, against every record on file whatever
+# the order they were keyed in (ADR 0003, "Every day, not just today"): an award counts on the days
+# it is in force, from its approval to its revocation (exclusive). A revocation dated after a decision
+# does not free a slot for it, and a decision that would break a rule on a later day already on record
+# (an award approved later but keyed earlier) is refused, naming that award.
+
+Unit = tuple[str, Any]  # (project, task): what one award is for, for 就高不重复 and the one-time rule
+UnitOf = Callable[[ApplicationState], Unit]
+
+
+def unit_of_book(book: PolicyBook | None) -> UnitOf:
+    """What an application is an award for: its project, and for a measure counted by task under a yearly
+    quota (clause 16, 每个奖励50万元) its task: two tasks filed under one project name are two units."""
+    def unit(app: ApplicationState) -> Unit:
+        if book is None or app.policy_version not in book.versions:
+            return app.project, None
+        measure = measure_of(book, app)
+        return app.project, app.facts.get(measure.quota.item_fact) if measure.quota is not None else None
+    return unit
+
+
+def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measure, entitlement: int, day: date,
+                   unit_of: UnitOf) -> None:
+    """一次性奖励: at most one award in force per unit (the enterprise, or the project: a base, a park, a data
+    centre) on any day from ``day`` on, except a tier upgrade on the same project."""
     if not measure.once:
         return
-    for prior in enterprise.approved():
-        if prior.ref == app.ref or prior.measure != measure.id:
+    for prior in enterprise.applications.values():
+        if prior.ref == app.ref or prior.measure != measure.id or not prior.in_force_from(day):
             continue
-        if measure.once != ONCE_PER_ENTERPRISE and prior.project != app.project:
+        same_project = unit_of(prior) == unit_of(app)
+        if measure.once != ONCE_PER_ENTERPRISE and not same_project:
             continue
-        upgrade = bool(measure.tiers) and prior.project == app.project and entitlement > prior.entitlement_fen
+        upgrade = bool(measure.tiers) and same_project and entitlement > prior.entitlement_fen
         if upgrade:
-            continue
+            continue  # 就高不重复 decides what the higher tier adds
         if measure.once == ONCE_PER_ENTERPRISE:
             message = _("{measure} is a one-time award (一次性) per enterprise and {uscc} already has it: {prior} "
                         "approved {day}, {amount}")
@@ -325,47 +365,114 @@ def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measu
                         "{prior} approved {day}, {amount}")
         message = message.format(measure=measure.id, project=app.project, uscc=enterprise.uscc, prior=prior.ref,
                                  day=prior.decided_on, amount=amount(prior.entitlement_fen))
+        message += _in_force_note(prior, day)
         if measure.tiers and prior.project != app.project:
             message += _("; a higher tier is topped up only on the same project ({project})").format(
                 project=prior.project)
         raise Refused(ALREADY_AWARDED, message, field="ref")
 
 
-def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | None, ref: str) -> tuple[str, int, str] | None:
+def _in_force_note(prior: ApplicationState, day: date) -> str:
+    """Why an award revoked or approved on another day still counts against a decision dated ``day``."""
+    span = prior.in_force_span()
+    assert span is not None
+    if span[0] > day:
+        return _(" (in force from {start}, after this decision's date {day}: the two would be in force together)"
+                 ).format(start=span[0], day=day)
+    if span[1] is not None:
+        return _(" (in force until its revocation on {end}, after this decision's date {day})").format(
+            end=span[1], day=day)
+    return ""
+
+
+def quota_conflict(spans: Iterable[QuotaSpan], limit: int, item: str, ref: str, day: date
+                   ) -> tuple[str, str, date, list[str]] | None:
+    """A yearly quota on every day from ``day`` on, were ``item`` awarded to ``ref`` from ``day``:
+    ``("already", prior ref, day, [])`` when the task is in force for another award on some such day,
+    ``("exhausted", "", that day, the tasks in force)`` when ``limit`` tasks are, else None."""
+    spans = [s for s in spans if s.ref != ref]
+    for s in spans:
+        if s.item == item and (s.end is None or s.end > day):
+            return "already", s.ref, max(s.start, day), []
+    for t in sorted({day, *(s.start for s in spans if s.start > day)}):
+        in_force = sorted({s.item for s in spans if s.start <= t and (s.end is None or t < s.end)})
+        if len(in_force) >= limit:
+            return "exhausted", "", t, in_force
+    return None
+
+
+def _check_quota(app: ApplicationState, measure: Measure, quota: TaskQuota | None, ref: str,
+                 day: date) -> tuple[str, int, str] | None:
     if measure.quota is None:
         return None
     year = app.facts[measure.quota.year_fact]
     item = app.facts[measure.quota.item_fact]
-    awarded = quota.awarded if quota else {}
-    if item in awarded:
-        raise Refused(ALREADY_AWARDED, _("{measure}: {item} of {year} was already awarded ({prior}); each task is "
-                                         "awarded once").format(measure=measure.id, item=item, year=year,
-                                                                prior=awarded[item]),
-                      field=f"facts.{measure.quota.item_fact}")
-    if len(awarded) >= measure.quota.limit:
-        raise Refused(QUOTA_EXHAUSTED, _("{measure}: {count} of {limit} tasks of {year} are already awarded "
-                                         "({items}); 每年发布{limit}个重点创新任务").format(
-            measure=measure.id, count=len(awarded), limit=measure.quota.limit, year=year,
-            items=", ".join(sorted(awarded))), field=f"facts.{measure.quota.year_fact}")
+    conflict = quota_conflict(quota.spans if quota else (), measure.quota.limit, item, ref, day)
+    if conflict is not None:
+        raise quota_refusal(measure, year, item, conflict)
     return (measure.id, year, item)
 
 
-def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitlement: int) -> tuple[int, list[dict[str, Any]]]:
+def quota_refusal(measure: Measure, year: Any, item: str, conflict: tuple[str, str, date, list[str]]) -> Refused:
+    kind, prior, on, in_force = conflict
+    assert measure.quota is not None
+    if kind == "already":
+        return Refused(ALREADY_AWARDED, _("{measure}: {item} of {year} was already awarded ({prior}, in force on "
+                                          "{day}); each task is awarded once").format(
+            measure=measure.id, item=item, year=year, prior=prior, day=on), field=f"facts.{measure.quota.item_fact}")
+    return Refused(QUOTA_EXHAUSTED, _("{measure}: {count} of {limit} tasks of {year} are already awarded and in "
+                                      "force on {day} ({items}); 每年发布{limit}个重点创新任务").format(
+        measure=measure.id, count=len(in_force), limit=measure.quota.limit, year=year, day=on,
+        items=", ".join(in_force)), field=f"facts.{measure.quota.year_fact}")
+
+
+def _awards_on_unit(enterprise: Enterprise, app: ApplicationState, unit_of: UnitOf) -> list[ApplicationState]:
+    """The other awards ever approved on the same unit (project, task) as ``app``."""
+    unit = unit_of(app)
+    return [p for p in enterprise.applications.values()
+            if p.ref != app.ref and p.in_force_span() is not None and unit_of(p) == unit]
+
+
+def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitlement: int, day: date,
+                           unit_of: UnitOf) -> tuple[int, list[dict[str, Any]]]:
     """就高不重复: what one enterprise collects for one project never exceeds its highest single award.
 
-    A later higher award pays only the difference over what was already awarded
-    (补差); an equal or lower one is refused.
+    As of the decision's date ``day``, a higher award pays only the difference over what the awards in
+    force that day (and the awards under other policies dated by then) already give (补差); an equal or
+    lower one is refused. An award of this policy on the project approved on a later day already on record
+    is counted on its days: a decision that would take the project above its highest award then is refused.
     """
+    priors = _awards_on_unit(enterprise, app, unit_of)
     earlier: list[dict[str, Any]] = []
-    for prior in enterprise.approved():
-        if prior.project == app.project and prior.ref != app.ref:
-            assert prior.decided_on is not None  # an award in force was decided
+    for prior in priors:
+        if prior.in_force_on(day):
+            assert prior.decided_on is not None
             earlier.append({"source": prior.ref, "measure": prior.measure, "entitlement_fen": prior.entitlement_fen,
-                            "awarded_fen": prior.awarded_fen, "date": prior.decided_on.isoformat()})
+                            "awarded_fen": prior.award_on(day)[0], "date": prior.decided_on.isoformat()})
     for ext in enterprise.external_awards:
-        if ext.project == app.project:
+        if ext.project == app.project and ext.date <= day:
             earlier.append({"source": f"external: {ext.policy}", "measure": None, "entitlement_fen": ext.amount_fen,
                             "awarded_fen": ext.amount_fen, "date": ext.date.isoformat()})
+    awarded, steps = _top_up(enterprise, app, entitlement, earlier)
+    for later in sorted({p.decided_on for p in priors if p.decided_on is not None and p.decided_on > day}):
+        in_force = [p for p in priors if p.in_force_on(later)]
+        total = awarded + sum(p.award_on(later)[0] for p in in_force)
+        highest = max([entitlement, *(p.entitlement_fen for p in in_force)])
+        if total > highest:
+            starting = [p for p in in_force if p.decided_on == later]
+            raise Refused(DUPLICATE_AWARD, _(
+                "就高不重复: project {project} of {uscc} has {prior} approved {later}, {prior_amount}, on file; with "
+                "this award of {amount} dated {day} the project would hold {total} from {later}, above its highest "
+                "single award {highest}").format(
+                    project=app.project, uscc=enterprise.uscc, prior=", ".join(p.ref for p in starting), later=later,
+                    prior_amount=amount(sum(p.award_on(later)[0] for p in starting)), amount=amount(awarded), day=day,
+                    total=amount(total), highest=amount(highest)), field="project")
+    return awarded, steps
+
+
+def _top_up(enterprise: Enterprise, app: ApplicationState, entitlement: int,
+            earlier: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+    """What an award of ``entitlement`` adds over ``earlier`` awards on its project (补差), with its step."""
     if not earlier:
         return entitlement, []
     highest = max(e["entitlement_fen"] for e in earlier)
@@ -397,25 +504,138 @@ def _earlier_award(earlier: dict[str, Any]) -> str:
     return f"{source} {amount(earlier['entitlement_fen'])}"
 
 
-def overlap_on_project(enterprise: Enterprise, project: str) -> str | None:
-    """After the fact: does what the project has collected exceed its highest single award?
+# --- 就高不重复 after the fact: overlaps with other policies, and top-ups owed a re-decision --------
+
+@dataclass(frozen=True)
+class ProjectFinding:
+    """A project whose awards in force do not add up to its highest single award on some day.
+
+    ``overlap``: more (an award under another policy, a fact the ledger cannot refuse, counted beside
+    this policy's); ``redecide``: less (a lower award revoked under a top-up: the top-up ``ref`` is owed a
+    re-decision of ``owed_fen`` more, which only a reviewer's ``redecide`` pays)."""
+
+    kind: str  # "overlap" | "redecide"
+    uscc: str
+    project: str
+    day: date  # the first day it holds
+    total_fen: int
+    highest_fen: int
+    ref: str | None  # redecide: the award to re-decide
+    cites: tuple[str, ...]  # redecide: the revoked awards that left it short
+
+    @property
+    def owed_fen(self) -> int:
+        return self.highest_fen - self.total_fen
+
+    def message(self) -> str:
+        if self.kind == "overlap":
+            return _("就高不重复: project {project} of {uscc} holds {total} across policies from {day}, {excess} more "
+                     "than its highest single award {highest}; review with the other policy's office").format(
+                project=self.project, uscc=self.uscc, total=amount(self.total_fen), day=self.day,
+                excess=amount(self.total_fen - self.highest_fen), highest=amount(self.highest_fen))
+        return _("就高不重复: project {project} of {uscc} holds {total} from {day}, {owed} less than its highest award "
+                 "in force {highest} ({ref}), since {cites} was revoked; {ref} is owed a re-decision (grants "
+                 "redecide)").format(project=self.project, uscc=self.uscc, total=amount(self.total_fen), day=self.day,
+                                     owed=amount(self.owed_fen), highest=amount(self.highest_fen), ref=self.ref,
+                                     cites=", ".join(self.cites))
+
+
+def project_findings(enterprise: Enterprise, unit_of: UnitOf) -> list[ProjectFinding]:
+    """Every project of the enterprise whose awards in force add up to more than its highest single award
+    on some day (an overlap with another policy's award), or, as things stand now, to less (a top-up owed a
+    re-decision)."""
+    found: list[ProjectFinding] = []
+    units: dict[Unit, list[ApplicationState]] = {}
+    for a in enterprise.applications.values():
+        if a.in_force_span() is not None:
+            units.setdefault(unit_of(a), []).append(a)
+    for (project, _task), awards in sorted(units.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        externals = [e for e in enterprise.external_awards if e.project == project]
+        days = sorted({*(a.decided_on for a in awards if a.decided_on is not None), *(e.date for e in externals),
+                       *(r.date for a in awards for r in a.redecisions)})
+        for t in days:
+            in_force = [a for a in awards if a.in_force_on(t)]
+            if not in_force:
+                continue
+            ext = [e for e in externals if e.date <= t]
+            total = sum(a.award_on(t)[0] for a in in_force) + sum(e.amount_fen for e in ext)
+            highest = max([*(a.entitlement_fen for a in in_force), *(e.amount_fen for e in ext)])
+            if total > highest:
+                found.append(ProjectFinding("overlap", enterprise.uscc, project, t, total, highest, None, ()))
+                break
+        in_force = [a for a in awards if a.status == APPROVED]
+        if not in_force:
+            continue
+        top = max(in_force, key=lambda a: (a.entitlement_fen, a.decided_on or date.min, a.ref))
+        total = sum(a.awarded_fen for a in in_force) + sum(e.amount_fen for e in externals)
+        if total < top.entitlement_fen:
+            revoked = [a for a in awards if a.revocation is not None]
+            cites = tuple(a.ref for a in revoked)
+            since = max([top.decided_on or date.min, *(a.revocation.date for a in revoked if a.revocation)])
+            found.append(ProjectFinding("redecide", enterprise.uscc, project, since, total, top.entitlement_fen,
+                                        top.ref, cites))
+    return found
+
+
+def overlap_on_project(enterprise: Enterprise, project: str, unit_of: UnitOf) -> str | None:
+    """After the fact: does what the project has collected exceed its highest single award on some day?
 
     An award under another policy is a fact the ledger records, not a decision it
-    makes; when one arrives after this policy's award on the same project, the
-    overlap is reported for review with the other policy's office (就高不重复).
+    makes; when it overlaps this policy's award on the same project, the overlap is
+    reported for review with the other policy's office (就高不重复).
     """
-    amounts = [(a.entitlement_fen, a.awarded_fen) for a in enterprise.approved() if a.project == project]
-    if not amounts:
-        return None  # only awards under other policies: theirs to reconcile, not this ledger's
-    amounts += [(e.amount_fen, e.amount_fen) for e in enterprise.external_awards if e.project == project]
-    highest = max((entitled for entitled, _ in amounts), default=0)
-    total = sum(awarded for _, awarded in amounts)
-    if total <= highest:
-        return None
-    return _("就高不重复: project {project} of {uscc} has now collected {total} across policies, {excess} more than "
-             "its highest single award {highest}; review with the other policy's office").format(
-        project=project, uscc=enterprise.uscc, total=amount(total), excess=amount(total - highest),
-        highest=amount(highest))
+    for finding in project_findings(enterprise, unit_of):
+        if finding.kind == "overlap" and finding.project == project:
+            return finding.message()
+    return None
+
+
+@dataclass(frozen=True)
+class Redecision:
+    awarded_fen: int
+    city_share_fen: int
+    county_share_fen: int
+    cites: list[str]
+    trace: list[dict[str, Any]]
+
+
+def decide_redecision(book: PolicyBook, enterprise: Enterprise, cmd: intake.Redecide) -> Redecision:
+    """改判 under 就高不重复: a top-up decided as the difference over a lower award on its project, which has
+    since been revoked, is raised (as of the re-decision's date) to its entitlement less what the awards
+    in force that day already give; nothing else changes what is owed (ADR 0003)."""
+    app = _application(enterprise, cmd.ref)
+    if app.status != APPROVED:
+        raise Refused(WRONG_STATE, _("{ref} is {status}; only an award in force can be re-decided").format(
+            ref=cmd.ref, status=label(app.status)), field="ref")
+    assert app.decided_on is not None
+    last = max([app.decided_on, *(r.date for r in app.redecisions)])
+    if cmd.date < last:
+        raise invalid("date", _("the re-decision date {day} is before {ref}'s last decision, on {last}").format(
+            day=cmd.date, ref=cmd.ref, last=last))
+    unit = unit_of_book(book)
+    awarded, steps = highest_not_duplicated(enterprise, app, app.entitlement_fen, cmd.date, unit)
+    current = app.award_on(cmd.date)[0]
+    revoked = [p for p in _awards_on_unit(enterprise, app, unit)
+               if p.revocation is not None and p.revocation.date <= cmd.date]
+    if awarded <= current or not revoked:
+        pending = [p for p in _awards_on_unit(enterprise, app, unit)
+                   if p.revocation is not None and p.revocation.date > cmd.date]
+        why = (_("; {refs} is revoked only from {day}: date the re-decision on or after it").format(
+            refs=", ".join(p.ref for p in pending), day=min(p.revocation.date for p in pending if p.revocation))
+               if pending else "")
+        raise Refused(WRONG_STATE, _("{ref}: nothing is owed on project {project} as of {day}; its award of {current} "
+                                     "already makes up the highest award in force with the others{why}").format(
+            ref=cmd.ref, project=app.project, day=cmd.date, current=amount(current), why=why), field="ref")
+    cites = [p.ref for p in revoked]
+    city, county = split_shares(awarded)
+    steps.append({"step": "redecision", "cites": cites, "before_fen": current, "fen": awarded,
+                  "reason": cmd.reason,
+                  "en": f"re-decided on {cmd.date.isoformat()} after the revocation of {', '.join(cites)}: "
+                        f"{format_fen(current)} -> {format_fen(awarded)} yuan ({cmd.reason})",
+                  "zh": f"{cmd.date.isoformat()}改判({'、'.join(cites)}已撤销):{format_fen(current)}元 -> "
+                        f"{format_fen(awarded)}元({cmd.reason})"})
+    steps.append(_split_step(enterprise, awarded, city, county))
+    return Redecision(awarded, city, county, cites, steps)
 
 
 def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, day: date) -> dict[str, Any]:
@@ -463,16 +683,31 @@ def decide_payment(enterprise: Enterprise, cmd: intake.Pay) -> str:
         raise invalid("date", _("the payment date {day} is before the {payer} treasury's payment reversed on "
                                 "{reversed}; a payment that replaces a reversed one is dated no earlier than the "
                                 "reversal").format(day=cmd.date, payer=label(cmd.payer), reversed=reversed_on))
-    owed = app.share_fen(cmd.payer)
-    paid = app.paid_fen(cmd.payer)
-    if paid + cmd.amount_fen > owed:
-        raise Refused(OVER_PAYMENT,
-                      _("amount_fen: the {payer} share of {ref} is {owed}, {paid} already paid; at most {left} more "
-                        "may be paid, not {amount}").format(payer=label(cmd.payer), ref=cmd.ref, owed=amount(owed),
-                                                            paid=amount(paid), left=amount(owed - paid),
-                                                            amount=amount(cmd.amount_fen)),
-                      field="amount_fen")
+    excess = payment_excess(app, cmd.payer, cmd.amount_fen, cmd.date)
+    if excess is not None:
+        day, owed, paid = excess
+        message = _("amount_fen: the {payer} share of {ref} is {owed}, {paid} already paid; at most {left} more "
+                    "may be paid, not {amount}").format(payer=label(cmd.payer), ref=cmd.ref, owed=amount(owed),
+                                                        paid=amount(paid), left=amount(max(owed - paid, 0)),
+                                                        amount=amount(cmd.amount_fen))
+        if day != cmd.date:
+            message += _(" (as of {day}, a later day on file)").format(day=day)
+        raise Refused(OVER_PAYMENT, message, field="amount_fen")
     return treasury_of(enterprise, cmd.payer)
+
+
+def payment_excess(app: ApplicationState, payer: str, amount_fen: int, day: date) -> tuple[date, int, int] | None:
+    """A payment of ``amount_fen`` dated ``day``, judged on that day and on every later day on file: the first
+    day on which the payer would have paid net more than its share in force, as (day, share, paid before
+    this payment), or None."""
+    later = {d for d in (*(p.date for p in app.payments), *(r.date for r in app.reversals),
+                         *(r.date for r in app.recoveries), *(r.date for r in app.redecisions)) if d > day}
+    for t in sorted({day, *later}):
+        owed = app.share_on(payer, t)
+        paid = app.paid_on(payer, t)
+        if paid + amount_fen > owed:
+            return t, owed, paid
+    return None
 
 
 def _last_money_movement(app: ApplicationState) -> date | None:
@@ -512,7 +747,12 @@ def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revo
         raise invalid("date", _("the revocation date {day} is before money recorded on {ref} on {moved}; a "
                                 "revocation is dated no earlier than the payments it ends").format(
             day=cmd.date, ref=cmd.ref, moved=moved))
-    measure = catalogue_of(book.versions[app.policy_version]).measure(app.measure)
+    redecided = max((r.date for r in app.redecisions), default=None)
+    if redecided is not None and cmd.date < redecided:
+        raise invalid("date", _("the revocation date {day} is before {ref} was re-decided on {redecided}; a "
+                                "revocation is dated no earlier than the decisions it ends").format(
+            day=cmd.date, ref=cmd.ref, redecided=redecided))
+    measure = measure_of(book, app)
     quota_item = None
     if measure.quota is not None:
         quota_item = (measure.id, app.facts[measure.quota.year_fact], app.facts[measure.quota.item_fact])

@@ -436,6 +436,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             intake.Revoke: self.revoke,
             intake.ReversePayment: self.reverse_payment,
             intake.Recover: self.recover,
+            intake.Redecide: self.redecide,
             intake.RegisterOperator: self.register_operator,
             intake.ChangeRoles: self.change_operator,
             intake.SuspendOperator: self.change_operator,
@@ -498,7 +499,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             assert book is not None  # an application exists only under an adopted version
             app = enterprise.applications[cmd.ref]
             if app.amendments:
-                measure = catalogue(book.versions[app.policy_version].catalogue).measure(app.measure)
+                measure = rules.measure_of(book, app)
                 again = retries.amendment(app, measure.normalize(cmd.facts), cmd)
                 if again is not None:
                     return again
@@ -542,7 +543,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
                 measure_id, year, item = revocation.quota_item
                 quota = self._get(task_quota_id(measure_id, year))
                 assert quota is not None  # the approval recorded the task
-                quota.release(item=item, ref=cmd.ref)
+                quota.release(item=item, ref=cmd.ref, date=cmd.date)
                 touched.append(quota)
             self.save(*touched)
             return {"op": "revoke", "ref": cmd.ref, "status": REVOKED, "awarded_fen": revocation.awarded_fen,
@@ -593,24 +594,41 @@ class GrantsLedger(AccessControl, Application[UUID]):
                 return again
             book = self.policy_book()
             assert book is not None  # an application exists only under an adopted version
-            version = book.versions[app.policy_version]
-            measure = rules.catalogue_of(version).measure(app.measure)
+            measure = rules.measure_of(book, app)
             quota = None
             if measure.quota is not None:
                 quota = self._get(task_quota_id(measure.id, app.facts[measure.quota.year_fact]))
-            decision = rules.decide_approval(enterprise, cmd, version, quota)
+            decision = rules.decide_approval(book, enterprise, cmd, quota)
             enterprise.record_approval(decision, date=cmd.date, by=cmd.by, policy_version=app.policy_version)
             touched: list[Any] = [enterprise]
             if decision.quota_item is not None:
                 measure_id, year, item = decision.quota_item
                 if quota is None:
                     quota = TaskQuota(measure=measure_id, year=year, limit=measure.quota.limit)  # type: ignore[union-attr]
-                quota.award(item=item, ref=cmd.ref)
+                quota.award(item=item, ref=cmd.ref, date=cmd.date)
                 touched.append(quota)
             self.save(*touched)
             return {"op": "approve", "ref": cmd.ref, "status": APPROVED, "entitlement_fen": decision.entitlement_fen,
                     "awarded_fen": decision.awarded_fen, "city_share_fen": decision.city_share_fen,
                     "county_share_fen": decision.county_share_fen}
+        return self._retrying(attempt)
+
+    def redecide(self, cmd: intake.Redecide) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            enterprise = self._enterprise_of(cmd.ref)
+            again = retries.redecision(enterprise.applications[cmd.ref], cmd)
+            if again is not None:
+                return again
+            book = self.policy_book()
+            assert book is not None  # an application exists only under an adopted version
+            decision = rules.decide_redecision(book, enterprise, cmd)
+            enterprise.redecide(ref=cmd.ref, date=cmd.date, by=cmd.by, reason=cmd.reason, cites=decision.cites,
+                                awarded_fen=decision.awarded_fen, city_share_fen=decision.city_share_fen,
+                                county_share_fen=decision.county_share_fen, trace=decision.trace)
+            self.save(enterprise)
+            return {"op": "redecide", "ref": cmd.ref, "status": APPROVED, "awarded_fen": decision.awarded_fen,
+                    "city_share_fen": decision.city_share_fen, "county_share_fen": decision.county_share_fen,
+                    "cites": decision.cites}
         return self._retrying(attempt)
 
     def reject(self, cmd: intake.Reject) -> dict[str, Any]:
@@ -655,7 +673,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             self.save(enterprise)
             result = {"op": "external-award", "uscc": cmd.uscc, "project": cmd.project, "policy": cmd.policy,
                       "amount_fen": cmd.amount_fen}
-            overlap = rules.overlap_on_project(enterprise, cmd.project)
+            overlap = rules.overlap_on_project(enterprise, cmd.project, rules.unit_of_book(self.policy_book()))
             if overlap:
                 result["warning"] = overlap
                 log.warning("external award overlaps", uscc=cmd.uscc, project=cmd.project)
@@ -720,7 +738,8 @@ class GrantsLedger(AccessControl, Application[UUID]):
         else:
             entitlement, trace, preview, eligible = self._preview(app, view.facts)
         paid = {payer: view.paid_fen(payer) for payer in PAYERS}
-        share = {CITY: app.city_share_fen if in_force else 0, COUNTY: app.county_share_fen if in_force else 0}
+        awarded, city_share, county_share = app.award_on(as_of)
+        share = {CITY: city_share if in_force else 0, COUNTY: county_share if in_force else 0}
         reversed_vouchers = {(r.payer, r.voucher) for r in view.reversals}
         revocation = view.revocation
         data: dict[str, Any] = {
@@ -736,7 +755,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             "facts": view.facts,
             "eligible": eligible,
             "entitlement_fen": entitlement,
-            "awarded_fen": app.awarded_fen if in_force else 0,
+            "awarded_fen": awarded if in_force else 0,
             "city_share_fen": share[CITY],
             "county_share_fen": share[COUNTY],
             "city_paid_fen": paid[CITY],
@@ -754,6 +773,9 @@ class GrantsLedger(AccessControl, Application[UUID]):
             "amendments": [{**asdict(a), "date": a.date.isoformat()} for a in view.amendments],
             "reversals": [{**asdict(r), "date": r.date.isoformat()} for r in view.reversals],
             "recoveries": [{**asdict(r), "date": r.date.isoformat()} for r in view.recoveries],
+            "redecisions": [{**asdict(r), "date": r.date.isoformat(), "cites": list(r.cites)} for r in app.redecisions
+                            if as_of is None or r.date <= as_of],
+            "findings": self._findings_of(enterprise, app, as_of),
             "revocation": {**asdict(revocation), "date": revocation.date.isoformat()} if revocation else None,
             "trace_is_preview": preview,
             "trace": trace,
@@ -763,6 +785,15 @@ class GrantsLedger(AccessControl, Application[UUID]):
                         or e["date"] <= as_of.isoformat()],
         }
         return data
+
+    def _findings_of(self, enterprise: Enterprise, app: ApplicationState, as_of: date | None) -> list[dict[str, Any]]:
+        """就高不重复 on the application's project: an overlap with another policy's award, or the award owed a
+        re-decision (``rules.project_findings``), as the ledger stands (on or before ``as_of`` when given)."""
+        unit = rules.unit_of_book(self.policy_book())
+        return [{"kind": f.kind, "project": f.project, "day": f.day.isoformat(), "total_fen": f.total_fen,
+                 "highest_fen": f.highest_fen, "ref": f.ref, "cites": list(f.cites), "message": f.message()}
+                for f in rules.project_findings(enterprise, unit)
+                if f.project == app.project and (as_of is None or f.day <= as_of)]
 
     def _preview(self, app: ApplicationState, facts: dict[str, Any]) -> tuple[int | None, list[dict[str, Any]], bool,
                                                                                bool]:

@@ -25,6 +25,7 @@ WHAT = {
     "PaymentRecorded": ("payment", "支付"),
     "PaymentReversed": ("reversal", "冲销"),
     "RecoveryRecorded": ("recovery", "追回"),
+    "AwardRedecided": ("re-decided", "改判"),
     "ExternalAwardRecorded": ("external award", "其他政策奖励"),
 }
 AMOUNTS = ("amount_fen", "entitlement_fen", "awarded_fen", "city_share_fen", "county_share_fen")
@@ -85,8 +86,10 @@ def entries(events: Iterable[Any], ref: str | None = None, moment: datetime | No
             row["facts_before"] = facts.get(event_ref, {})
             row["facts_after"] = dict(event.facts)
             facts[event_ref] = dict(event.facts)
-        if name == "ApplicationApproved":
+        if name in ("ApplicationApproved", "AwardRedecided"):
             row["trace"] = list(event.trace)
+        if name == "AwardRedecided":
+            row["cites"] = list(event.cites)
         rows.append(row)
     return rows
 
@@ -99,12 +102,12 @@ def summary(enterprise: Enterprise, as_of: date | None = None) -> dict[str, Any]
             continue
         view = app.as_of(as_of)
         in_force = view.status == APPROVED
-        share = {p: (app.city_share_fen if p == CITY else app.county_share_fen) if in_force else 0
-                 for p in (CITY, COUNTY)}
+        awarded, city, county = app.award_on(as_of)
+        share = {p: (city if p == CITY else county) if in_force else 0 for p in (CITY, COUNTY)}
         paid = {p: view.paid_fen(p) for p in (CITY, COUNTY)}
         apps.append({"ref": app.ref, "measure": app.measure, "project": app.project,
                      "applied_on": app.applied_on.isoformat(), "status": view.status,
-                     "awarded_fen": app.awarded_fen if in_force else 0,
+                     "awarded_fen": awarded if in_force else 0,
                      "city_share_fen": share[CITY], "county_share_fen": share[COUNTY],
                      "city_paid_fen": paid[CITY], "county_paid_fen": paid[COUNTY],
                      "city_outstanding_fen": share[CITY] - paid[CITY] if in_force else 0,

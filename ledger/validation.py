@@ -17,14 +17,13 @@ from uuid import UUID
 
 from ledger import duties, intake, rules
 from ledger.areas import PAYERS
-from ledger.domain import APPROVED, POLICY_BOOK_ID, ROSTER_ID, Enterprise, OperatorRoster, PolicyBook
+from ledger.domain import APPROVED, POLICY_BOOK_ID, ROSTER_ID, Enterprise, OperatorRoster, PolicyBook, QuotaSpan
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
     NOT_AUTHORISED,
     OVER_PAYMENT,
     OVER_RECOVERY,
-    QUOTA_EXHAUSTED,
     SEPARATION_OF_DUTIES,
     WRONG_STATE,
     Refused,
@@ -33,7 +32,6 @@ from ledger.i18n import _
 from ledger.labels import label
 from ledger.money import amount, split_shares
 from ledger.operators import ROLE_OF_OP
-from ledger.policy import catalogue
 from ledger.policy.measures import Measure
 from ledger.text import shown
 
@@ -63,14 +61,14 @@ class History:
     enterprises: dict[UUID, Enterprise] = field(default_factory=dict)
     book: PolicyBook | None = None
     roster: OperatorRoster | None = None  # the operators, from enforced mode on
-    quota: dict[tuple[str, Any], dict[Any, str]] = field(default_factory=dict)  # (measure, year) -> item -> ref
+    quota: dict[tuple[str, Any], list[QuotaSpan]] = field(default_factory=dict)  # (measure, year) -> its awards
     last_external: dict[tuple[str, str], int] = field(default_factory=dict)  # (uscc, project) -> position
     events: int = 0
 
     def measure_of(self, enterprise: Enterprise, ref: str) -> Measure:
         app = enterprise.applications[ref]
         assert self.book is not None
-        return catalogue(self.book.versions[app.policy_version].catalogue).measure(app.measure)
+        return rules.measure_of(self.book, app)
 
 
 def _name(event: Any) -> str:
@@ -91,7 +89,8 @@ def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
     try:
-        rules.check_one_time(enterprise, app, h.measure_of(enterprise, ev.ref), ev.entitlement_fen)
+        rules.check_one_time(enterprise, app, h.measure_of(enterprise, ev.ref), ev.entitlement_fen, ev.date,
+                             rules.unit_of_book(h.book))
     except Refused as refusal:
         return [Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc, refusal.message)]
     return []
@@ -132,7 +131,8 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
     try:
-        due, _steps = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen)
+        due, _steps = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen, ev.date,
+                                                   rules.unit_of_book(h.book))
     except Refused as refusal:
         return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
     if due != ev.awarded_fen:
@@ -154,21 +154,42 @@ def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
         return []
     facts = enterprise.applications[ev.ref].facts
     year, item = facts[measure.quota.year_fact], facts[measure.quota.item_fact]
-    taken = h.quota.setdefault((measure.id, year), {})
+    spans = h.quota.setdefault((measure.id, year), [])
     if name == "AwardRevoked":
-        if taken.get(item) == ev.ref:
-            del taken[item]
+        spans[:] = [s._replace(end=max(s.start, ev.date)) if s.ref == ev.ref and s.end is None else s for s in spans]
         return []
     found = []
-    if item in taken:
-        found.append(Finding(ALREADY_AWARDED, position, ev.ref, enterprise.uscc,
-                             _("{measure}: task {item} of {year} was already awarded to {ref}").format(
-                                 measure=measure.id, item=item, year=year, ref=taken[item])))
-    elif len(taken) >= measure.quota.limit:
-        found.append(Finding(QUOTA_EXHAUSTED, position, ev.ref, enterprise.uscc,
-                             _("{measure}: {count} of {limit} tasks of {year} were already awarded").format(
-                                 measure=measure.id, count=len(taken), limit=measure.quota.limit, year=year)))
-    taken.setdefault(item, ev.ref)
+    conflict = rules.quota_conflict(spans, measure.quota.limit, item, ev.ref, ev.date)
+    if conflict is not None:
+        refusal = rules.quota_refusal(measure, year, item, conflict)
+        found.append(Finding(refusal.code, position, ev.ref, enterprise.uscc, refusal.message))
+    spans.append(QuotaSpan(item, ev.ref, ev.date, None))
+    return found
+
+
+def check_redecision(h: History, position: int, ev: Any) -> list[Finding]:
+    """改判: the amount the rule gives as of the re-decision's date, the awards then in force counted."""
+    if _name(ev) != "AwardRedecided":
+        return []
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    try:
+        due, _steps = rules.highest_not_duplicated(enterprise, app, app.entitlement_fen, ev.date,
+                                                   rules.unit_of_book(h.book))
+    except Refused as refusal:
+        return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
+    found = []
+    if due != ev.awarded_fen or app.status != APPROVED:
+        found.append(Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc,
+                             _("就高不重复: as of its date the rule gives {due} on project {project}; the re-decision "
+                               "records {recorded}").format(due=amount(due), project=app.project,
+                                                            recorded=amount(ev.awarded_fen))))
+    if (ev.city_share_fen, ev.county_share_fen) != split_shares(max(ev.awarded_fen, 0)):
+        found.append(Finding(SPLIT_MISMATCH, position, ev.ref, enterprise.uscc,
+                             _("city {city} + county {county} is not the split of {awarded} (county half rounded "
+                               "down, city the odd fen)").format(city=amount(ev.city_share_fen),
+                                                                 county=amount(ev.county_share_fen),
+                                                                 awarded=amount(ev.awarded_fen))))
     return found
 
 
@@ -186,11 +207,12 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
             return [Finding(WRONG_STATE, position, ev.ref, enterprise.uscc,
                             _("a payment by {payer} on an application that is {status}").format(
                                 payer=label(ev.payer), status=label(app.status)))]
-        owed = app.share_fen(ev.payer)
-        if paid + ev.amount_fen > owed:
+        excess = rules.payment_excess(app, ev.payer, ev.amount_fen, ev.date)
+        if excess is not None:
+            day, owed, before = excess
             return [Finding(OVER_PAYMENT, position, ev.ref, enterprise.uscc,
-                            _("the {payer} share is {owed}; with this payment {paid} would be paid").format(
-                                payer=label(ev.payer), owed=amount(owed), paid=amount(paid + ev.amount_fen)))]
+                            _("the {payer} share is {owed} on {day}; with this payment {paid} would be paid").format(
+                                payer=label(ev.payer), owed=amount(owed), day=day, paid=amount(before + ev.amount_fen)))]
     elif name == "RecoveryRecorded" and ev.amount_fen > paid:
         return [Finding(OVER_RECOVERY, position, ev.ref, enterprise.uscc,
                         _("{recovered} recovered from the {payer} treasury, which had {paid} paid net").format(
@@ -203,7 +225,7 @@ EVENT_OPS = {
     "ApplicationSubmitted": "apply", "ApplicationAmended": "amend", "ApplicationWithdrawn": "withdraw",
     "ExternalAwardRecorded": "external-award", "ApplicationApproved": "approve", "ApplicationRejected": "reject",
     "AwardRevoked": "revoke", "PaymentRecorded": "pay", "PaymentReversed": "reverse-payment",
-    "RecoveryRecorded": "recover",
+    "RecoveryRecorded": "recover", "AwardRedecided": "redecide",
 }
 
 
@@ -219,6 +241,8 @@ def _duty_command(ev: Any) -> intake.Command | None:
                           by=ev.by)
     if name == "AwardRevoked":
         return intake.Revoke(ref=ev.ref, date=ev.date, by=ev.by, reason=ev.reason, document=ev.document)
+    if name == "AwardRedecided":
+        return intake.Redecide(ref=ev.ref, date=ev.date, by=ev.by, reason=ev.reason)
     return None
 
 
@@ -277,13 +301,15 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
 Check = Callable[[History, int, Any], list[Finding]]
 
 EVENT_CHECKS: tuple[Check, ...] = (
-    check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_money, check_duties)
+    check_one_time, check_cap_and_split, check_highest_not_duplicated, check_quota, check_redecision, check_money,
+    check_duties)
 
 # The events each check looks at (it returns nothing for any other): the replay runs, for each event, only
 # the checks that look at it, in the order of EVENT_CHECKS.
 CHECKED_EVENTS: dict[Check, frozenset[str]] = {
     check_one_time: APPROVALS, check_cap_and_split: APPROVALS, check_highest_not_duplicated: APPROVALS,
-    check_quota: QUOTA_EVENTS, check_money: MONEY_EVENTS, check_duties: frozenset(EVENT_OPS)}
+    check_quota: QUOTA_EVENTS, check_redecision: frozenset({"AwardRedecided"}), check_money: MONEY_EVENTS,
+    check_duties: frozenset(EVENT_OPS)}
 CHECKS_OF: dict[str, tuple[Check, ...]] = {
     name: tuple(check for check in EVENT_CHECKS if name in CHECKED_EVENTS[check])
     for name in sorted(frozenset().union(*CHECKED_EVENTS.values()))}
@@ -292,14 +318,14 @@ CHECKS_OF: dict[str, tuple[Check, ...]] = {
 # --- checks over the whole history ---------------------------------------------------
 
 def check_overlap_with_external_awards(h: History) -> list[Finding]:
-    """就高不重复 broken once later awards under other policies are counted (rules.overlap_on_project)."""
+    """就高不重复 broken on some day once awards under other policies are counted (rules.project_findings)."""
     found = []
+    unit = rules.unit_of_book(h.book)
     for enterprise in h.enterprises.values():
-        for project in sorted({a.project for a in enterprise.approved()}):
-            message = rules.overlap_on_project(enterprise, project)
-            if message:
-                found.append(Finding(DUPLICATE_AWARD, h.last_external.get((enterprise.uscc, project)), None,
-                                     enterprise.uscc, message))
+        for finding in rules.project_findings(enterprise, unit):
+            if finding.kind == "overlap":
+                found.append(Finding(DUPLICATE_AWARD, h.last_external.get((enterprise.uscc, finding.project)), None,
+                                     enterprise.uscc, finding.message()))
     return found
 
 

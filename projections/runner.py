@@ -113,6 +113,7 @@ class ViewUpdater:
         self._new_enterprises: dict[str, dict[str, Any]] = {}  # uscc -> its row, not yet inserted
         self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
         self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
+        self._awards: dict[str, tuple[int, int, int]] = {}  # ref -> (awarded, city, county), once re-decided
         self.totals = Totals(conn, rebuild=rebuild)
 
     def area_of(self, uscc: str) -> str:
@@ -238,11 +239,32 @@ class ViewUpdater:
         self._new_applications[ev.ref] = row
 
     def on_approved(self, position: int, ev: Any) -> None:
+        self._awards.pop(ev.ref, None)
         self._update_application(ev.ref, status=APPROVED, decided_on=ev.date, entitlement_fen=ev.entitlement_fen,
                                  awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
                                  county_share_fen=ev.county_share_fen, decided_us=micros(ev.timestamp))
         self._entry(position, schema.AWARD, ev, amount_fen=ev.awarded_fen, city_fen=ev.city_share_fen,
                     county_fen=ev.county_share_fen)
+
+    def on_redecided(self, position: int, ev: Any) -> None:
+        """改判: the award's amount and halves from now on; the entry is what it adds, from its date."""
+        uscc, _measure = self.application_of(ev.ref)
+        before = self._award_of(ev.ref)
+        self._awards[ev.ref] = (ev.awarded_fen, ev.city_share_fen, ev.county_share_fen)
+        self._update_application(ev.ref, awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
+                                 county_share_fen=ev.county_share_fen)
+        self._entry(position, schema.REDECISION, ev, amount_fen=ev.awarded_fen - before[0],
+                    city_fen=ev.city_share_fen - before[1], county_fen=ev.county_share_fen - before[2])
+
+    def _award_of(self, ref: str) -> tuple[int, int, int]:
+        """(awarded, city, county) of an application's award as the views hold it."""
+        if ref not in self._awards:
+            row = self._new_applications.get(ref)
+            if row is None:
+                row = dict(self.conn.execute(_AWARD_OF, {"b_ref": ref}).one()._mapping)
+                row.update(self._updates.get(ref, {}))
+            self._awards[ref] = (row["awarded_fen"], row["city_share_fen"], row["county_share_fen"])
+        return self._awards[ref]
 
     def on_rejected(self, position: int, ev: Any) -> None:
         self._update_application(ev.ref, status=REJECTED, decided_on=ev.date, decided_us=micros(ev.timestamp))
@@ -358,6 +380,8 @@ def _chunks(keys: list[str]) -> list[list[str]]:
     return [keys[i:i + READ_AHEAD] for i in range(0, len(keys), READ_AHEAD)]
 
 
+_AWARD_OF = (select(schema.applications.c.awarded_fen, schema.applications.c.city_share_fen,
+                    schema.applications.c.county_share_fen).where(schema.applications.c.ref == bindparam("b_ref")))
 _APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.measure, schema.applications.c.revoked_on)
                    .where(schema.applications.c.ref == bindparam("b_ref")))
 
@@ -378,6 +402,7 @@ HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
     "grants:Enterprise.PaymentRecorded": ViewUpdater.on_payment,
     "grants:Enterprise.PaymentReversed": ViewUpdater.on_reversal,
     "grants:Enterprise.RecoveryRecorded": ViewUpdater.on_recovery,
+    "grants:Enterprise.AwardRedecided": ViewUpdater.on_redecided,
     "grants:Enterprise.ExternalAwardRecorded": ViewUpdater.on_external,
     "grants:PolicyBook.PolicyAdopted": ViewUpdater.on_policy_adopted,
 }
@@ -386,7 +411,7 @@ _TOPICS = tuple(HANDLERS)  # what a rebuild reads from the log
 # those that look up their enterprise by its id: read ahead for a whole page (``ViewUpdater.apply_page``).
 _NAMING_AN_APPLICATION = frozenset({
     "grants:Enterprise.ApplicationApproved", "grants:Enterprise.AwardRevoked", "grants:Enterprise.PaymentRecorded",
-    "grants:Enterprise.PaymentReversed", "grants:Enterprise.RecoveryRecorded"})
+    "grants:Enterprise.PaymentReversed", "grants:Enterprise.RecoveryRecorded", "grants:Enterprise.AwardRedecided"})
 _NAMING_AN_ENTERPRISE = frozenset({"grants:Enterprise.ApplicationSubmitted", "grants:Enterprise.ExternalAwardRecorded"})
 IGNORED = frozenset({
     "grants:Enterprise.ApplicationAmended",  # facts are not in the read models; `show` reads them from the log

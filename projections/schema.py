@@ -161,7 +161,8 @@ UNDATED = date(1, 1, 1)  # the day totals' day of a registration without a date
 # (payments, less reversals and recoveries).
 AWARD, PAYMENT, EXTERNAL = "award", "payment", "external"
 REVOCATION, REVERSAL, RECOVERY = "revocation", "reversal", "recovery"
-OWED_KINDS = (AWARD, REVOCATION)
+REDECISION = "redecision"  # 改判: what a re-decision adds to an award in force (its city and county halves)
+OWED_KINDS = (AWARD, REVOCATION, REDECISION)
 PAID_KINDS = (PAYMENT, REVERSAL, RECOVERY)
 
 # Bumped whenever a view table changes shape: views of an older shape are dropped

@@ -260,6 +260,14 @@ _UPGRADE_READING = ("省级升级为国家级的,按就高补差原则补足差�
                     "difference (就高补差)")
 _PREVIOUS_YEAR_READING = ("“上年度”以申请日期所在年度的上一年计", "上年度 is the year before the year of the application date")
 _TIER_PARAMS = {"national": AMOUNT, "provincial": AMOUNT}
+_BASE_READING = ("“对成功创建……电子商务示范基地(含跨境电商产业园)的……给予一次性奖励”:一次性按基地计,项目即基地;"
+                 "同一企业创建两个基地各奖励一次",
+                 "the one-time award is per base (the project names the base): an operator that creates two bases "
+                 "is awarded for each")
+_PARK_READING = ("“对入园企业达到20家以上且园区总营业收入达到30亿以上的,给予500万元的一次性奖励”:一次性按园区计,"
+                 "项目即园区;同一运营企业的两个达标园区各奖励一次",
+                 "the one-time award is per park (the project names the park): an operator of two qualifying parks "
+                 "is awarded for each")
 
 RULES: tuple[MeasureRule, ...] = (
     _no_cash(1),
@@ -300,8 +308,8 @@ RULES: tuple[MeasureRule, ...] = (
     _no_cash(5),
     _no_cash(6),
     MeasureRule(
-        id="M07-base", clause=7, kind=TIERED, facts=(TIER,), rule=m07_base, once=ONCE_PER_ENTERPRISE,
-        params=_TIER_PARAMS, tiers=TIERS, readings=(_UPGRADE_READING,),
+        id="M07-base", clause=7, kind=TIERED, facts=(TIER,), rule=m07_base, once=ONCE_PER_PROJECT,
+        params=_TIER_PARAMS, tiers=TIERS, readings=(_BASE_READING, _UPGRADE_READING),
         examples=(Example({"tier": "national"}), Example({"tier": "provincial"})),
     ),
     MeasureRule(
@@ -416,7 +424,8 @@ RULES: tuple[MeasureRule, ...] = (
         id="M18-park", clause=18, kind=FIXED,
         facts=(Fact("enterprises", INT, "入园企业数", "enterprises in the park"),
                Fact("revenue_yuan", YUAN, "园区总营业收入(元)", "total revenue of the park, yuan")),
-        rule=m18_park, once=ONCE_PER_ENTERPRISE, params={"enterprises": COUNT, "revenue": AMOUNT, "amount": AMOUNT},
+        rule=m18_park, once=ONCE_PER_PROJECT, params={"enterprises": COUNT, "revenue": AMOUNT, "amount": AMOUNT},
+        readings=(_PARK_READING,),
         examples=(Example({"enterprises": 20, "revenue_yuan": "30亿"}),),
     ),
 )

@@ -153,6 +153,14 @@ def target_and_command(w: World, n: dict[str, str], role: str, op: str, k: int) 
                        "date": "2023-03-01"})
     if op == "recover":
         w.ok(n["sr2"], {"op": "revoke", "ref": ref, "date": "2023-04-01", "reason": "材料不实", "document": "1号"})
+    if op == "redecide":  # a top-up over a lower award on the project, the lower one since revoked
+        low = {**app, "ref": f"{ref}-low", "measure": "M07-base", "facts": {"tier": "provincial"}}
+        w.ok(n["sc"], low)
+        w.ok(n["sr"], {"op": "approve", "ref": low["ref"], "date": "2023-02-01"})
+        w.ok(n["sc"], {**app, "measure": "M07-base", "facts": {"tier": "national"}})
+        w.ok(n["sr"], {"op": "approve", "ref": ref, "date": "2023-02-02"})
+        w.ok(n["sr2"], {"op": "revoke", "ref": low["ref"], "date": "2023-04-01", "reason": "材料不实",
+                        "document": "1号"})
     subject = w.name(f"subject-{role}-{op}")
     if op in ("change-roles", "suspend-operator", "reinstate-operator"):
         w.ok(n["boss"], {"op": "register-operator", "name": subject, "display_name": "S", "roles": ["clerk"],
@@ -170,6 +178,7 @@ def target_and_command(w: World, n: dict[str, str], role: str, op: str, k: int) 
         "approve": {"op": "approve", "ref": ref, "date": DAY},
         "reject": {"op": "reject", "ref": ref, "date": DAY, "reason": "不予支持"},
         "revoke": {"op": "revoke", "ref": ref, "date": DAY, "reason": "撤销", "document": "2号"},
+        "redecide": {"op": "redecide", "ref": ref, "date": DAY, "reason": "撤销低额奖励后改判"},
         "pay": {"op": "pay", "ref": ref, "payer": "county", "amount_fen": 1000, "voucher": f"P-{ref}", "date": DAY},
         "reverse-payment": {"op": "reverse-payment", "ref": ref, "payer": "city", "voucher": f"V-{ref}",
                             "date": DAY, "reason": "录错"},
