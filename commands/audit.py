@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
@@ -242,15 +243,47 @@ def reconcile(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, 
               "reconciled": not data["half_paid"]}
     if "half_paid_count" in data:
         result["gap_count"] = data["half_paid_count"]
+    result.update(_project_findings(ctx, data))
     output.render(result, as_json, lambda d: render_reconcile(d, rows))
     if data["half_paid"]:
         raise typer.Exit(output.EXIT_GAP)
 
 
+def _project_findings(ctx: typer.Context, data: dict[str, Any]) -> dict[str, Any]:
+    """就高不重复 after the fact: the top-ups owed a re-decision and the overlaps with other policies' awards."""
+    from projections.findings import project_findings
+
+    context: Context = ctx.obj
+    as_of = datetime.date.fromisoformat(data["as_of"]) if data["as_of"] else None
+    found = project_findings(context.reader(), context.views(), as_of, parse_known_at(data["known_at"]))
+    owed = [f for f in found if f["kind"] == "redecide"]
+    return {"redecisions_owed": owed, "redecisions_owed_count": len(owed),
+            "redecisions_owed_fen": sum(f["owed_fen"] for f in owed),
+            "overlaps": [f for f in found if f["kind"] == "overlap"]}
+
+
+def _findings_lines(d: dict[str, Any]) -> list[str]:
+    lines = []
+    if d.get("redecisions_owed"):
+        lines.append(ngettext("{count} award owed a re-decision (就高不重复, a lower award under it revoked), "
+                              "{amount} yuan in all:",
+                              "{count} awards owed a re-decision (就高不重复, a lower award under them revoked), "
+                              "{amount} yuan in all:", d["redecisions_owed_count"]).format(
+            count=d["redecisions_owed_count"], amount=output.yuan(d["redecisions_owed_fen"])))
+        lines += ["  " + f["message"] for f in d["redecisions_owed"]]
+    if d.get("overlaps"):
+        lines.append(ngettext("{count} project above its highest single award with another policy's award:",
+                              "{count} projects above their highest single award with other policies' awards:",
+                              len(d["overlaps"])).format(count=len(d["overlaps"])))
+        lines += ["  " + f["message"] for f in d["overlaps"]]
+    return lines
+
+
 def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
+    findings = _findings_lines(d)
     if d["reconciled"]:
-        return _("reconciled: every award in force has its two halves paid alike (as of {day})").format(
-            day=d["report_date"])
+        return "\n".join([_("reconciled: every award in force has its two halves paid alike (as of {day})").format(
+            day=d["report_date"]), *findings])
     count = d.get("gap_count", len(d["gaps"]))
     lines = [ngettext("{count} award with one half paid more than the other, as of {day}:",
                       "{count} awards with one half paid more than the other, as of {day}:",
@@ -260,4 +293,4 @@ def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
         lambda g: [g["ref"], g["area"], label(g["paid_by"]), label(g["not_paid_by"]), output.yuan(g["behind_fen"]),
                    g["since"] or "-", "-" if g["days_outstanding"] is None else g["days_outstanding"]],
         limit, count=count, right=(4, 6)))
-    return "\n".join(lines)
+    return "\n".join(lines + findings)

@@ -442,7 +442,14 @@ def render_show(d: dict[str, Any]) -> str:
         pairs.append(("  " + _("award revoked"), _("{amount} (city {city}, county {county})").format(
             amount=yuan(revocation["awarded_fen"]), city=yuan(revocation["city_share_fen"]),
             county=yuan(revocation["county_share_fen"]))))
+    for r in d.get("redecisions", []):
+        pairs.append((_("re-decided"), _("{day} by {name}, after the revocation of {cites}: {before} -> {after}; "
+                                         "{reason}").format(day=r["date"], name=r["by"], cites=", ".join(r["cites"]),
+                                                            before=yuan(r["awarded_before_fen"]),
+                                                            after=yuan(r["awarded_fen"]), reason=r["reason"])))
     lines += _rows(pairs)
+    for finding in d.get("findings", []):
+        lines.append("  " + _("warning: {message}").format(message=finding["message"]))
     lines.append("")
     rows = [[_("entitlement"), yuan(d["entitlement_fen"]), "", ""],
             [_("awarded"), yuan(d["awarded_fen"]), yuan(d["city_share_fen"]), yuan(d["county_share_fen"])],

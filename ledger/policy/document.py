@@ -97,31 +97,42 @@ def _closing_rules(cat: Catalogue) -> list[str]:
     ]
     out += ["### Highest, never duplicated (就高不重复)", "", f"> {highest_sentence}", ""]
     out += [
-        "What the ledger does: for one enterprise and one project, it looks at every earlier approved award on the "
-        "same project (under any measure of this policy) and every award recorded under other city policies for "
-        "that project. A new award must be higher than the highest of them; it then pays only the difference "
-        "between its amount and what was already awarded (补差). An equal or lower award pays nothing and is "
-        "refused (`duplicate-award`), naming the earlier awards. The computation is in the trace of `grants show`.",
+        "What the ledger does: for one enterprise and one project, as of the approval's own date, it looks at every "
+        "award of this policy on the same project in force that day (approved by then and not yet revoked, under "
+        "any measure) and every award recorded under other city policies for that project dated by then. A new "
+        "award must be higher than the highest of them; it then pays only the difference between its amount and "
+        "what they already give (补差). An equal or lower award pays nothing and is refused (`duplicate-award`), "
+        "naming the earlier awards. An award approved on a later day already on file counts on its days: an "
+        "approval that would take the project above its highest award then is refused, naming it. The "
+        "computation is in the trace of `grants show`.",
+        "",
+        "When a lower award is revoked under a top-up, the project holds less than its highest award; what is owed "
+        "changes only by a decision: `show` and `audit reconcile` list the top-up as owed a re-decision, and a "
+        "reviewer's `grants redecide` raises it, from its own date, to its amount less the awards then in force. "
+        "An award under another policy is never refused: when it takes a project above its highest award on some "
+        "day, the overlap is flagged in `show`, `audit reconcile` and `audit verify`.",
         "",
     ]
     out += ["### One-time awards (一次性奖励)", ""]
     out += [
-        "What the ledger does: a one-time item is approved at most once, and a second approval is refused "
-        "(`already-awarded`). The scope is per item:",
+        "What the ledger does: a one-time item has at most one award in force per unit on any day, and an "
+        "approval that would make two (on its own date, or on a later day already on file, whatever the order the "
+        "records were keyed in) is refused (`already-awarded`), naming the other award. The unit is per item:",
         "",
         f"- once per enterprise: {', '.join(once_enterprise)}. For a tiered item, a higher tier on the same project "
         "is not a second award but a top-up (就高补差): a provincial award later upgraded to national pays the "
         "difference.",
-        f"- once per enterprise and project: {', '.join(once_project)}. What counts as the project (a contract, a "
-        "data centre, a product project, a pilot) is in each item's default readings below; a later period needs a "
-        "new project.",
+        f"- once per enterprise and project: {', '.join(once_project)}. What counts as the project (a base, a park, "
+        "a contract, a data centre, a product project, a pilot) is in each item's default readings below; a later "
+        "period needs a new project.",
     ]
     for m in quotas:
         quota = m.quota
         assert quota is not None
         out.append(f"- {m.id}: each {quota.item_fact} is awarded once whoever took it, and at most "
-                   f"{quota.limit} distinct ones per {quota.year_fact} (`quota-exhausted`), checked across all "
-                   "enterprises.")
+                   f"{quota.limit} distinct ones in force per {quota.year_fact} on any day (`quota-exhausted`), "
+                   f"checked across all enterprises; the {quota.item_fact} is also the unit of 就高不重复, so two "
+                   "tasks filed under one project name are two awards.")
     out += [
         "",
         f"Case-by-case items ({', '.join(case_by_case)}) pay only the amount an approval gives (`amount_fen`) with "
