@@ -296,8 +296,9 @@ def install(app: typer.Typer) -> None:
         record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
                as_json)
 
-    @app.command(help=N_("Re-decide (改判) an award whose top-up under 就高不重复 was reckoned against a lower award "
-                         "since revoked: from its date the award is what the awards then in force leave due."))
+    @app.command(help=N_("Re-decide an award whose top-up (highest award, never duplicated) was reckoned against a "
+                         "lower award since revoked: from its date the award is what the awards then in force leave "
+                         "due."))
     @handled
     def redecide(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
         record(ctx, {"op": "redecide", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)

@@ -545,10 +545,13 @@ def project_findings(enterprise: Enterprise, unit_of: UnitOf) -> list[ProjectFin
     on some day (an overlap with another policy's award), or, as things stand now, to less (a top-up owed a
     re-decision)."""
     found: list[ProjectFinding] = []
+    awarded = [a for a in enterprise.applications.values() if a.in_force_span() is not None]
+    projects = {a.project for a in awarded}
+    if not enterprise.external_awards and len(projects) == len(awarded):
+        return found  # one award per project and none under other policies: each holds its own amount
     units: dict[Unit, list[ApplicationState]] = {}
-    for a in enterprise.applications.values():
-        if a.in_force_span() is not None:
-            units.setdefault(unit_of(a), []).append(a)
+    for a in awarded:
+        units.setdefault(unit_of(a), []).append(a)
     for (project, _task), awards in sorted(units.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         externals = [e for e in enterprise.external_awards if e.project == project]
         days = sorted({*(a.decided_on for a in awards if a.decided_on is not None), *(e.date for e in externals),
