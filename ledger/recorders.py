@@ -343,6 +343,9 @@ def _postgres_recorder() -> type:
                              (f"{self.datastore.schema}.{LOCK_FUNCTION}()",))
                 self._lock_function = bool(curs.fetchone()["found"])
             if self._lock_function:
+                # The library's own path sets the wait bound before its LOCK TABLE; the function's lock
+                # waits under the same bound (else as long as another session holds it).
+                curs.execute(SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout))
                 curs.execute(SQL("SELECT {schema}.{function}()").format(
                     schema=Identifier(self.datastore.schema), function=Identifier(LOCK_FUNCTION)))
             else:

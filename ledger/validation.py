@@ -298,6 +298,21 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
     return found
 
 
+def check_policy_actor(h: History, position: int, ev: Any) -> list[Finding]:
+    """In enforced mode only an active admin adopts a policy version (an adoption sets every award's amount):
+    one written past the ledger under another role is named."""
+    if h.roster is None or not h.roster.operators or _name(ev) != "PolicyAdopted":
+        return []
+    who = getattr(ev, "by", None)
+    admin = h.roster.operators.get(who) if isinstance(who, str) else None
+    if admin is not None and not admin.suspended and "admin" in admin.roles:
+        return []
+    return [Finding(NOT_AUTHORISED, position, None, None,
+                    _("{event} of policy version {version} by {who}, who is not an active admin, in enforced "
+                      "mode").format(event=_name(ev), version=shown(getattr(ev, "version", "?")),
+                                     who=shown(who)))]
+
+
 Check = Callable[[History, int, Any], list[Finding]]
 
 EVENT_CHECKS: tuple[Check, ...] = (
@@ -377,6 +392,7 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             continue
         originator = ev.originator_id
         if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
+            found.extend(check_policy_actor(h, position, ev))
             h.book = ev.mutate(h.book)
             continue
         if isinstance(originator, UUID) and originator == ROSTER_ID:

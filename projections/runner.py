@@ -51,7 +51,10 @@ def make_engine(store: Store) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(store.sqlalchemy_url, pool_pre_ping=True)
+    # Every wait for a lock (the tracking row, a view row) is bounded as the event store's is: past it the
+    # database says lock_not_available, which the commands report as `locked` (exit 4).
+    return create_engine(store.sqlalchemy_url, pool_pre_ping=True,
+                         connect_args={"options": f"-c lock_timeout={store.lock_timeout * 1000}"})
 
 
 VERSION_NAME = "ledger-views-version"

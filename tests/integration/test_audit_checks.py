@@ -225,3 +225,39 @@ def test_only_another_admin_administers_an_operator(tmp_path):
     assert verified.exit_code == 7, verified.stdout + verified.stderr
     found = _codes(json.loads(verified.stdout))
     assert found == {"not-authorised": [position], "separation-of-duties": [position]}
+
+
+def test_in_enforced_mode_a_policy_adoption_by_anyone_but_an_admin_is_a_finding(tmp_path):
+    """An adoption sets every award's amount: one written past the ledger in a clerk's name (a plain-SQL INSERT
+    under the clerk's own role does the same) is named, with the clerk (issue 19, item 4)."""
+    from datetime import date as day
+
+    from ledger.domain import POLICY_BOOK_ID
+
+    url = new_ledger(tmp_path, "enforced.db")
+    lines = [
+        {"op": "register-operator", "name": "wang.fang", "display_name": "王芳", "roles": ["admin"],
+         "date": "2022-08-01", "by": "wang.fang"},
+        {"op": "register-operator", "name": "zhang.san", "display_name": "张三", "roles": ["clerk"],
+         "date": "2022-08-01", "by": "wang.fang"},
+        {**BASE[0], "by": "wang.fang"},
+    ]
+    result = runner.invoke(app, ["--db", url, "--by", "wang.fang", "import", str(write_lines(tmp_path / "p.jsonl",
+                                                                                              lines)), "--json"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    verified = runner.invoke(app, ["--db", url, "--by", "wang.fang", "audit", "verify", "--json"])
+    assert verified.exit_code == 0, verified.stdout
+    ledger = GrantsLedger(parse_store(url))
+    try:
+        book = ledger.repository.get(POLICY_BOOK_ID)
+        book.adopt(version="forged@2023-01-01", catalogue=book.versions[next(iter(book.versions))].catalogue,
+                   effective=day(2023, 1, 1), ends=day(2026, 1, 1), date=day(2023, 1, 1), by="zhang.san")
+        ledger.save(book)
+        position = ledger.recorder.max_notification_id()
+    finally:
+        ledger.close()
+    verified = runner.invoke(app, ["--db", url, "--by", "wang.fang", "audit", "verify", "--json"])
+    assert verified.exit_code == 7, verified.stdout
+    findings = json.loads(verified.stdout)["findings"]
+    assert [(f["code"], f["position"]) for f in findings] == [("not-authorised", position)]
+    assert "zhang.san" in findings[0]["message"] and "forged@2023-01-01" in findings[0]["message"]
