@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ledger.areas import AREAS, CITY, COUNTY
+from projections import figures, reports, schema
 from projections import known_at as known
-from projections import reports, schema
 
 MONEY, TEXT = "money", "text"
 
@@ -93,17 +93,32 @@ def yuan(fen: int | None) -> Decimal | None:
     return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
+# A text cell beginning with one of these is read as a formula (or by some programs as the start of
+# one) when a spreadsheet opens the file: a ref "=HYPERLINK(...)" or a project "@SUM(...)" would run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """A text cell as OWASP advises against CSV injection: a single quote before a leading ``=``, ``+``,
+    ``-``, ``@``, TAB or CR, so a spreadsheet shows the text and never evaluates it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(column: Column, value: Any) -> Any:
+    """A cell as both exports write it: money as yuan numbers, text never a formula."""
     if column.kind == MONEY:
         return yuan(value)
-    return "" if value is None else value
+    if value is None:
+        return ""
+    return neutralised(value) if isinstance(value, str) else value
 
 
 Progress = Callable[[int], None] | None  # told the rows written so far, after each table
 
 
 def write_csv(directory: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
-    """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan."""
+    """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan; text cells
+    never formulas (``neutralised``)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = 0
     for table in all_tables:
@@ -119,7 +134,8 @@ def write_csv(directory: Path, all_tables: list[Table], progress: Progress = Non
 
 
 def write_xlsx(path: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
-    """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals."""
+    """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals;
+    text cells strings (data type ``s``), neutralised as in the CSV files, so none is a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -131,8 +147,13 @@ def write_xlsx(path: Path, all_tables: list[Table], progress: Progress = None) -
         sheet.append([c.zh for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+        text = [n for n, c in enumerate(table.columns, 1) if c.kind == TEXT]
         for row in table.rows:
             sheet.append([_cell(c, row.get(c.key)) for c in table.columns])
+            for n in text:  # a string, whatever it begins with (openpyxl makes "=..." a formula)
+                cell = sheet.cell(row=sheet.max_row, column=n)
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for n, column in enumerate(table.columns, 1):
             letter = sheet.cell(row=1, column=n).column_letter
             sheet.column_dimensions[letter].width = max(10, 2 * len(column.zh) + 2)
@@ -229,15 +250,17 @@ def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str, 
         if progress is not None and (n % BEANCOUNT_STEP == 0 or n == len(entries)):
             progress(n)
     day = check_day.isoformat()
-    lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}")
+    lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}: "
+                 "a treasury has paid out its paid; a payable holds owed less paid (due less to recover)")
     total = shares["total"]
-    lines.append(f"{day} balance Liabilities:Payable:City  {_amount(-(total['city_owed_fen'] - total['city_paid_fen']))}")
+    lines.append(f"{day} balance Liabilities:Payable:City  "
+                 f"{_amount(-figures.payable(total['city_owed_fen'], total['city_paid_fen']))}")
     lines.append(f"{day} balance Assets:Treasury:City  {_amount(-total['city_paid_fen'])}")
     by_area = {a["area"]: a for a in shares["areas"]}
     for area in AREAS:
         row = by_area.get(area, {"county_owed_fen": 0, "county_paid_fen": 0})
         lines.append(f"{day} balance {payable(COUNTY, area)}  "
-                     f"{_amount(-(row['county_owed_fen'] - row['county_paid_fen']))}")
+                     f"{_amount(-figures.payable(row['county_owed_fen'], row['county_paid_fen']))}")
         lines.append(f"{day} balance {treasury(COUNTY, area)}  {_amount(-row['county_paid_fen'])}")
     for m in measures:
         lines.append(f"{day} balance {expense(m['measure'])}  {_amount(m['city_owed_fen'] + m['county_owed_fen'])}")
