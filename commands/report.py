@@ -62,7 +62,7 @@ def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
                _("County paid"), _("County due"), _("County to recover"), _("Gap")]
     rows = [row(a["area"], a) for a in data["areas"]] + [row(_("Total"), data["total"])]
     title = _("City and county shares per area, yuan") + cut(data)
-    title += "\n(" + _(LEGEND) + ")"
+    title += "\n" + _("({legend})").format(legend=_(LEGEND))
     parts = [title, output.table([_("Area"), *headers], rows, right=tuple(range(1, 10)))]
     if data["measures"]:
         parts += ["", _("Per measure"),
