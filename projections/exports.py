@@ -73,7 +73,7 @@ def tables(engine: Engine, as_of: date | None, *, known_at: datetime | None = No
             Column("county_to_recover_fen", "县级待追回", MONEY)], apps),
         Table("decisions", "核定与撤销", [*_ENTRY, Column("kind", "类别"), Column("amount_fen", "金额", MONEY),
                                       Column("city_fen", "市级", MONEY), Column("county_fen", "县级", MONEY)],
-              kind(schema.AWARD, schema.REVOCATION)),
+              kind(*schema.OWED_KINDS)),
         Table("payments", "支付", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
                                    Column("amount_fen", "金额", MONEY)], kind(schema.PAYMENT)),
         Table("reversals", "冲销", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
@@ -209,6 +209,16 @@ def beancount_entries(engine: Engine, as_of: date | None, *, known_at: datetime 
         return [r._mapping for r in conn.execute(query)]
 
 
+def postings(e: Any) -> list[tuple[str, int]]:
+    """The postings of one entry: what is owed (``schema.OWED_KINDS``: an award, a re-decision, a revocation's
+    red ink) charges the measure's grant expense against the two payables; what is paid (a payment, a
+    reversal or a recovery, negative) moves the payer's money between its treasury and its payable."""
+    if e["kind"] in schema.OWED_KINDS:
+        return [(expense(e["measure"]), e["amount_fen"]), (payable(CITY, e["area"]), -e["city_fen"]),
+                (payable(COUNTY, e["area"]), -e["county_fen"])]
+    return [(payable(e["payer"], e["area"]), e["amount_fen"]), (treasury(e["payer"], e["area"]), -e["amount_fen"])]
+
+
 BEANCOUNT_STEP = 1000  # transactions between two reports of progress
 
 
@@ -239,13 +249,7 @@ def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str, 
                 f"  ref: {_quote(e['ref'])}\n  position: {e['position']}")
         if e["voucher"]:
             head += f"\n  voucher: {_quote(e['voucher'])}"
-        if e["kind"] in (schema.AWARD, schema.REVOCATION):
-            postings = [(expense(e["measure"]), e["amount_fen"]), (payable(CITY, e["area"]), -e["city_fen"]),
-                        (payable(COUNTY, e["area"]), -e["county_fen"])]
-        else:  # payment (+), reversal and recovery (negative): the payer's money, settling its payable
-            postings = [(payable(e["payer"], e["area"]), e["amount_fen"]),
-                        (treasury(e["payer"], e["area"]), -e["amount_fen"])]
-        lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings))
+        lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings(e)))
         lines.append("")
         if progress is not None and (n % BEANCOUNT_STEP == 0 or n == len(entries)):
             progress(n)

@@ -199,3 +199,16 @@ def test_xlsx_cells_are_strings_or_numbers_never_formulas(db_url, tmp_path):
     reversal = [[c.value for c in row] for row in book["冲销"].iter_rows()]
     amount = reversal[0].index("金额(负数)")
     assert reversal[1][amount] == -5000 and book["冲销"].cell(row=2, column=amount + 1).data_type == "n"
+
+
+def test_beancount_books_every_owed_kind_as_a_decision_whatever_it_is_named(monkeypatch):
+    """A new kind of owed entry (a re-decision raising an award) is booked like an award, against the grant
+    expense and the two payables, never as a payment (the decisions table lists ``schema.OWED_KINDS`` too)."""
+    from projections import exports, schema
+
+    monkeypatch.setattr(schema, "OWED_KINDS", (*schema.OWED_KINDS, "raised"))
+    entry = {"kind": "raised", "ref": "A-1", "uscc": USCC_A, "area": "张湾区", "measure": "M03-security",
+             "date": datetime(2023, 4, 1, tzinfo=UTC).date(), "position": 9, "voucher": None, "payer": None,
+             "amount_fen": 4000, "city_fen": 2000, "county_fen": 2000}
+    assert exports.postings(entry) == [("Expenses:Grants:M03-security", 4000), ("Liabilities:Payable:City", -2000),
+                        ("Liabilities:Payable:County:Zhangwan", -2000)]
