@@ -29,6 +29,9 @@ COLOURS = {"city-owed": "#9ecae1", "city-paid": "#2171b5", "county-owed": "#fdae
 SERIES_NAMES = {"city-owed": N_("City owed"), "city-paid": N_("City paid"), "county-owed": N_("County owed"),
                 "county-paid": N_("County paid"), "owed": N_("Owed"), "paid": N_("Paid"),
                 "city-net": N_("City net paid"), "county-net": N_("County net paid")}
+# What each figure is (projections/figures.py), under the shares table of `report shares` and of this page.
+LEGEND = N_("owed: awards in force; paid: net of reversals and recoveries, on every award; due: owed less paid on "
+            "awards in force; to recover: paid on revoked awards, part of paid; gap: city paid less county paid")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}  # the page's lang attribute for each language of the CLI
 
 
@@ -105,8 +108,9 @@ def bar_chart(chart_id: str, title: str, groups: Sequence[Group], series: Sequen
 
 
 def _net_paid(row: dict[str, Any], payer: str) -> int:
-    """What the text report prints as paid (已付): net, on awards in force."""
-    return int(row[f"{payer}_paid_fen"]) - int(row[f"{payer}_to_recover_fen"])
+    """What every report prints as paid (已付): net of reversals and recoveries, on every award
+    (``projections/figures.py``), as the JSON's ``{payer}_paid_fen``."""
+    return int(row[f"{payer}_paid_fen"])
 
 
 SHARE_FIELDS = ("city_owed_fen", "city_paid_fen", "city_to_recover_fen", "city_outstanding_fen",
@@ -266,8 +270,7 @@ SCRIPT = """
     g.querySelectorAll('rect[data-series]').forEach(function (r) { bars[r.dataset.series] = big(r, 'data-fen'); });
     ['city', 'county'].forEach(function (p) {
       if (bars[p + '-owed'] !== big(g, 'data-' + p + '-owed-fen')) problems.push(g.dataset.area + ' ' + p + ' owed');
-      var net = big(g, 'data-' + p + '-paid-fen') - big(g, 'data-' + p + '-to-recover-fen');
-      if (bars[p + '-paid'] !== net) problems.push(g.dataset.area + ' ' + p + ' paid');
+      if (bars[p + '-paid'] !== big(g, 'data-' + p + '-paid-fen')) problems.push(g.dataset.area + ' ' + p + ' paid');
       ['owed', 'paid', 'to-recover'].forEach(function (k) {
         var n = 'data-' + p + '-' + k + '-fen';
         sums[n] = (sums[n] || 0n) + big(g, n);
@@ -310,8 +313,7 @@ def render_html(*, shares: dict[str, Any], applications: list[dict[str, Any]], m
         '<section id="areas">' + _h2(_("City and county shares per area")),
         _area_chart(shares),
         _share_table("areas-table", "area", _("Area"), shares["areas"], shares["total"]),
-        '<p class="meta">' + _e(_("owed: awards in force; paid: net of reversals and recoveries; to recover: paid on "
-                                  "revoked awards; gap: city paid less county paid")) + "</p></section>",
+        '<p class="meta">' + _e(_(LEGEND)) + "</p></section>",
         '<section id="payments">' + _h2(_("Payments over time")),
         _month_chart(months) if months else '<p class="empty">' + _e(_("no payments")) + "</p>",
         "</section>",

@@ -10,6 +10,7 @@ import typer
 
 from commands import clock, output
 from commands.context import Context
+from commands.html_report import LEGEND
 from commands.options import All, AsOf, Json, KnownAt, Limit
 from commands.output import Alert, due, handled, yuan
 from commands.records import parse_as_of, parse_known_at
@@ -52,17 +53,16 @@ def render_enterprises(data: dict[str, Any], limit: int | None = None) -> str:
 def render_shares(data: dict[str, Any], limit: int | None = None) -> str:
     def row(name: str, f: dict[str, Any]) -> list[str]:
         cells = [name]
-        for payer in ("city", "county"):
-            owed, paid, back = f[f"{payer}_owed_fen"], f[f"{payer}_paid_fen"], f[f"{payer}_to_recover_fen"]
-            cells += [yuan(owed), yuan(paid - back), due(owed - (paid - back)), due(back)]
+        for payer in ("city", "county"):  # the figures of projections/figures.py, as the JSON has them
+            cells += [yuan(f[f"{payer}_owed_fen"]), yuan(f[f"{payer}_paid_fen"]), due(f[f"{payer}_outstanding_fen"]),
+                      due(f[f"{payer}_to_recover_fen"])]
         return cells + [due(f["gap_fen"])]
 
     headers = [_("City owed"), _("City paid"), _("City due"), _("City to recover"), _("County owed"),
                _("County paid"), _("County due"), _("County to recover"), _("Gap")]
     rows = [row(a["area"], a) for a in data["areas"]] + [row(_("Total"), data["total"])]
     title = _("City and county shares per area, yuan") + cut(data)
-    title += "\n" + _("(owed: awards in force; paid: net of reversals, on awards in force; to recover: paid on "
-                      "revoked awards; gap: city paid less county paid)")
+    title += "\n" + _("({legend})").format(legend=_(LEGEND))
     parts = [title, output.table([_("Area"), *headers], rows, right=tuple(range(1, 10)))]
     if data["measures"]:
         parts += ["", _("Per measure"),

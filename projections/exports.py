@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ledger.areas import AREAS, CITY, COUNTY
+from projections import figures, reports, schema
 from projections import known_at as known
-from projections import reports, schema
 
 MONEY, TEXT = "money", "text"
 
@@ -73,7 +73,7 @@ def tables(engine: Engine, as_of: date | None, *, known_at: datetime | None = No
             Column("county_to_recover_fen", "县级待追回", MONEY)], apps),
         Table("decisions", "核定与撤销", [*_ENTRY, Column("kind", "类别"), Column("amount_fen", "金额", MONEY),
                                       Column("city_fen", "市级", MONEY), Column("county_fen", "县级", MONEY)],
-              kind(schema.AWARD, schema.REVOCATION)),
+              kind(*schema.OWED_KINDS)),
         Table("payments", "支付", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
                                    Column("amount_fen", "金额", MONEY)], kind(schema.PAYMENT)),
         Table("reversals", "冲销", [*_ENTRY, Column("payer", "付款方"), Column("voucher", "凭证号"),
@@ -93,17 +93,32 @@ def yuan(fen: int | None) -> Decimal | None:
     return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
+# A text cell beginning with one of these is read as a formula (or by some programs as the start of
+# one) when a spreadsheet opens the file: a ref "=HYPERLINK(...)" or a project "@SUM(...)" would run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """A text cell as OWASP advises against CSV injection: a single quote before a leading ``=``, ``+``,
+    ``-``, ``@``, TAB or CR, so a spreadsheet shows the text and never evaluates it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(column: Column, value: Any) -> Any:
+    """A cell as both exports write it: money as yuan numbers, text never a formula."""
     if column.kind == MONEY:
         return yuan(value)
-    return "" if value is None else value
+    if value is None:
+        return ""
+    return neutralised(value) if isinstance(value, str) else value
 
 
 Progress = Callable[[int], None] | None  # told the rows written so far, after each table
 
 
 def write_csv(directory: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
-    """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan."""
+    """One file per table, ``<name>.csv``, UTF-8 with a BOM, Chinese headers, amounts in yuan; text cells
+    never formulas (``neutralised``)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = 0
     for table in all_tables:
@@ -119,7 +134,8 @@ def write_csv(directory: Path, all_tables: list[Table], progress: Progress = Non
 
 
 def write_xlsx(path: Path, all_tables: list[Table], progress: Progress = None) -> dict[str, int]:
-    """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals."""
+    """One sheet per table (named in Chinese), Chinese headers, amounts as yuan numbers shown with two decimals;
+    text cells strings (data type ``s``), neutralised as in the CSV files, so none is a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -131,8 +147,13 @@ def write_xlsx(path: Path, all_tables: list[Table], progress: Progress = None) -
         sheet.append([c.zh for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+        text = [n for n, c in enumerate(table.columns, 1) if c.kind == TEXT]
         for row in table.rows:
             sheet.append([_cell(c, row.get(c.key)) for c in table.columns])
+            for n in text:  # a string, whatever it begins with (openpyxl makes "=..." a formula)
+                cell = sheet.cell(row=sheet.max_row, column=n)
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for n, column in enumerate(table.columns, 1):
             letter = sheet.cell(row=1, column=n).column_letter
             sheet.column_dimensions[letter].width = max(10, 2 * len(column.zh) + 2)
@@ -188,6 +209,16 @@ def beancount_entries(engine: Engine, as_of: date | None, *, known_at: datetime 
         return [r._mapping for r in conn.execute(query)]
 
 
+def postings(e: Any) -> list[tuple[str, int]]:
+    """The postings of one entry: what is owed (``schema.OWED_KINDS``: an award, a re-decision, a revocation's
+    red ink) charges the measure's grant expense against the two payables; what is paid (a payment, a
+    reversal or a recovery, negative) moves the payer's money between its treasury and its payable."""
+    if e["kind"] in schema.OWED_KINDS:
+        return [(expense(e["measure"]), e["amount_fen"]), (payable(CITY, e["area"]), -e["city_fen"]),
+                (payable(COUNTY, e["area"]), -e["county_fen"])]
+    return [(payable(e["payer"], e["area"]), e["amount_fen"]), (treasury(e["payer"], e["area"]), -e["amount_fen"])]
+
+
 BEANCOUNT_STEP = 1000  # transactions between two reports of progress
 
 
@@ -218,26 +249,22 @@ def write_beancount(path: Path, engine: Engine, as_of: date | None, title: str, 
                 f"  ref: {_quote(e['ref'])}\n  position: {e['position']}")
         if e["voucher"]:
             head += f"\n  voucher: {_quote(e['voucher'])}"
-        if e["kind"] in (schema.AWARD, schema.REVOCATION):
-            postings = [(expense(e["measure"]), e["amount_fen"]), (payable(CITY, e["area"]), -e["city_fen"]),
-                        (payable(COUNTY, e["area"]), -e["county_fen"])]
-        else:  # payment (+), reversal and recovery (negative): the payer's money, settling its payable
-            postings = [(payable(e["payer"], e["area"]), e["amount_fen"]),
-                        (treasury(e["payer"], e["area"]), -e["amount_fen"])]
-        lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings))
+        lines.append(head + "".join(f"\n  {account}  {_amount(fen)}" for account, fen in postings(e)))
         lines.append("")
         if progress is not None and (n % BEANCOUNT_STEP == 0 or n == len(entries)):
             progress(n)
     day = check_day.isoformat()
-    lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}")
+    lines.append(f"; balances as report shares prints them{' as of ' + as_of.isoformat() if as_of else ''}: "
+                 "a treasury has paid out its paid; a payable holds owed less paid (due less to recover)")
     total = shares["total"]
-    lines.append(f"{day} balance Liabilities:Payable:City  {_amount(-(total['city_owed_fen'] - total['city_paid_fen']))}")
+    lines.append(f"{day} balance Liabilities:Payable:City  "
+                 f"{_amount(-figures.payable(total['city_owed_fen'], total['city_paid_fen']))}")
     lines.append(f"{day} balance Assets:Treasury:City  {_amount(-total['city_paid_fen'])}")
     by_area = {a["area"]: a for a in shares["areas"]}
     for area in AREAS:
         row = by_area.get(area, {"county_owed_fen": 0, "county_paid_fen": 0})
         lines.append(f"{day} balance {payable(COUNTY, area)}  "
-                     f"{_amount(-(row['county_owed_fen'] - row['county_paid_fen']))}")
+                     f"{_amount(-figures.payable(row['county_owed_fen'], row['county_paid_fen']))}")
         lines.append(f"{day} balance {treasury(COUNTY, area)}  {_amount(-row['county_paid_fen'])}")
     for m in measures:
         lines.append(f"{day} balance {expense(m['measure'])}  {_amount(m['city_owed_fen'] + m['county_owed_fen'])}")

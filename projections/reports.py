@@ -4,7 +4,8 @@
 later is not yet an obligation, a payment dated later not yet paid, a revocation
 or reversal dated later not yet made). Every figure is net of corrections: what is
 owed counts only awards in force (awards less revocations), what is paid is
-payments less reversals less recoveries.
+payments less reversals less recoveries. Each figure (owed, paid, due, to recover,
+gap, an award lagging) is defined once, in ``projections/figures.py``.
 
 `report shares` and `report enterprise` read the totals the projection keeps
 (``projections/totals.py``): per area, measure and day, per enterprise and day, and
@@ -23,8 +24,8 @@ from sqlalchemy import Engine, and_, case, func, not_, or_, select
 
 from ledger.areas import AREAS, CITY, COUNTY
 from ledger.domain import APPROVED, REVOKED, SUBMITTED
+from projections import figures, schema
 from projections import known_at as known
-from projections import schema
 
 
 def _cut(column: Any, as_of: date | None) -> Any:
@@ -115,22 +116,13 @@ def _share_sums(as_of: date | None, x: Any = schema.entries) -> dict[str, Any]:
     }
 
 
-def _reconciled(row: dict[str, Any]) -> dict[str, Any]:
-    """Add what is still due per payer and the gap between the two halves paid (on awards in force)."""
-    city_net = row["city_paid_fen"] - row["city_to_recover_fen"]
-    county_net = row["county_paid_fen"] - row["county_to_recover_fen"]
-    row["city_outstanding_fen"] = row["city_owed_fen"] - city_net
-    row["county_outstanding_fen"] = row["county_owed_fen"] - county_net
-    row["gap_fen"] = city_net - county_net
-    return row
-
-
 def shares_report(engine: Engine, as_of: date | None = None, *, report_date: date | None = None,
                   period: tuple[date, date] | None = None, known_at: datetime | None = None,
                   limit: int | None = None) -> dict[str, Any]:
     """Per area and per measure: what the city and the area's treasury owe (their halves of every award
-    in force, the whole obligation), what each has paid net of reversals and recoveries, what is still
-    due and the gap between the two halves paid; the applications one payer has paid and the other not,
+    in force, the whole obligation), what each has paid net of reversals and recoveries (on every award,
+    revoked ones included), what of that is to recover, what is still due and the gap between the two
+    halves paid (``figures.completed``); the applications one payer has paid and the other not,
     with the days since (as of ``report_date``, default the as-of day); with ``period``, the payments
     per treasury between two dates. With ``limit``, only the first ``limit`` of those applications, and
     ``half_paid_count``: how many there are."""
@@ -153,18 +145,18 @@ def shares_report(engine: Engine, as_of: date | None = None, *, report_date: dat
         areas_query = select(e.c.area).where(_registered_by(as_of, e)).distinct()
     sums = dict.fromkeys(schema.SUMS)
     with engine.connect() as conn:
-        figures = {row.area: dict(row._mapping) for row in conn.execute(query)}
-        present = set(figures) if areas_query is None else {row.area for row in conn.execute(areas_query)} | set(figures)
-        measures = [_reconciled({"measure": row.measure, **{k: int(row._mapping[k] or 0) for k in sums}})
+        by_area = {row.area: dict(row._mapping) for row in conn.execute(query)}
+        present = set(by_area) if areas_query is None else {row.area for row in conn.execute(areas_query)} | set(by_area)
+        measures = [figures.completed({"measure": row.measure, **{k: int(row._mapping[k] or 0) for k in sums}})
                     for row in conn.execute(by_measure)]
         half_paid, half_paid_count = _half_paid(conn, as_of, report_date or as_of, known_at, limit)
         payments = _payments_between(conn, *period, known_at) if period else None
     order = {area: i for i, area in enumerate(AREAS)}
     rows = []
     for area in sorted(present, key=lambda a: order.get(a, len(order))):
-        found: Mapping[str, Any] = figures.get(area, {})
-        rows.append(_reconciled({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}}))
-    totals = _reconciled({k: sum(r[k] for r in rows) for k in sums})
+        found: Mapping[str, Any] = by_area.get(area, {})
+        rows.append(figures.completed({"area": area, **{k: int(found.get(k, 0) or 0) for k in sums}}))
+    totals = figures.completed({k: sum(r[k] for r in rows) for k in sums})
     data: dict[str, Any] = {"as_of": as_of.isoformat() if as_of else None, "areas": rows, "total": totals,
             "report_date": _iso(report_date or as_of),
             "measures": measures, "half_paid": half_paid}
@@ -177,8 +169,9 @@ def shares_report(engine: Engine, as_of: date | None = None, *, report_date: dat
 
 def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at: datetime | None = None,
                limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Awards in force on which one payer has paid (net) more of its half than the other: ``paid_by`` is the
-    payer ahead, ``behind_fen`` how far the other is behind, ``since`` the first payment of the payer ahead;
+    """Awards in force on which one payer has paid (net) a smaller part of its own half than the other has of
+    its own (``figures.behind``): ``paid_by`` is the payer ahead, ``behind_fen`` how far the other is behind,
+    ``since`` the first payment of the payer ahead;
     oldest first (no first payment first, then by ref); the first ``limit`` of them (all when None), and
     how many there are. Only the entries of the applications whose span of such days (``rm_applications``,
     kept by the projection) holds the as-of day are summed; known at a moment, every entry recorded by then.
@@ -211,23 +204,26 @@ def _half_paid(conn: Any, as_of: date | None, report_date: date | None, known_at
                 first_paid[CITY].label("city_first"), first_paid[COUNTY].label("county_first"))
          .where(_cut(x.c.date, as_of), candidates)
          .group_by(x.c.ref, x.c.uscc, x.c.area, x.c.measure)).subquery()
-    city_due, county_due = g.c.city_owed - g.c.city_paid, g.c.county_owed - g.c.county_paid
-    since = case((city_due < county_due, g.c.city_first), else_=g.c.county_first)
+    lagging, city_behind = figures.behind_sql(g.c.city_owed, g.c.county_owed, g.c.city_paid, g.c.county_paid)
+    since = figures.ahead_first(city_behind, g.c.city_first, g.c.county_first)
     query = (select(g, since.label("since"), func.count().over().label("found"))
-             .where(g.c.city_owed + g.c.county_owed > 0, city_due != county_due)  # not revoked; halves apart
+             .where(lagging)  # in force, one half paid in a smaller part than the other
              .order_by(*_oldest_first(since, g.c.ref)))
     found, found_count = [], 0
     for row in conn.execute(query if limit is None else query.limit(limit)):
         found_count = int(row.found)
+        city_owed, county_owed = int(row.city_owed), int(row.county_owed)
         city_paid, county_paid = int(row.city_paid), int(row.county_paid)
-        city_due_fen, county_due_fen = int(row.city_owed) - city_paid, int(row.county_owed) - county_paid
-        payer = CITY if city_due_fen < county_due_fen else COUNTY
+        lag = figures.behind(city_owed, county_owed, city_paid, county_paid)
+        if lag is None:  # the query's condition is the same test (exact on SQLite up to 3,000万 yuan a half)
+            continue
+        not_paid_by, behind_fen = lag
         day = date.fromisoformat(row.since) if isinstance(row.since, str) else row.since
         found.append({"ref": row.ref, "uscc": row.uscc, "area": row.area, "measure": row.measure,
-                      "paid_by": payer, "not_paid_by": COUNTY if payer == CITY else CITY,
+                      "paid_by": figures.other(not_paid_by), "not_paid_by": not_paid_by,
                       "city_paid_fen": city_paid, "county_paid_fen": county_paid,
-                      "city_outstanding_fen": city_due_fen, "county_outstanding_fen": county_due_fen,
-                      "behind_fen": abs(city_due_fen - county_due_fen),
+                      "city_outstanding_fen": city_owed - city_paid, "county_outstanding_fen": county_owed - county_paid,
+                      "behind_fen": behind_fen,
                       "since": day.isoformat() if day else None,
                       "days_outstanding": (report_date - day).days if report_date and day else None})
     return found, found_count if count is None else count
@@ -321,11 +317,8 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
             row[key] = int(row[key] or 0)
         for key in ("applied_on", "decided_on", "revoked_on"):
             row[key] = row[key].isoformat() if row[key] else None
-        revoked = row["status"] == REVOKED
-        for payer in (CITY, COUNTY):
-            owed_left = row[f"{payer}_share_fen"] - row[f"{payer}_paid_fen"]
-            row[f"{payer}_outstanding_fen"] = 0 if revoked else owed_left
-            row[f"{payer}_to_recover_fen"] = row[f"{payer}_paid_fen"] if revoked else 0
+        row |= figures.per_application({p: row[f"{p}_share_fen"] for p in figures.PAYERS},
+                                       {p: row[f"{p}_paid_fen"] for p in figures.PAYERS}, row["status"] == REVOKED)
     if status is not None:
         rows = [row for row in rows if row["status"] == status]
     return {"as_of": as_of.isoformat() if as_of else None, "applications": rows}

@@ -167,4 +167,4 @@ PAID_KINDS = (PAYMENT, REVERSAL, RECOVERY)
 
 # Bumped whenever a view table changes shape: views of an older shape are dropped
 # and replayed from the log (they are derived data).
-VIEWS_VERSION = 4
+VIEWS_VERSION = 5

@@ -5,9 +5,9 @@ they sum (``ViewUpdater`` collects, ``Totals.flush`` writes once per page):
   had a movement (``rm_enterprise_days``), for ``report enterprise`` with and without ``--as-of``;
 - per area and per measure and day: what that day's entries add (``rm_day_totals``), for
   ``report shares``, its ``--from``/``--to`` period and the payments per month;
-- per application: the span of days on which one payer had paid (net) more of its half than the
-  other (``half_paid_from``/``half_paid_until`` on ``rm_applications``), so ``report shares``
-  sums the entries of those applications only.
+- per application: the span of days on which one payer had paid (net) a larger part of its half
+  than the other of its own (``figures.behind``; ``half_paid_from``/``half_paid_until`` on
+  ``rm_applications``), so ``report shares`` sums the entries of those applications only.
 
 Every total is a sum, so the same events give the same totals whatever the pages they come in:
 a rebuild equals the catch-up (``tests/integration/test_corrections.py``).
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from ledger.areas import CITY, COUNTY
-from projections import schema
+from projections import figures, schema
 from projections.bulk import copy_rows
 
 E, D, T, A, X = schema.enterprises, schema.enterprise_days, schema.day_totals, schema.applications, schema.entries
@@ -35,9 +35,9 @@ BATCH = 5000  # rows per read and per write of a rebuild's last step
 
 def half_paid_span(entries: Iterable[tuple[date, str, str | None, int, int, int]]) -> tuple[Any, Any, Any]:
     """From an application's entries (date, kind, payer, amount, city, county): the first day on which
-    one payer had paid (net) more of its half than the other, the first day after the last such day on
-    which it no longer had (``schema.OPEN`` if it still has), and, if it still has, the day of the first
-    payment of the payer ahead (``since``); Nones if never. The test is ``reports._half_paid``'s, on the
+    one payer had paid (net) a larger part of its half than the other of its own (``figures.behind``),
+    the first day after the last such day on which it no longer had (``schema.OPEN`` if it still has),
+    and, if it still has, the day of the first payment of the payer ahead (``since``); Nones if never. The test is ``reports._half_paid``'s, on the
     sums up to each day."""
     days: dict[date, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for day, kind, payer, amount, city, county in entries:
@@ -57,6 +57,7 @@ def span_of_days(days: Iterable[tuple[Any, int, int, int, int, int, int]], open_
     paid, county paid, city payments, county payments) that day; ``open_day`` stands for "still" (a day
     in the caller's form: a date, or on SQLite its ISO text)."""
     first = until = None
+    lag: tuple[str, int] | None = None
     first_paid: dict[str, Any] = {}
     city_owed = county_owed = city_paid = county_paid = 0
     was = False
@@ -67,14 +68,15 @@ def span_of_days(days: Iterable[tuple[Any, int, int, int, int, int, int]], open_
             first_paid.setdefault(CITY, day)
         if county_pays:
             first_paid.setdefault(COUNTY, day)
-        now = city_owed + county_owed > 0 and city_owed - city_paid != county_owed - county_paid
+        lag = figures.behind(city_owed, county_owed, city_paid, county_paid)
+        now = lag is not None
         if now:
             first = first or day
             until = open_day
         elif was:
             until = day
         was = now
-    since = first_paid.get(CITY if city_owed - city_paid < county_owed - county_paid else COUNTY) if was else None
+    since = first_paid.get(figures.other(lag[0])) if lag is not None else None
     return first, until, since
 
 

