@@ -291,6 +291,11 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
                    func.sum(case((x.c.payer == CITY, x.c.amount_fen), else_=0)).label("city_paid_fen"),
                    func.sum(case((x.c.payer == COUNTY, x.c.amount_fen), else_=0)).label("county_paid_fen"))
             .where(x.c.kind.in_(schema.PAID_KINDS), _cut(x.c.date, as_of)).group_by(x.c.ref).subquery())
+    # The award and its halves as decided by then (its approval and any re-decision dated and known by then),
+    # from the entries: the application's row holds only the latest.
+    owed = (select(x.c.ref, func.sum(x.c.amount_fen).label("awarded_fen"), func.sum(x.c.city_fen).label("city_fen"),
+                   func.sum(x.c.county_fen).label("county_fen"))
+            .where(x.c.kind.in_(schema.OWED_KINDS), _cut(x.c.date, as_of)).group_by(x.c.ref).subquery())
     is_decided = and_(a.c.decided_on.is_not(None), _cut(a.c.decided_on, as_of))
     is_revoked = and_(a.c.revoked_on.is_not(None), _cut(a.c.revoked_on, as_of))
     in_force = and_(a.c.status.in_((APPROVED, REVOKED)), is_decided, not_(is_revoked))
@@ -301,12 +306,12 @@ def applications_report(engine: Engine, as_of: date | None = None, status: str |
                status_then.label("status"),
                case((is_decided, a.c.decided_on), else_=None).label("decided_on"),
                case((is_revoked, a.c.revoked_on), else_=None).label("revoked_on"),
-               case((in_force, a.c.awarded_fen), else_=0).label("awarded_fen"),
-               case((in_force, a.c.city_share_fen), else_=0).label("city_share_fen"),
-               case((in_force, a.c.county_share_fen), else_=0).label("county_share_fen"),
+               case((in_force, owed.c.awarded_fen), else_=0).label("awarded_fen"),
+               case((in_force, owed.c.city_fen), else_=0).label("city_share_fen"),
+               case((in_force, owed.c.county_fen), else_=0).label("county_share_fen"),
                func.coalesce(paid.c.city_paid_fen, 0).label("city_paid_fen"),
                func.coalesce(paid.c.county_paid_fen, 0).label("county_paid_fen"))
-        .select_from(a.outerjoin(paid, paid.c.ref == a.c.ref))
+        .select_from(a.outerjoin(paid, paid.c.ref == a.c.ref).outerjoin(owed, owed.c.ref == a.c.ref))
         .where(_cut(a.c.applied_on, as_of))
         .order_by(a.c.applied_on, a.c.ref)
     )

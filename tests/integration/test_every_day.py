@@ -332,3 +332,33 @@ def test_a_re_decision_in_the_read_models_is_the_same_caught_up_page_by_page_or_
     assert (row["awarded_fen"], row["city_share_fen"], row["city_paid_fen"], row["city_outstanding_fen"]) == (
         30_000_000, 15_000_000, 15_000_000, 0)
     assert [h["event"] for h in row["history"]][-2:] == ["AwardRedecided", "PaymentRecorded"]
+
+
+def test_report_applications_shows_the_award_as_decided_by_its_day_and_as_known_then(db_url):
+    office = Office(db_url)
+    try:
+        office.apply("E-P", "M07-enterprise", "示范企业", "2023-01-05", tier="provincial")
+        office.approve("E-P", "2023-01-20")
+        office.apply("E-N", "M07-enterprise", "示范企业", "2023-02-01", tier="national")
+        office.approve("E-N", "2023-03-01")
+        office.revoke("E-P", "2023-06-01")
+    finally:
+        office.close()
+    from tests.helpers import cli_json
+
+    cli_json(db_url, "report", "shares")  # the views catch up before the re-decision
+    moment = cli_json(db_url, "show", "E-N")["history"][-1]["recorded_at"]
+    office = Office.__new__(Office)
+    office.ledger = GrantsLedger(parse_store(db_url))
+    try:
+        office.run({"op": "redecide", "ref": "E-N", "date": "2023-06-10", "reason": "省级奖励撤销后改判"})
+    finally:
+        office.ledger.close()
+
+    def row(*args: str) -> tuple[int, int, int]:
+        found = [r for r in cli_json(db_url, "report", "applications", *args)["applications"] if r["ref"] == "E-N"]
+        return found[0]["awarded_fen"], found[0]["city_share_fen"], found[0]["county_share_fen"]
+
+    assert row() == (30_000_000, 15_000_000, 15_000_000)
+    assert row("--as-of", "2023-06-09") == (15_000_000, 7_500_000, 7_500_000)
+    assert row("--known-at", moment) == (15_000_000, 7_500_000, 7_500_000)
