@@ -153,3 +153,25 @@ def test_terminated_postgresql_backends_stop_the_import_with_the_line_to_resume_
     again = cli_json(url, "import", str(path))
     assert again["accepted"] == len(lines) and again["refused"] == []
     assert again["already"] >= error["resume_at"] - 1
+
+
+def test_an_import_meeting_a_held_lock_is_locked_after_the_url_timeout_naming_the_line(tmp_path):
+    url = new_ledger(tmp_path)
+    ledger = GrantsLedger(parse_store(url + "?timeout=2"))
+    assert imports.import_lines(ledger, [json.dumps(line).encode() for line in SETUP], "t")["refused"] == []
+    code = ("import sqlite3, time\n"
+            f"c = sqlite3.connect({str(tmp_path / 'ledger.db')!r}, isolation_level=None)\n"
+            "c.execute('BEGIN EXCLUSIVE')\nprint('held', flush=True)\ntime.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            imports.import_lines(ledger, [json.dumps(line).encode() for line in _awards(3)], "t")
+        elapsed = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert caught.value.code == "locked" and f"process {holder.pid}" in caught.value.message
+    assert caught.value.resume_at == 1 and "line 1" in caught.value.message
+    assert elapsed < 8  # one lock wait, as a single command: not 30 attempts of 2 s
