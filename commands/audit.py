@@ -75,6 +75,7 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
     replayed = None
     verified: audit_checks.Verified | None = None
     total = ledger.recorder.max_notification_id() or 0
+    reached = audit_checks.views_reached(context.engine)  # before the log is read: never past its end, unless cut
     try:  # with --json, what it says of a break or a finding is English: the same JSON in every language
         if chain_only:
             with progress.bar(_("verifying hash chain"), total, as_json=as_json) as advance, \
@@ -89,6 +90,7 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
     except audit_log.NoChain as exc:
         _no_chain(exc, as_json)
     seconds = time.perf_counter() - started
+    mismatch = audit_checks.cut_tail(walk, reached, noted) or mismatch
     broken = walk.broken or mismatch
     if not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
         views = context.views()  # brought up to date only now, once the chain holds

@@ -98,16 +98,17 @@ class _Chunks:
 
 def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *, chunk: int = CHUNK,
                  name: str = "-", digest: str | None = None, total: int | None = None,
-                 stop: Callable[[], bool] | None = None, show_progress: bool = False) -> dict[str, Any]:
+                 stop: Callable[[], bool] | None = None, show_progress: bool = False,
+                 place: Callable[[int], str] | None = None) -> dict[str, Any]:
     """Apply each line once, in order; a refused line changes nothing and the rest go on.
 
     The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
     joined with newlines): lines an earlier run of it decided are reported, not
     decided again (``ledger/importing.py``). Given ``total`` (how many of the lines hold a
     command) and ``digest``, the lines are read as the import goes. With ``show_progress``,
-    a terminal shows a bar.
+    a terminal shows a bar. ``place(line)`` names a line in messages (by default "line N").
     """
-    from ledger.importing import count_commands, digest_of, import_file
+    from ledger.importing import count_commands, digest_of, import_file, line_place
 
     if digest is None or total is None:
         lines = list(lines)
@@ -116,7 +117,8 @@ def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *,
     with progress.bar(_("importing {name}").format(name=name), total, as_json=not show_progress) as advance:
         chunks = _Chunks(operator)
         result = import_file(ledger, lines, digest=digest, name=name, operator=operator, apply_line=chunks.apply,
-                             total=total, prepare=chunks.prepare, chunk=chunk, stop=stop, progress=advance)
+                             total=total, prepare=chunks.prepare, chunk=chunk, stop=stop, progress=advance,
+                             place=place or line_place)
     result["refused_by_code"] = dict(Counter(r["code"] for r in result["refused"]).most_common())
     return result
 
@@ -148,6 +150,15 @@ class Input:
         stream.seek(self._start)
         self.total = count_commands(read_lines(_Hashing(stream, digest)))
         self.digest = digest.hexdigest()
+
+    def place(self, line: int) -> str:
+        """Where line ``line`` of the input is, as its reader finds it: "line 12", or a workbook's sheet and row."""
+        from ledger.importing import line_place
+
+        if self.book is None or not 0 < line <= len(self.book.where):
+            return line_place(line)
+        where = self.book.where[line - 1]
+        return _("{sheet} row {row}").format(sheet=where.sheet, row=where.row)
 
     def lines(self) -> Iterator[bytes]:
         from ledger.importing import read_lines
@@ -250,13 +261,17 @@ def render_import(result: dict[str, Any], limit: int | None = None) -> str:
         lines.append(_("refused by code: {counts}").format(
             counts=", ".join(f"{code} {n}" for code, n in result["refused_by_code"].items())))
     warnings, left_out = output.first_rows(result["warnings"], limit)
-    lines += [_("warning, line {line}: {message}").format(line=w["line"], message=w["message"]) for w in warnings]
+    # A workbook's refusals and warnings carry their sheet and row (in the message too): the row is its number.
+    lines += [_("warning: {message}").format(message=w["message"]) if "row" in w else
+              _("warning, line {line}: {message}").format(line=w["line"], message=w["message"]) for w in warnings]
     lines += [left_out] if left_out else []
     if result["refused"]:
+        rows = any("row" in r for r in result["refused"])
         lines.append("")
-        lines.append(output.paged_table([_("line"), _("code"), _("message")], result["refused"],
-                                        lambda r: [r["line"], output.Alert(r["code"]), r["message"]], limit,
-                                        right=(0,)))
+        lines.append(output.paged_table([_("row") if rows else _("line"), _("code"), _("message")],
+                                        result["refused"],
+                                        lambda r: [r.get("row", r["line"]), output.Alert(r["code"]), r["message"]],
+                                        limit, right=(0,)))
     return "\n".join(lines)
 
 
@@ -270,14 +285,14 @@ def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int,
         with _StopOnInterrupt() as stop:
             result = import_lines(ledger, source.lines(), context.operator, chunk=chunk, name=name,
                                   digest=source.digest, total=source.total, stop=stop,
-                                  show_progress=not as_json)
+                                  show_progress=not as_json, place=source.place)
     except Interrupted as interrupted:
         ledger.forget()
         _bring_views_up_to_date(context)
-        output.error(_("interrupted: {recorded} lines of {name} are recorded, up to line {resume_at}; run the "
-                       "same import again to go on from line {resume_at} (the lines recorded are not decided "
+        output.error(_("interrupted: {recorded} lines of {name} are recorded, up to {place}; run the "
+                       "same import again to go on from {place} (the lines recorded are not decided "
                        "again)").format(recorded=interrupted.recorded, name=name,
-                                        resume_at=interrupted.resume_at), as_json=as_json,
+                                        place=source.place(interrupted.resume_at or 0)), as_json=as_json,
                      data={"code": "interrupted", "recorded": interrupted.recorded,
                            "resume_at": interrupted.resume_at})
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -21,6 +21,7 @@ import typer
 from commands import logs
 from commands.context import Context, NoLedger
 from ledger import i18n
+from ledger.chain import ChainMismatch
 from ledger.errors import INVALID_INPUT, Refused, invalid
 from ledger.i18n import _
 from ledger.money import format_fen
@@ -35,7 +36,7 @@ EXIT_INVALID = 2  # malformed input (also Typer's own usage errors)
 EXIT_NO_LEDGER = 3  # no ledger at that database, or it cannot be reached
 EXIT_BUSY = 4  # the store stayed contended, or another writer held its lock; nothing was written, try again
 EXIT_NOT_PERMITTED = 5  # the ledger is there, but this user or a read-only URL/file may not write it
-EXIT_TAMPERED = 6  # `grants audit verify`: the event log or its hash chain was changed behind the ledger's back
+EXIT_TAMPERED = 6  # `grants audit verify`, or a write: the event log or its hash chain was changed behind the ledger's back
 EXIT_FINDINGS = 7  # `grants audit verify`: the chain holds, but a whole-ledger check found something
 EXIT_GAP = 8  # `grants audit reconcile`: one payer has paid what the other has not
 EXIT_INTERNAL = 70  # a bug: the traceback is shown with GRANTS_DEBUG=1
@@ -148,6 +149,11 @@ def handled(func: F) -> F:
         except _busy() as exc:
             error(str(exc), as_json=as_json, data={"code": "busy", "message": str(exc)})
             raise typer.Exit(EXIT_BUSY) from None
+        except ChainMismatch as exc:  # the log was changed behind the ledger's back: no retry can help
+            error(f"{exc.code}: {exc}", as_json=as_json, data={"code": exc.code, "message": str(exc),
+                                                                 "position": exc.position})
+            log.info("chain mismatch", command=func.__name__, position=exc.position)
+            raise typer.Exit(EXIT_TAMPERED) from None
         except StoreError as failure:
             fail_store(failure, func.__name__, as_json)
         except Exception as exc:  # noqa: BLE001 - the last line of defence

@@ -394,7 +394,7 @@ def parse_fact_options(items: list[str] | None) -> dict[str, str]:
         if not sep or not key.strip():
             raise invalid("facts", _("--fact {item}: write NAME=VALUE, e.g. --fact tier=national").format(
                 item=repr(item)))
-        facts[key.strip()] = value.strip()
+        facts[key.strip()] = value.strip(" ")  # a control character at an end is refused, not trimmed
     return facts
 
 

@@ -470,7 +470,7 @@ def _rows(ws: Any, sheet: Sheet) -> Iterable[tuple[int, dict[str, tuple[str, Any
 
 
 def read_workbook(data: bytes) -> Workbook:
-    """The rows of a filled template as JSON lines, ordered by date, then sheet, then row."""
+    """The rows of a filled template as JSON lines, ordered by date (as read, ``_day``), then sheet, then row."""
     from openpyxl import load_workbook
 
     if data.startswith(OLD_EXCEL):
@@ -497,8 +497,7 @@ def read_workbook(data: bytes) -> Workbook:
         order = [s.key for s in all_sheets].index(sheet.key)
         for number, filled, labels in _rows(ws, sheet):
             line, problem = _line(sheet, filled)
-            day = line.get("date")
-            key = (day if isinstance(day, str) else "", order, number)
+            key = (_day(line.get("date")), order, number)
             where = Where(ws.title, number, labels)
             if problem is None:
                 entries.append((key, json.dumps(line, ensure_ascii=False).encode("utf-8"), where, None))
@@ -519,6 +518,20 @@ def read_workbook(data: bytes) -> Workbook:
     entries.sort(key=lambda e: e[0])
     refused = [{"line": n, **e[3]} for n, e in enumerate(entries, 1) if e[3] is not None]
     return Workbook(b"".join(e[1] + b"\n" for e in entries), [e[2] for e in entries], refused)
+
+
+def _day(value: Any) -> date:
+    """The day a row is ordered by: its date read as the import reads it (every form it accepts: a date
+    cell, 2025-01-08, 2025/1/8, 2025年1月8日); a row without one, or with one the import will refuse,
+    comes first (the date as typed would put 2025/1/8 after 2025-01-10)."""
+    from ledger.policy.facts import parse_date
+
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+    return date.min
 
 
 def _where(sheet: str, row: int, column: str, message: str) -> str:

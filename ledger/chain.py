@@ -77,10 +77,25 @@ def extend(last_position: int, last_hash: str, rows: Iterable[Row]) -> list[Link
     return links
 
 
+class ChainMismatch(Exception):
+    """A write found that the log no longer ends where its chain does: events were removed (or the log
+    rewritten) behind the ledger's back. Nothing was written; retrying cannot help."""
+
+    code = "chain-mismatch"
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        super().__init__(_("the event log does not match its hash chain: the chain's last link seals an event at "
+                           "position {position} that the log no longer holds there (events were removed or the log "
+                           "rewritten behind the ledger's back). Nothing was written, and nothing can be until it is "
+                           "put right: run `grants audit verify` to see what changed, then restore the ledger from "
+                           "a backup").format(position=position))
+
+
 # --- checking ---------------------------------------------------------------------
 
-EDITED, REMOVED, INSERTED, CHAIN_EDITED, HEAD_MISMATCH = (
-    "event-edited", "event-removed", "event-inserted", "chain-edited", "head-mismatch")
+EDITED, REMOVED, INSERTED, CHAIN_EDITED, HEAD_MISMATCH, REMOVED_AT_END = (
+    "event-edited", "event-removed", "event-inserted", "chain-edited", "head-mismatch", "events-removed-at-end")
 
 
 @dataclass(frozen=True)
@@ -93,10 +108,12 @@ class Break:
     originator_version: int | None
     topic: str | None
     differs: str
+    missing: tuple[int, int] | None = None  # events-removed-at-end: the first and last positions missing
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "position": self.position, "originator_id": self.originator_id,
-                "originator_version": self.originator_version, "topic": self.topic, "differs": self.differs}
+                "originator_version": self.originator_version, "topic": self.topic, "differs": self.differs,
+                "missing": list(self.missing) if self.missing else None}
 
 
 @dataclass
@@ -174,6 +191,20 @@ def _explain(result: Walk, event: Row, oid: str, digest: bytes, link: tuple[Any,
     return Break(CHAIN_EDITED, position, oid, version, topic,
                  _("the event matches its sealed fields but the chain's hash does not ({stored}… stored, {recomputed}… "
                    "recomputed): the chain itself was rewritten").format(stored=link[6][:16], recomputed=h[:16]))
+
+
+def removed_at_end(walk: Walk, reached: int, witness: str) -> Break | None:
+    """A cut tail: the chain holds to its end, but ``witness`` (the read models, a noted head) saw the log reach
+    position ``reached`` beyond it. The last events were removed together with their links, which the chain
+    alone cannot tell from a log that was never longer."""
+    if walk.broken is not None or reached <= walk.head_position:
+        return None
+    first = walk.head_position + 1
+    return Break(REMOVED_AT_END, first, None, None, None,
+                 _("the log and its chain end at position {end}, but {witness} reached position {reached}: the "
+                   "events from position {first} to {reached} were removed, together with their links").format(
+                     end=walk.head_position, witness=witness, reached=reached, first=first),
+                 missing=(first, reached))
 
 
 def merge(events: Iterator[Row], links: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Row | None, Any]]:

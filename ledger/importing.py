@@ -47,6 +47,7 @@ from ledger.domain import ImportRun, import_run_id
 from ledger.import_limits import CHUNK, CHUNK_BYTES, CHUNK_EVENT_BYTES
 from ledger.recorders import StaleRead, TooLarge
 from ledger.service import Busy, GrantsLedger
+from ledger.store_errors import LOCKED, StoreError, classify, is_conflict
 
 log = structlog.get_logger("grants")
 
@@ -54,6 +55,11 @@ MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another i
 
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
 Prepare = Callable[[GrantsLedger, list[tuple[int, bytes]]], None]  # a chunk's lines, before they are applied
+Place = Callable[[int], str]  # a line's number as people find it: "line 12" (a workbook: its sheet and row)
+
+
+def line_place(line: int) -> str:
+    return i18n._("line {line}").format(line=line)
 
 
 class Interrupted(Exception):
@@ -169,7 +175,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
                 apply_line: ApplyLine, total: int | None = None, prepare: Prepare | None = None, chunk: int = CHUNK,
                 chunk_bytes: int = CHUNK_BYTES, event_bytes: int = CHUNK_EVENT_BYTES,
                 stop: Callable[[], bool] | None = None,
-                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+                progress: Callable[[int], None] | None = None, place: Place = line_place) -> dict[str, Any]:
     """Apply each command line of a file once, in order; return every line's outcome.
 
     ``accepted``, ``refused`` and ``warnings`` describe all the lines of the file,
@@ -182,6 +188,11 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     read ahead what they need (``GrantsLedger.prefetch``). ``lines`` are read once, as the
     import goes; ``total`` is how many of them hold a command (counted from them if not given,
     which then holds them all).
+
+    A store failure that is no write conflict is classified as a single command's is
+    (``ledger.store_errors.classify``) and raised at once as that ``StoreError``, naming the line
+    the import stopped at (``place``) and carrying it as ``resume_at``; a held lock only once the
+    store's lock timeout has passed without any writer getting through.
     """
     if total is None:
         lines = list(lines)
@@ -190,7 +201,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     try:
         return _import(ledger, lines, total, digest=digest, name=name, operator=operator, apply_line=apply_line,
                        prepare=prepare, chunk=chunk, chunk_bytes=chunk_bytes, event_bytes=event_bytes, stop=stop,
-                       progress=progress)
+                       progress=progress, place=place)
     finally:
         ledger.operator = previous
 
@@ -198,12 +209,13 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
 def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest: str, name: str, operator: str,
             apply_line: ApplyLine, prepare: Prepare | None, chunk: int, chunk_bytes: int, event_bytes: int,
             stop: Callable[[], bool] | None,
-            progress: Callable[[int], None] | None) -> dict[str, Any]:
+            progress: Callable[[int], None] | None, place: Place) -> dict[str, Any]:
     ahead = _Ahead(lines)
     run_id = import_run_id(digest)
     mine = 0  # lines this run decided
     size, failures, stop_before = chunk, 0, None
     log_end: int | None = None  # the log's end at the last failure: while others commit, the ledger is not stuck
+    since = time.monotonic()  # when the chunk under way was first tried, or another writer last got through
     while True:
         if stop is not None and stop() and (resume_at := ahead.next_line()) is not None:
             run_now = ledger.import_run(digest)
@@ -246,19 +258,32 @@ def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest:
             log.debug("import chunk too large, splitting it", error=str(exc), next_chunk=half)
             continue
         except (RecordConflictError, OperationalError) as exc:
+            conflict = isinstance(exc, RecordConflictError) or is_conflict(exc)
+            failure = None if conflict else classify(exc, ledger.store)
+            if not conflict and failure is None:
+                raise  # as a single command: a database failure we do not know is not retried
+            if failure is not None and (failure.code != LOCKED
+                                        or time.monotonic() >= since + ledger.store.lock_timeout):
+                line = part[0][0] if part else ahead.next_line()
+                raise StoreError(failure.code, i18n._("{problem}. The import stopped at {place}: the lines before it "
+                                                      "are recorded; import the same file again to go on from "
+                                                      "there").format(problem=failure.message.rstrip("."),
+                                                                      place=place(line or 0)),
+                                 resume_at=line) from exc
             if _moved(ledger, exc, run_id, seen):
                 failures = 0  # another process recorded lines of this file: skip them and go on
             else:
                 now = _log_end(ledger)
                 if now != log_end:  # another writer committed meanwhile: wait our turn, this is no deadlock
-                    failures, log_end = 0, now
+                    failures, log_end, since = 0, now, time.monotonic()
                 failures += 1
                 size = max(1, size // 2)
                 if failures >= MAX_FAILURES:
+                    line = part[0][0] if part else ahead.next_line()
                     raise Busy(i18n._("the ledger stayed busy for {attempts} attempts, with no writer getting through, at "
-                                 "the chunk from line {line}; the lines before it are recorded. Import the file again "
-                                 "to go on from there").format(attempts=MAX_FAILURES,
-                                                               line=part[0][0] if part else "?")) from exc
+                                      "the chunk from {place}; the lines before it are recorded. Import the file again "
+                                      "to go on from there").format(attempts=MAX_FAILURES,
+                                                                    place=place(line or 0))) from exc
             ledger.retries += 1
             log.debug("import chunk discarded, running it again", error=type(exc).__name__, failures=failures,
                       next_chunk=size)
@@ -268,7 +293,7 @@ def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest:
             break
         ahead.drop(len(part))
         mine += len(part)
-        failures, stop_before = 0, None
+        failures, stop_before, since = 0, None, time.monotonic()
         size = min(chunk, size * 2)
         if progress is not None:
             progress(ahead.passed)

@@ -23,8 +23,7 @@ MAX_DEPTH = 4  # a command is an object (1) holding facts (2); two levels to spa
 MAX_INT_DIGITS = 18  # any integer a command needs (amount_fen is at most 14 digits) fits
 MAX_KEY_CHARS = 100
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
+_TOKENS = re.compile(r'["\\\[\]{}]')  # what the nesting scan looks at: quotes, backslashes, brackets
 
 
 class _Float(str):
@@ -57,11 +56,32 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def depth(text: str) -> int:
-    """How deeply arrays and objects nest in ``text`` (brackets inside strings do not count)."""
+    """How deeply arrays and objects nest in ``text`` (brackets inside strings do not count).
+
+    One pass over the quotes, backslashes and brackets, in order: linear in the length of
+    the line whatever it holds (a regular expression for strings backtracks on an unclosed
+    one, quadratic on a line of escaped quotes that never closes). A string left open runs to
+    the end.
+    """
     deepest = level = 0
-    for bracket in _BRACKETS.findall(_STRING.sub("", text)):
-        level += 1 if bracket in "[{" else -1
-        deepest = max(deepest, level)
+    in_string = False
+    escaped = -1  # the position of the character a backslash in a string escapes
+    for token in _TOKENS.finditer(text):
+        position, ch = token.start(), token.group()
+        if in_string:
+            if position == escaped:
+                continue
+            if ch == "\\":
+                escaped = position + 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif ch in "]}":
+            level -= 1
     return deepest
 
 

@@ -96,6 +96,12 @@ class CheckedSQLiteRecorder(SQLiteApplicationRecorder):
         """Extend the chain over this write's events (and any the chain does not cover yet, oldest first)."""
         c.execute(_LAST_LINK)
         last_position, last_hash = _last_link(c.fetchone())
+        if ids and last_position:
+            # SQLite gives a new event the rowid after the largest one left: after the last events were
+            # deleted, the chain's last link is at or past it (its insert would fail as a conflict, forever).
+            c.execute(f"SELECT 1 FROM {self.events_table_name} WHERE rowid = ?", (last_position,))  # noqa: S608
+            if ids[0] <= last_position or c.fetchone() is None:
+                raise chain.ChainMismatch(last_position)
         rows: list[chain.Row] = []
         if not ids or ids[0] > last_position + 1:  # events written before the chain existed: seal them first
             c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "  # noqa: S608
@@ -214,6 +220,7 @@ def _postgres_recorder() -> type:
                                                   table=Identifier(self.events_table_name))
             self._unsealed_ids = SQL("SELECT notification_id, originator_id, originator_version FROM {table} "
                                      "WHERE notification_id > %s ORDER BY notification_id").format(table=table)
+            self._event_at = SQL("SELECT 1 FROM {table} WHERE notification_id = %s").format(table=table)
             self._unsealed_rows = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
                                       "FROM {table} WHERE notification_id = ANY(%s::bigint[]) "
                                       "ORDER BY notification_id").format(table=table)
@@ -243,6 +250,10 @@ def _postgres_recorder() -> type:
             curs.execute(self._last_link)
             row = curs.fetchone()
             last_position, last_hash = (0, GENESIS) if row is None else (row["position"], row["hash"])
+            if stored_events and last_position:  # the log must still hold the event the chain ends with
+                curs.execute(self._event_at, (last_position,))
+                if curs.fetchone() is None:
+                    raise chain.ChainMismatch(last_position)
             curs.execute(self._unsealed_ids, (last_position,))
             unsealed = curs.fetchall()
             ours = {(UUID(str(s.originator_id)), s.originator_version): s for s in stored_events}

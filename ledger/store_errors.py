@@ -14,6 +14,7 @@ import os
 import pwd
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ledger.i18n import _
 from ledger.storage import SQLITE, Store
@@ -34,23 +35,32 @@ NO_DATABASE = "no-database"
 NO_ROLE = "no-role"
 AUTH_FAILED = "auth-failed"
 CANNOT_CONNECT = "cannot-connect"
+CONNECTION_LOST = "connection-lost"
 
 CODES = (LOCKED, READ_ONLY, PERMISSION_DENIED, CANNOT_OPEN, NOT_A_DATABASE, IO_ERROR, DISK_FULL, FOREIGN_DATABASE,
-         CONNECTION_REFUSED, UNKNOWN_HOST, CONNECTION_TIMEOUT, NO_DATABASE, NO_ROLE, AUTH_FAILED, CANNOT_CONNECT)
+         CONNECTION_REFUSED, UNKNOWN_HOST, CONNECTION_TIMEOUT, NO_DATABASE, NO_ROLE, AUTH_FAILED, CANNOT_CONNECT,
+         CONNECTION_LOST)
 
 
 class StoreError(Exception):
-    """The database cannot be used as asked; nothing of the command was written."""
+    """The database cannot be used as asked; nothing of the command was written.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``resume_at``: for an import, the line it stopped at (the lines before it are recorded, and
+    running the same file again goes on from there)."""
+
+    def __init__(self, code: str, message: str, resume_at: int | None = None) -> None:
         if code not in CODES:
             raise ValueError(f"unknown store error code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
+        self.resume_at = resume_at
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.resume_at is not None:
+            found["resume_at"] = self.resume_at
+        return found
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -303,6 +313,14 @@ def _classify_postgres(exc: BaseException, store: Store) -> StoreError | None:
         return StoreError(READ_ONLY, _("database {db} on {server} is read-only (a standby, or "
                                        "default_transaction_read_only); nothing was written. Point --db at the "
                                        "primary").format(db=shown(db), server=server))
+    if sqlstate in ("57P01", "57P02") or "terminating connection" in text \
+            or "server closed the connection" in text or "consuming input failed" in text \
+            or "the connection is lost" in text or "connection is closed" in text:
+        return StoreError(CONNECTION_LOST, _("the connection to database {db} on {server} was lost ({detail}); "
+                                             "a write under way is recorded whole or not at all. Run the command "
+                                             "again: what is already recorded is answered “already recorded”, "
+                                             "never written twice").format(db=shown(db), server=server,
+                                                                          detail=messages[-1].strip()))
     if "connection refused" in text:
         return StoreError(CONNECTION_REFUSED, _("nothing answers at {host}:{port} (connection refused): is PostgreSQL "
                                                 "running there, on that port? Check the host and port in "

@@ -10,12 +10,20 @@ characters) may be recorded. So every text field goes through ``clean``:
   ``Ａ-９`` is ``A-9``; nothing else is folded (not NFKC: it would also turn
   ``①``, ``²`` or ``㎡`` into other characters);
 - all text is then NFC-normalised (``café`` typed as e + U+0301 is ``café``) and
-  trimmed of surrounding white space;
+  trimmed of surrounding spaces (Unicode Zs: the space, the no-break and the
+  ideographic space; nothing else);
 - a value that still holds a control character (Unicode Cc: C0 with NUL, ESC,
-  CR, LF, TAB inside the value, DEL, C1), a format character (Cf: zero-width
-  space and joiners, BOM, bidi marks, embeddings, overrides and isolates), a
-  lone surrogate (Cs) or a line or paragraph separator (Zl, Zp) is refused,
-  naming the field and the character.
+  CR, LF, TAB, DEL, C1), a format character (Cf: zero-width space and joiners,
+  BOM, bidi marks, embeddings, overrides and isolates), a lone surrogate (Cs) or
+  a line or paragraph separator (Zl, Zp) is refused, naming the field and the
+  character, wherever it is: at either end as inside (a TAB or U+2028 at the
+  end is not trimmed away, it is refused);
+- a key also may not hold a character that shows as nothing or as a blank
+  (``invisible``): Unicode's Default_Ignorable_Code_Point (the Hangul fillers
+  U+115F, U+1160, U+3164, U+FFA0, variation selectors, tags, ...), the braille
+  blank U+2800 and every space but the plain one. Five vouchers that all print
+  as ``SZ-0001`` would otherwise be five keys. Names and other free text keep
+  the variation selectors Chinese text needs (an ideographic variant).
 """
 
 from __future__ import annotations
@@ -36,6 +44,28 @@ _FULLWIDTH[0x3000] = 0x20
 def fold_fullwidth(value: str) -> str:
     """Full-width ASCII (Ａ-９, ！, ～) and the ideographic space as their ASCII characters."""
     return value.translate(_FULLWIDTH)
+
+
+# Default_Ignorable_Code_Point of DerivedCoreProperties.txt, Unicode 14.0 (the unicodedata of Python 3.11), as
+# ranges (first, last).
+DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+BLANKS = frozenset({0x2800})  # BRAILLE PATTERN BLANK: a symbol that prints as nothing
+_SPACES = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"  # Zs
+
+
+def invisible(ch: str) -> bool:
+    """Is ``ch`` a character that shows as nothing or as a blank, so that no key may hold it?
+    (Default_Ignorable_Code_Point, the braille blank, any space but U+0020.)"""
+    code = ord(ch)
+    if code < 0xA0:
+        return False
+    if code in BLANKS or (ch != " " and unicodedata.category(ch) == "Zs"):
+        return True
+    return any(first <= code <= last for first, last in DEFAULT_IGNORABLE)
 
 
 def forbidden(ch: str) -> bool:
@@ -60,7 +90,7 @@ def canonical(value: str, *, key: bool = False) -> str:
     """The canonical form of ``value`` (folded when a key, NFC, trimmed); no check is made."""
     if key:
         value = fold_fullwidth(value)
-    return unicodedata.normalize("NFC", value).strip()
+    return unicodedata.normalize("NFC", value).strip(_SPACES)
 
 
 def clean(field: str, value: object, *, key: bool = False, max_len: int = MAX_TEXT) -> str:
@@ -78,6 +108,13 @@ def clean(field: str, value: object, *, key: bool = False, max_len: int = MAX_TE
             raise invalid(field, _("contains {character} at character {position}; control, format, bidi and "
                                    "invisible characters are not allowed in any field").format(
                 character=describe(ch), position=position))
+    if key and not text.isascii():
+        for position, ch in enumerate(text, 1):
+            if invisible(ch):
+                raise invalid(field, _("contains {character} at character {position}, which shows as nothing or as "
+                                       "a blank: a key (a filing number, voucher, receipt, USCC, project or "
+                                       "operator) may not hold invisible characters or spaces other than the "
+                                       "plain space").format(character=describe(ch), position=position))
     if len(text) > max_len:
         raise invalid(field, _("is {length} characters long; at most {most} are allowed").format(
             length=len(text), most=max_len))

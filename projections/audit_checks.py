@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 
 from ledger import chain
 from ledger.areas import CITY, COUNTY
@@ -170,6 +170,31 @@ def views_position(engine: Engine) -> int | None:
     with engine.connect() as conn:
         stand = {name: position for name, position in conn.execute(select(t.c.name, t.c.position))}
     return stand.get(runner.TRACKING_NAME) if stand.get(runner.VERSION_NAME) == schema.VIEWS_VERSION else None
+
+
+def views_reached(engine: Engine) -> int:
+    """The furthest position of the log the read models have seen: their tracking position and the newest
+    position their rows carry (0 without read models). Read before the log is, it can only be at or behind
+    the log's end, unless events were removed since."""
+    names = set(inspect(engine).get_table_names())
+    reached = 0
+    with engine.connect() as conn:
+        t = schema.tracking
+        if t.name in names:
+            found = conn.execute(select(func.max(t.c.position)).where(t.c.name == runner.TRACKING_NAME)).scalar()
+            reached = max(reached, int(found or 0))
+        for table in (schema.entries, schema.policy_versions):
+            if table.name in names:
+                reached = max(reached, int(conn.execute(select(func.max(table.c.position))).scalar() or 0))
+    return reached
+
+
+def cut_tail(walk: chain.Walk, reached: int, head: audit_log.Head | None) -> chain.Break | None:
+    """``events-removed-at-end`` when the read models (``reached``, from ``views_reached``) or a noted head saw
+    the log go further than its chain now ends; None otherwise (and when the chain broke before its end)."""
+    if head is not None and head.position > reached:
+        return chain.removed_at_end(walk, head.position, _("the noted head {head}").format(head=head))
+    return chain.removed_at_end(walk, reached, _("the read models"))
 
 
 def verify(ledger: GrantsLedger, engine: Engine, head: audit_log.Head | None = None,

@@ -117,7 +117,9 @@ def verify_chain(engine: Engine, events_table: str, head: Head | None = None,
         for _row in rows:  # the rest of the walk, past what the consumer read (all of it without one)
             pass
     mismatch = None
-    if head is not None and (walk.broken is None or walk.broken.position > head.position):
+    if head is not None and walk.broken is None and head.position > walk.head_position:
+        mismatch = chain.removed_at_end(walk, head.position, _("the noted head {head}").format(head=head))
+    elif head is not None and (walk.broken is None or walk.broken.position > head.position):
         found = marks.get(head.position)
         if found is None and head.position == 0:
             found = GENESIS

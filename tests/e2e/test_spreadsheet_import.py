@@ -309,3 +309,51 @@ def test_refusals_of_cells_speak_the_chosen_language_and_the_workbook_is_the_sam
     assert _events(tmp_path / "l.db") == events  # the same file in either language: nothing is recorded twice
     assert data["already"] == 1 and data["refused"][0]["message"].startswith(
         "支付 payments row 2, C 支付金额(元) amount_yuan: 1234.567 has more than two decimals")
+
+
+@pytest.mark.parametrize("registered", ["2025/1/8", "2025年1月8日", "2025-1-8", datetime(2025, 1, 8)],
+                         ids=["slashes", "chinese", "no-leading-zero", "date-cell"])
+def test_rows_are_applied_by_the_date_as_read_in_every_accepted_form_then_in_sheet_order(tmp_path, registered):
+    book = _template(tmp_path)
+    _fill(book, "enterprises", [{"uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区",
+                                 "date": registered}])
+    _fill(book, "applications", [
+        {"ref": "A-1", "uscc": USCC_A, "measure": "M07-base", "project": "基地", "date": "2025-01-10",
+         "tier": "provincial"},
+        {"ref": "A-2", "uscc": USCC_A, "measure": "M07-base", "project": "基地二", "date": "2025/1/8",
+         "tier": "provincial"}])
+    path = tmp_path / "dates.xlsx"
+    book.save(path)
+    db = _db(tmp_path, "l.db")
+    result = cli(db, "import", str(path), "--json")
+    data = json.loads(result.stdout)
+    # The registration of 2025-01-08 first, then (same day, sheet order) A-2, then A-1 of 2025-01-10: no
+    # unknown-enterprise. A-2 is the same project kind on another project: both recorded.
+    assert [r["code"] for r in data["refused"]] == [], data["refused"]
+    assert data["accepted"] == 3
+    trail = cli_json(db, "audit", "trail", "--uscc", USCC_A)
+    refs = [e.get("ref") for e in trail["events"] if e.get("ref")]
+    assert refs[:2] == ["A-2", "A-1"], refs
+
+
+def test_a_refused_row_is_named_by_its_sheet_row_in_every_message(tmp_path):
+    book = _template(tmp_path)
+    _fill(book, "enterprises", [{"uscc": USCC_A, "name": "十堰数智科技有限公司", "area": "张湾区",
+                                 "date": "2025/1/8"}])
+    _fill(book, "applications", [
+        {"ref": "A-1", "uscc": USCC_A, "measure": "M07-base", "project": "基地", "date": "2025-01-10",
+         "tier": "provincial"},
+        {"ref": "A-2", "uscc": USCC_A, "measure": "M99", "project": "基地二", "date": "2025年1月9日"},
+        {"ref": "A-3", "uscc": USCC_A, "measure": "M07-base", "project": "基地三", "date": "2025/1/2",
+         "tier": "provincial"}])  # dated before the registration: applied first, refused
+    path = tmp_path / "rows.xlsx"
+    book.save(path)
+    db = _db(tmp_path, "l.db")
+    data = json.loads(cli(db, "import", str(path), "--json").stdout)
+    rows = {(r["sheet"], r["row"], r["code"]) for r in data["refused"]}
+    assert rows == {("申请 applications", 3, "unknown-measure"), ("申请 applications", 4, "unknown-enterprise")}
+    for r in data["refused"]:
+        assert r["message"].startswith(f"{r['sheet']} row {r['row']}")
+    human = cli(db, "import", str(path)).stdout
+    table = [ln.split() for ln in human.splitlines() if ln.split()[:1] in (["3"], ["4"])]
+    assert sorted(cells[0] for cells in table) == ["3", "4"] and human.splitlines()[4].split()[0] == "row", human

@@ -128,6 +128,16 @@ CORPUS = [
     pytest.param(line(**apply(indirect_benefit_yuan="6,2万")), "facts.indirect_benefit_yuan", id="comma-6,2万"),
     pytest.param(line(**apply(indirect_benefit_yuan="9" * 40)), "facts.indirect_benefit_yuan",
                  id="40-digit-yuan"),
+    pytest.param(line(**{**PAY, "voucher": "V-1\t"}), "voucher", id="tab-at-the-end"),
+    pytest.param(line(**{**PAY, "voucher": "\x85V-1"}), "voucher", id="nel-at-the-start"),
+    pytest.param(line(**{**REJECT, "reason": "材料不全\u2028"}), "reason", id="line-separator-at-the-end"),
+    pytest.param(line(**{**PAY, "voucher": "SZ-0001\u3164"}), "voucher", id="hangul-filler-in-voucher"),
+    pytest.param(line(**{**PAY, "voucher": "SZ-0001\uffa0"}), "voucher", id="half-width-hangul-filler"),
+    pytest.param(line(**{**PAY, "voucher": "SZ-0001\u2800"}), "voucher", id="braille-blank-in-voucher"),
+    pytest.param(line(**{**PAY, "ref": "\u115fR-1"}), "ref", id="hangul-choseong-filler-in-ref"),
+    pytest.param(line(**{**EXT, "project": "P\u1160"}), "project", id="hangul-jungseong-filler-in-project"),
+    pytest.param(line(**{**PAY, "by": "li.wei\ufe0f"}), "by", id="variation-selector-in-by"),
+    pytest.param(line(**{**PAY, "voucher": "SZ\u00a00001"}), "voucher", id="no-break-space-in-voucher"),
 ]
 
 
@@ -190,8 +200,27 @@ def test_free_text_is_nfc_but_keeps_its_full_width_characters():
     assert cmd.name == "ＡＢＣ café 科技"
 
 
-def test_a_trailing_line_break_is_trimmed_like_any_surrounding_white_space():
-    assert parse_command({**PAY, "voucher": " V-1\n"}, "t").voucher == "V-1"
+def test_surrounding_spaces_are_trimmed():
+    assert parse_command({**PAY, "voucher": " V-1\u3000"}, "t").voucher == "V-1"
+    assert parse_command({"op": "register", "uscc": USCC_A, "name": "\u3000十堰科技 ", "area": "张湾区"},
+                         "t").name == "十堰科技"
+
+
+ENDS = ["\x85", "\x1e", "\x1f", "\t", "\u2028", "\u2029", "\n", "\r", "\x00", "\u200b", "\ufeff"]
+
+
+@pytest.mark.parametrize("ch", ENDS, ids=[f"U+{ord(c):04X}" for c in ENDS])
+@pytest.mark.parametrize(("template", "name", "value"), [(PAY, "voucher", "V-1"), (PAY, "ref", "R-1"),
+                                                           (REJECT, "reason", "材料不全"),
+                                                           (SETUP[1], "name", "十堰数智科技有限公司")],
+                         ids=["voucher", "ref", "reason", "name"])
+def test_a_control_or_separator_character_at_either_end_is_refused_like_one_inside(ch, template, name, value):
+    code = f"U+{ord(ch):04X}"
+    for text in (ch + value, value + ch, value[:1] + ch + value[1:]):
+        with pytest.raises(Refused) as caught:
+            parse_command({**template, name: text}, "t")
+        assert (caught.value.code, caught.value.field) == (INVALID_INPUT, name)
+        assert code in caught.value.message
 
 
 @settings(max_examples=300, deadline=None)
