@@ -42,8 +42,16 @@ def status(ctx: typer.Context, as_json: Json = False) -> None:
     ledger = context.ledger()
     runner.create_views(context.engine)
     data = {"position": runner.position(context.engine), "log_end": ledger.recorder.max_notification_id() or 0}
+    if data["position"] > data["log_end"]:  # the read models saw events the log no longer holds
+        data["events_removed_at_end"] = [data["log_end"] + 1, data["position"]]
     if as_json:
         output.emit_json(data)
     else:
         output.echo(_("read models at event {position} of {end}").format(position=data["position"],
                                                                           end=data["log_end"]))
+        if "events_removed_at_end" in data:
+            output.echo(_("warning: the log ends at event {end}, but the read models applied events up to {position}: "
+                          "events {first} to {position} were removed from the log; run grants audit verify").format(
+                end=data["log_end"], position=data["position"], first=data["log_end"] + 1))
+    if "events_removed_at_end" in data:
+        raise typer.Exit(output.EXIT_TAMPERED)

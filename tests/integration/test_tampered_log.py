@@ -74,6 +74,10 @@ def test_a_cut_tail_is_named_events_removed_at_end_with_the_positions_missing(db
         assert f"{first}" in broken["differs"] and f"{last}" in broken["differs"]
     human = cli(db_url, "audit", "verify")
     assert human.exit_code == 6 and "events-removed-at-end" in human.stdout
+    status = cli(db_url, "projections", "status", "--json")  # no longer "at event 119 of 114" and exit 0
+    assert status.exit_code == 6 and json.loads(status.stdout)["events_removed_at_end"] == [first, last]
+    said = cli(db_url, "projections", "status")
+    assert said.exit_code == 6 and f"events {first} to {last} were removed" in said.stdout
 
 
 def test_a_cut_tail_against_a_head_noted_before_says_removed(db_url, tmp_path):
