@@ -572,8 +572,11 @@ class PolicyBook(Aggregate):
         return max(candidates, key=lambda v: (v.effective, v.adopted_on), default=None)
 
 
-def import_run_id(digest: str) -> UUID:
-    return uuid5(NAMESPACE, f"import:{digest}")
+def import_run_id(digest: str, by: str | None = None) -> UUID:
+    """The import run of one operator's import of the file with this SHA-256: a file is decided once per
+    operator, so an import by someone without the authority never decides it for another (issue 19). Runs
+    recorded before were keyed by the file alone (``by`` None); the operator who ran one goes on with it."""
+    return uuid5(NAMESPACE, f"import:{digest}" if by is None else f"import:{by}:{digest}")
 
 
 class RefusedLine(NamedTuple):
@@ -601,7 +604,7 @@ class RefusedLine(NamedTuple):
 
 
 class ImportRun(Aggregate):
-    """One imported file (by the SHA-256 of its bytes) and the outcomes of its lines.
+    """One operator's import of one file (by the SHA-256 of its bytes) and the outcomes of its lines.
 
     Each chunk of an import records its lines' outcomes here in the same transaction
     as the chunk's events, so a line is decided once: a later run of the same file
@@ -620,8 +623,8 @@ class ImportRun(Aggregate):
         TOPIC = "grants:ImportRun.Created"
 
     @staticmethod
-    def create_id(digest: str, **_: Any) -> UUID:
-        return import_run_id(digest)
+    def create_id(digest: str, by: str, **_: Any) -> UUID:
+        return import_run_id(digest, by)
 
     @event("Started", topic="grants:ImportRun.Started")
     def __init__(self, digest: str, file: str, lines: int, by: str) -> None:

@@ -415,9 +415,14 @@ class GrantsLedger(AccessControl, Application[UUID]):
         book: PolicyBook | None = self._get(POLICY_BOOK_ID)
         return book
 
-    def import_run(self, digest: str) -> ImportRun | None:
-        """The record of the import of the file with this SHA-256, if it was ever (partly) imported."""
-        run: ImportRun | None = self._get(import_run_id(digest))
+    def import_run(self, digest: str, by: str) -> ImportRun | None:
+        """``by``'s import of the file with this SHA-256, if it was ever (partly) imported: its own run, or a run
+        recorded before runs were kept per operator (keyed by the file alone) that ``by`` ran."""
+        run: ImportRun | None = self._get(import_run_id(digest, by))
+        if run is None:
+            legacy: ImportRun | None = self._get(import_run_id(digest))
+            if legacy is not None and legacy.by == by:
+                return legacy
         return run
 
     # --- commands -------------------------------------------------------------

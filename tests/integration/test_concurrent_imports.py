@@ -80,7 +80,7 @@ def _decided_lines(url: str, digest: str) -> list[int]:
     """The line numbers of every LinesDecided event of the file's ImportRun, in order."""
     ledger = GrantsLedger(parse_store(url))
     try:
-        return [o["line"] for e in ledger.events.get(import_run_id(digest)) if hasattr(e, "outcomes")
+        return [o["line"] for e in ledger.events.get(import_run_id(digest, "tester")) if hasattr(e, "outcomes")
                 for o in e.outcomes]
     finally:
         ledger.close()
@@ -113,7 +113,7 @@ def test_an_import_killed_half_way_and_run_again_equals_one_clean_import(db_url,
             try:
                 if watcher is None:
                     watcher = GrantsLedger(parse_store(db_url), create_tables=False)
-                run = watcher.import_run(digest)
+                run = watcher.import_run(digest, "tester")
             except Exception:  # noqa: BLE001 - the tables may not exist yet
                 run = None
             if run is not None and run.decided >= 1000:  # at least two chunks committed

@@ -260,7 +260,7 @@ def test_a_line_that_fails_unexpectedly_mid_chunk_stops_the_import_there_with_th
         assert "line 4: RuntimeError: boom" in str(stopped) and "before line 4 are recorded" in str(stopped)
     else:
         raise AssertionError("the import went past a failing line")
-    run = ledger.import_run("e" * 64)
+    run = ledger.import_run("e" * 64, "t")
     assert run is not None and (run.decided, run.through) == (3, 3)
     assert len(ledger.enterprise_events(USCC_B)) == 1  # line 3 (its registration) is recorded
     ledger.close()
@@ -276,7 +276,7 @@ def test_an_import_run_keeps_counts_and_the_refused_lines_not_a_record_per_line(
     _, result = _import(db, path)
     assert result["accepted"] == 43 and [r["line"] for r in result["refused"]] == [44]
     ledger = GrantsLedger(parse_store(db))
-    run = ledger.import_run(hashlib.sha256(path.read_bytes()).hexdigest())
+    run = ledger.import_run(hashlib.sha256(path.read_bytes()).hexdigest(), "tester")
     assert run is not None and (run.decided, run.through, run.lines) == (44, 44, 44)
     assert [o.line for o in run.refused] == [44] and run.warnings == []
     assert not any(isinstance(v, dict) and len(v) > 2 for v in vars(run).values())  # no per-line map

@@ -315,13 +315,13 @@ def test_an_import_names_who_ran_it_and_only_an_admin_records_lines_in_others_na
     assert [(r["line"], r["code"]) for r in by_admin["refused"]] == [(4, "not-authorised")]  # after it left
     shown = w.owner.show("I-1")
     assert (shown["status"], shown["decided_by"], shown["applied_on"]) == ("approved", n["old"], "2023-01-10")
-    run = w.owner.import_run(digest_of(b"".join(line + b"\n" for line in raw2)))
+    run = w.owner.import_run(digest_of(b"".join(line + b"\n" for line in raw2)), n["boss"])
     assert run is not None and run.by == n["boss"]
     stored = [json.loads(e.state) for e in w.owner.recorder.select_notifications(1, 10_000)
               if e.topic == "grants:Enterprise.ApplicationApproved"]
     assert [(s["by"], s["recorded_by"]) for s in stored] == [(n["old"], n["boss"])]  # both names kept
     assert all(s["os_user"] for s in stored)
-    assert run.id == import_run_id(run.digest)
+    assert run.id == import_run_id(run.digest, n["boss"])
 
 
 def test_a_command_decided_before_its_operator_was_suspended_is_decided_again_and_refused(world):
@@ -348,3 +348,32 @@ def test_a_command_decided_before_its_operator_was_suspended_is_decided_again_an
     assert w.log_end() == before + 1  # only the suspension
     if not w.pg:
         theirs.close()
+
+
+def test_an_import_refused_to_one_operator_never_decides_the_file_for_another(world):
+    """Issue 19, item 3: a clerk imports the treasurer's payment file first (every line not-authorised); the
+    treasurer's own import of the same file then pays, and a second import by either decides nothing again.
+    Two operators importing one file never both pay a line (the voucher is the payment's key)."""
+    w = world
+    n = enforce(w)
+    for ref in ("F-1", "F-2"):
+        w.ok(n["sc"], {"op": "apply", "ref": ref, "uscc": USCC_A, "measure": "M03-security", "project": ref,
+                       "date": "2023-01-10", "facts": FACTS})
+        w.ok(n["sr"], {"op": "approve", "ref": ref, "date": "2023-02-01"})
+    lines = [{"op": "pay", "ref": ref, "payer": "city", "amount_fen": 1000, "voucher": f"FV-{ref}",
+              "date": "2023-03-01"} for ref in ("F-1", "F-2")]
+    raw = [json.dumps(line, ensure_ascii=False).encode() for line in lines]
+    by_clerk = import_lines(w.ledger_of(n["clerk"]), raw, n["clerk"], name="payments.jsonl")
+    assert [r["code"] for r in by_clerk["refused"]] == ["not-authorised"] * 2
+    by_treasurer = import_lines(w.ledger_of(n["treasurer"]), raw, n["treasurer"], name="payments.jsonl")
+    assert by_treasurer["refused"] == [] and by_treasurer["accepted"] == 2 and by_treasurer["already"] == 0
+    assert [w.owner.show(ref)["city_paid_fen"] for ref in ("F-1", "F-2")] == [1000, 1000]
+    again = import_lines(w.ledger_of(n["treasurer"]), raw, n["treasurer"], name="payments.jsonl")
+    assert again["already"] == 2  # exactly once per operator and file
+    other = import_lines(w.ledger_of(n["st"]), raw, n["st"], name="payments.jsonl")
+    assert other["refused"] == [] and other["accepted"] == 2  # each line answered "already recorded"...
+    assert [w.owner.show(ref)["city_paid_fen"] for ref in ("F-1", "F-2")] == [1000, 1000]  # ...paid once
+    digest = digest_of(b"".join(line + b"\n" for line in raw))
+    runs = {name: w.owner.import_run(digest, n[name]) for name in ("clerk", "treasurer", "st")}
+    assert {k: (r.by, r.decided) for k, r in runs.items() if r is not None} == {
+        "clerk": (n["clerk"], 2), "treasurer": (n["treasurer"], 2), "st": (n["st"], 2)}
