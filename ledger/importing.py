@@ -43,7 +43,7 @@ import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from ledger import i18n
-from ledger.domain import ImportRun, import_run_id
+from ledger.domain import ImportRun
 from ledger.import_limits import CHUNK, CHUNK_BYTES, CHUNK_EVENT_BYTES
 from ledger.recorders import StaleRead, TooLarge
 from ledger.service import Busy, GrantsLedger
@@ -211,22 +211,21 @@ def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest:
             stop: Callable[[], bool] | None,
             progress: Callable[[int], None] | None, place: Place) -> dict[str, Any]:
     ahead = _Ahead(lines)
-    found = ledger.import_run(digest, operator)
-    run_id = found.id if found is not None else import_run_id(digest, operator)
+    run_id = ledger.import_run_key(digest, operator)
     mine = 0  # lines this run decided
     size, failures, stop_before = chunk, 0, None
     log_end: int | None = None  # the log's end at the last failure: while others commit, the ledger is not stuck
     since = time.monotonic()  # when the chunk under way was first tried, or another writer last got through
     while True:
         if stop is not None and stop() and (resume_at := ahead.next_line()) is not None:
-            run_now = ledger.import_run(digest, operator)
+            run_now = ledger.import_run_at(run_id)
             raise Interrupted(run_now.decided if run_now is not None else 0, resume_at)
         part: list[tuple[int, bytes]] = []
         seen = 0
         current: int | None = None
         try:
             with ledger.batch(max_bytes=event_bytes):
-                run = ledger.import_run(digest, operator)
+                run = ledger.import_run_at(run_id)
                 seen = run.version if run is not None else 0
                 ahead.skip_through(run.through if run is not None else 0)
                 most = size if stop_before is None else stop_before
@@ -298,7 +297,7 @@ def _import(ledger: GrantsLedger, lines: Iterable[bytes], total: int, *, digest:
         size = min(chunk, size * 2)
         if progress is not None:
             progress(ahead.passed)
-    return _result(ledger.import_run(digest, operator), total, mine)
+    return _result(ledger.import_run_at(run_id), total, mine)
 
 
 def _log_end(ledger: GrantsLedger) -> int | None:

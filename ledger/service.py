@@ -418,11 +418,20 @@ class GrantsLedger(AccessControl, Application[UUID]):
     def import_run(self, digest: str, by: str) -> ImportRun | None:
         """``by``'s import of the file with this SHA-256, if it was ever (partly) imported: its own run, or a run
         recorded before runs were kept per operator (keyed by the file alone) that ``by`` ran."""
-        run: ImportRun | None = self._get(import_run_id(digest, by))
-        if run is None:
-            legacy: ImportRun | None = self._get(import_run_id(digest))
-            if legacy is not None and legacy.by == by:
+        return self.import_run_at(self.import_run_key(digest, by))
+
+    def import_run_key(self, digest: str, by: str) -> UUID:
+        """The id of ``by``'s run of the file: the run keyed by the file alone when ``by`` ran it before runs
+        were kept per operator (asked by version, without loading it unless it exists), else ``by``'s own."""
+        legacy = import_run_id(digest)
+        if self.recorder.current_versions([legacy]).get(legacy, 0):
+            run = self.import_run_at(legacy)
+            if run is not None and run.by == by:
                 return legacy
+        return import_run_id(digest, by)
+
+    def import_run_at(self, run_id: UUID) -> ImportRun | None:
+        run: ImportRun | None = self._get(run_id)
         return run
 
     # --- commands -------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -281,3 +282,32 @@ def test_an_import_run_keeps_counts_and_the_refused_lines_not_a_record_per_line(
     assert [o.line for o in run.refused] == [44] and run.warnings == []
     assert not any(isinstance(v, dict) and len(v) > 2 for v in vars(run).values())  # no per-line map
     ledger.close()
+
+
+def test_a_run_recorded_before_runs_were_kept_per_operator_goes_on_for_who_ran_it(tmp_path):
+    """A run keyed by the file alone (recorded before issue 19) is the same operator's run: importing the file
+    again goes on after its last line; another operator's import of the file is its own run."""
+    from ledger.domain import ImportRun, import_run_id
+
+    db = new_ledger(tmp_path, "legacy.db")
+    lines = [*SETUP, _apply("R-1"), _apply("R-2", project="P2")]
+    path = write_lines(tmp_path / "old.jsonl", lines)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    ledger = GrantsLedger(parse_store(db))
+    try:  # the first two lines imported by "tester" under the old key, as an older version recorded them
+        for line in lines[:2]:
+            ledger.execute(parse_command(line, "tester", today=date(2026, 1, 1)))
+        old = ImportRun._create(ImportRun.Started, id=import_run_id(digest), digest=digest, file="old.jsonl",
+                                lines=len(lines), by="tester")
+        old.decide(outcomes=[{"line": 1}, {"line": 2}], by="tester")
+        ledger.save(old)
+    finally:
+        ledger.close()
+    _, result = _import(db, path)  # cli() runs as "tester"
+    assert result["already"] == 2 and result["accepted"] == len(lines) and result["refused"] == []
+    from typer.testing import CliRunner
+
+    from commands.main import app
+
+    other = CliRunner().invoke(app, ["--db", db, "--by", "someone.else", "import", str(path), "--json"])
+    assert json.loads(other.stdout)["already"] == 0  # another operator's own run, each line answered by its key
