@@ -27,6 +27,7 @@ from ledger.money import amount
 from ledger.service import GrantsLedger
 from ledger.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
 from projections import audit_log, runner, schema
+from projections.totals_check import check_totals
 
 PAGE = 5000
 PROGRESS_EVERY = 1000
@@ -282,6 +283,7 @@ def check_views(h: History, engine: Engine) -> list[Finding]:
     for ref in sorted(set(stored) - seen):
         found.append(Finding(VIEWS_DISAGREE, None, ref, stored[ref].uscc,
                              _("the application is in the read models but not in the log")))
+    found.extend(check_totals(engine))  # the summary tables the reports read, against the entries compared above
     return found
 
 

@@ -134,7 +134,38 @@ def test_read_models_that_disagree_with_the_log_are_found(url):
     engine.dispose()
     code, data = _verify(url)
     assert code == 7
-    assert [f["ref"] for f in data["findings"] if f["code"] == "views-disagree"] == ["A-1"]
+    disagree = [f for f in data["findings"] if f["code"] == "views-disagree"]
+    assert [f["ref"] for f in disagree if f["ref"] is not None] == ["A-1"]
+    # the summary tables no longer add up to the entries either: each named with its key
+    assert all(f["message"].startswith("rm_") for f in disagree if f["ref"] is None) and len(disagree) > 1
+    assert cli(url, "projections", "rebuild").exit_code == 0
+    assert _verify(url)[0] == 0
+
+
+@pytest.mark.parametrize("forge", [
+    "UPDATE rm_day_totals SET city_paid_fen = city_paid_fen + 23500000 WHERE scope = 'area' AND "
+    "\"date\" = (SELECT MIN(\"date\") FROM rm_day_totals WHERE city_paid_fen > 0)",
+    "UPDATE rm_enterprises SET county_paid_fen = county_paid_fen + 100",
+    "UPDATE rm_enterprise_days SET awarded_fen = awarded_fen + 1",
+    "DELETE FROM rm_day_totals WHERE scope = 'measure'",
+    "INSERT INTO rm_day_totals SELECT scope, 'forged', \"date\", city_owed_fen, county_owed_fen, city_paid_fen, "
+    "county_paid_fen, city_to_recover_fen, county_to_recover_fen, city_payments, city_payments_fen, "
+    "city_reversals_fen, city_recoveries_fen, city_moves, county_payments, county_payments_fen, "
+    "county_reversals_fen, county_recoveries_fen, county_moves FROM rm_day_totals WHERE city_owed_fen > 0",
+])
+def test_forged_figures_in_the_tables_the_reports_read_are_named(url, forge):
+    """Issue 19, item 1: a clerk's UPDATE of the totals `report shares` and `report enterprise` read (which made
+    235,000.00 yuan city-paid on a 25,000.00 share pass the audit) is a finding naming the table and its key."""
+    assert _verify(url)[0] == 0
+    engine = make_engine(parse_store(url))
+    with engine.begin() as conn:
+        assert conn.execute(text(forge)).rowcount > 0
+    engine.dispose()
+    code, data = _verify(url)
+    assert code == 7, data
+    table = forge.split()[1 if forge.startswith("UPDATE") else 2]
+    named = [f for f in data["findings"] if f["code"] == "views-disagree" and f["message"].startswith(table + " ")]
+    assert named, data["findings"]
     assert cli(url, "projections", "rebuild").exit_code == 0
     assert _verify(url)[0] == 0
 
