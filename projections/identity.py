@@ -36,6 +36,8 @@ EVENTS_TABLE = "grants_events"
 STAMP_FUNCTION = "grants_stamp_db_user"
 STAMP_TRIGGER = "grants_events_db_user"
 ADMINS_TABLE = "grants_admin_roles"  # the database roles of admins: they may record events in others' names
+GRANTED_TABLE = "grants_operator_roles"  # every role `admin grant` made, and whether it records: the views'
+# privileges are given again from it when the view tables are made anew (a new views version, an upgrade)
 
 
 def _q(name: str) -> str:
@@ -83,6 +85,9 @@ END"""
         f"ALTER TABLE {events} ADD COLUMN IF NOT EXISTS db_user text",
         f"CREATE TABLE IF NOT EXISTS {admins} (name text PRIMARY KEY)",
         f"REVOKE ALL ON {admins} FROM PUBLIC",
+        f"CREATE TABLE IF NOT EXISTS {_q(db_schema)}.{_q(GRANTED_TABLE)} (name text PRIMARY KEY, "
+        "records boolean NOT NULL)",
+        f"REVOKE ALL ON {_q(db_schema)}.{_q(GRANTED_TABLE)} FROM PUBLIC",
         f"CREATE OR REPLACE FUNCTION {stamp}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
         f"SET search_path = pg_catalog AS $${stamp_body}$$",
         f"REVOKE ALL ON FUNCTION {stamp}() FROM PUBLIC",
@@ -126,7 +131,11 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
         f"GRANT SELECT ON {events_chain}, {views} TO {role}",
     ]
     admins = f"{_q(db_schema)}.{_q(ADMINS_TABLE)}"
+    granted = f"{_q(db_schema)}.{_q(GRANTED_TABLE)}"
     statements.append(f"DELETE FROM {admins} WHERE name = {_literal(operator)}")
+    statements.append(f"DELETE FROM {granted} WHERE name = {_literal(operator)}")
+    statements.append(f"INSERT INTO {granted} (name, records) VALUES ({_literal(operator)}, "
+                      f"{'true' if writes and not suspended else 'false'})")
     if ADMIN in roles and not suspended:
         statements.append(f"INSERT INTO {admins} (name) VALUES ({_literal(operator)})")
     if writes and not suspended:
@@ -136,6 +145,19 @@ def grant_statements(operator: str, roles: Sequence[str], *, database: str, susp
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {_q(db_schema)} TO {role}",
             f"GRANT INSERT, UPDATE, DELETE ON {views} TO {role}",
         ]
+    return statements
+
+
+def view_grant_statements(granted: Sequence[tuple[str, bool]], db_schema: str = "public") -> list[str]:
+    """The read models' privileges of every role ``admin grant`` made ((name, records)), given again after the
+    view tables were made anew (dropping a table drops its grants): SELECT for all, and for a role that records
+    INSERT, UPDATE and DELETE (the catch-up runs in its session), as ``grant_statements`` gives them."""
+    views = ", ".join(f"{_q(db_schema)}.{_q(t.name)}" for t in schema.metadata.sorted_tables)
+    statements = []
+    for name, records in granted:
+        statements.append(f"GRANT SELECT ON {views} TO {_q(name)}")
+        if records:
+            statements.append(f"GRANT INSERT, UPDATE, DELETE ON {views} TO {_q(name)}")
     return statements
 
 

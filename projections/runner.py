@@ -86,6 +86,22 @@ def create_views(engine: Engine) -> None:
             conn.execute(track.delete())
         conn.execute(insert(track).values(name=TRACKING_NAME, position=0))
         conn.execute(insert(track).values(name=VERSION_NAME, position=schema.VIEWS_VERSION))
+        if engine.dialect.name == "postgresql":
+            _grant_views_again(conn)
+
+
+def _grant_views_again(conn: Connection) -> None:
+    """The view tables are new: give every operator's role its privileges on them again (issue 19: else a new
+    views version leaves every report but the owner's at exit 5 until `admin grant` is run for each)."""
+    from projections import identity
+
+    table = identity.GRANTED_TABLE
+    if conn.exec_driver_sql(f"SELECT to_regclass('{table}') IS NOT NULL").scalar():
+        granted = [(str(name), bool(records)) for name, records in
+                   conn.exec_driver_sql(f'SELECT name, records FROM "{table}" ORDER BY name')]
+        existing = {str(r[0]) for r in conn.exec_driver_sql("SELECT rolname FROM pg_roles")}
+        for statement in identity.view_grant_statements([g for g in granted if g[0] in existing]):
+            conn.exec_driver_sql(statement)
 
 
 def views_exist(engine: Engine) -> bool:

@@ -186,3 +186,26 @@ def test_on_sqlite_the_operator_is_trusted_and_the_os_user_is_recorded_beside_it
         states = [json.loads(row[0]) for row in conn.execute("SELECT state FROM stored_events")]
     assert all(s["os_user"] for s in states)
     assert {s["recorded_by"] for s in states} == {"anyone", "boss"}
+
+
+def test_every_operators_privileges_survive_a_rebuild_and_a_new_views_version(roles):
+    """Issue 19, item 6: the read models made anew (a new views version, an upgrade) keep every operator's
+    privileges on them, and so does a rebuild: each operator's everyday command still works."""
+    names, url_of, psycopg = roles["names"], roles["url"], roles["psycopg"]
+    assert ok(roles["owner"], "projections", "rebuild")["rebuilt"] is True
+    assert grants(url_of(names["auditor"]), "report", "shares").exit_code == 0
+    with psycopg.connect(roles["owner"], autocommit=True) as conn:  # the views as an older version left them
+        conn.execute("UPDATE rm_tracking SET position = 4 WHERE name = 'ledger-views-version'")
+    assert grants(roles["owner"], "report", "shares").exit_code == 0  # the owner's command makes them anew
+    with psycopg.connect(roles["owner"]) as conn:
+        version = conn.execute("SELECT position FROM rm_tracking WHERE name = 'ledger-views-version'").fetchone()
+    assert version is not None and version[0] > 4
+    for short in ("auditor", "clerk", "reviewer", "boss"):
+        report = grants(url_of(names[short]), "report", "enterprise")
+        assert report.exit_code == 0, (short, report.stderr)
+    ok(url_of(names["clerk"]), "apply", "--ref", "C-9", "--uscc", USCC_A, "--measure", "M03-security", "--project",
+       "C-9", "--date", "2023-01-10", "--fact", "city_enterprises=11", "--fact", "annual_revenue_yuan=500万",
+       "--fact", "contract_yuan=10万")
+    assert ok(url_of(names["reviewer"]), "approve", "C-9", "--date", "2023-02-01")["status"] == "approved"
+    assert [r for r in ok(url_of(names["auditor"]), "report", "applications")["applications"]
+            if r["ref"] == "C-9"][0]["status"] == "approved"
