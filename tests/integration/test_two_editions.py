@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ledger import intake
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
@@ -150,3 +152,25 @@ def test_under_an_adopted_edition_file_amendments_retries_and_audit_verify_hold(
     data = json.loads(verified.stdout)
     assert verified.exit_code == 0, verified.stdout + verified.stderr
     assert data["findings"] == [], data["findings"]
+
+
+@pytest.mark.xfail(strict=True, reason="product bug (or a reading to decide in ADR 0003): rules.check_one_time lets a "
+                                       "second one-time award of the same base at the same tier through as a 'tier "
+                                       "upgrade' because the later edition's amount is higher (60万 > 50万); the "
+                                       "exception is for a higher tier (省级 -> 国家级), not a higher amount")
+def test_a_base_recognised_national_is_not_awarded_again_under_a_later_edition(db_url, tmp_path):
+    """Clause 7 gives a base one one-time award (一次性奖励); a provincial base later recognised national is topped
+    up (就高补差). The same national base applying again under the second edition (national 60万) is a second
+    one-time award of the same base at the same tier: refused already-awarded, naming the first."""
+    file = _second_edition(tmp_path)
+    cli_json(db_url, "policy", "adopt", "--effective", "2022-09-01")
+    cli_json(db_url, "policy", "adopt", "--edition", str(file), "--effective", "2024-01-01")
+    cli_json(db_url, "register", "--uscc", USCC_A, "--name", "甲", "--area", "张湾区", "--date", "2020-01-01")
+    for ref, day in [("N-2023", "2023-03-01"), ("N-2024", "2024-03-01")]:
+        cli_json(db_url, "apply", "--ref", ref, "--uscc", USCC_A, "--measure", "M07-base", "--project", "电商基地",
+                 "--date", day, "--fact", "tier=national")
+    assert cli_json(db_url, "approve", "N-2023", "--date", "2023-04-01")["awarded_fen"] == 50_000_000
+    again = cli(db_url, "approve", "N-2024", "--date", "2024-04-01", "--json")
+    assert again.exit_code == 1, again.stdout  # today: accepted, awarded 100,000.00 yuan as a "top-up"
+    error = json.loads(again.stderr.splitlines()[0])["error"]
+    assert error["code"] == "already-awarded" and "N-2023" in error["message"], error
