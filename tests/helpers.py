@@ -67,3 +67,24 @@ def views_snapshot(engine: Any) -> dict[str, Any]:
     with engine.connect() as conn:
         return {t.name: sorted(tuple(map(str, row)) for row in conn.execute(select(t)))
                 for t in (*schema.VIEW_TABLES, schema.tracking)}
+
+
+def edition_content(file: Path) -> dict[str, Any]:
+    """An edition file as `grants policy adopt --edition FILE` records it: checked (`policy edition check`), its
+    content and the digest of its source text, for an ``adopt-policy`` command's ``edition``."""
+    from commands.policy import load_edition
+    from ledger.policy.edition import source_digest
+
+    assert cli_json("sqlite://", "policy", "edition", "check", str(file))["valid"] is True
+    loaded, findings = load_edition(file)
+    assert loaded is not None, findings
+    source = (file.parent / loaded.source).read_text(encoding="utf-8")
+    return {**loaded.content, "source_sha256": source_digest(source)}
+
+
+def edition_copy(folder: Path, name: str = "shiyan-copy") -> dict[str, Any]:
+    """The built-in 2022 draft copied by `grants policy edition new` under an id of its own, unchanged, as adopted."""
+    file = folder / f"{name}.toml"
+    made = cli_json("sqlite://", "policy", "edition", "new", "--from", "shiyan-2022-draft", str(file))
+    assert made["id"] == name, made
+    return edition_content(file)
