@@ -354,7 +354,7 @@ def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measu
         same_project = unit_of(prior) == unit_of(app)
         if measure.once != ONCE_PER_ENTERPRISE and not same_project:
             continue
-        upgrade = bool(measure.tiers) and same_project and entitlement > prior.entitlement_fen
+        upgrade = bool(measure.tiers) and same_project and _higher_tier(measure, app, prior)
         if upgrade:
             continue  # 就高不重复 decides what the higher tier adds
         if measure.once == ONCE_PER_ENTERPRISE:
@@ -370,6 +370,14 @@ def check_one_time(enterprise: Enterprise, app: ApplicationState, measure: Measu
             message += _("; a higher tier is topped up only on the same project ({project})").format(
                 project=prior.project)
         raise Refused(ALREADY_AWARDED, message, field="ref")
+
+
+def _higher_tier(measure: Measure, app: ApplicationState, prior: ApplicationState) -> bool:
+    """省级升级为国家级: the application's tier is above the prior award's (the catalogue lists tiers highest
+    first). The same tier again is no upgrade, even where a later edition pays it more."""
+    tiers = list(measure.tiers)
+    mine, theirs = app.facts.get("tier"), prior.facts.get("tier")
+    return mine in tiers and theirs in tiers and tiers.index(mine) < tiers.index(theirs)
 
 
 def _in_force_note(prior: ApplicationState, day: date) -> str:
@@ -395,9 +403,9 @@ def quota_conflict(spans: Iterable[QuotaSpan], limit: int, item: str, ref: str, 
         if s.item == item and (s.end is None or s.end > day):
             return "already", s.ref, max(s.start, day), []
     for t in sorted({day, *(s.start for s in spans if s.start > day)}):
-        in_force = sorted({s.item for s in spans if s.start <= t and (s.end is None or t < s.end)})
-        if len(in_force) >= limit:
-            return "exhausted", "", t, in_force
+        in_force = {s.item: s.ref for s in spans if s.start <= t and (s.end is None or t < s.end)}
+        if len(in_force) >= limit:  # each task named with the award that holds it
+            return "exhausted", "", t, [f"{item} {ref}" for item, ref in sorted(in_force.items())]
     return None
 
 
@@ -454,12 +462,14 @@ def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitl
             earlier.append({"source": f"external: {ext.policy}", "measure": None, "entitlement_fen": ext.amount_fen,
                             "awarded_fen": ext.amount_fen, "date": ext.date.isoformat()})
     awarded, steps = _top_up(enterprise, app, entitlement, earlier)
-    for later in sorted({p.decided_on for p in priors if p.decided_on is not None and p.decided_on > day}):
+    changes = {p.decided_on for p in priors if p.decided_on is not None} | {
+        r.date for p in priors for r in p.redecisions}  # the days an award on the project starts or is raised
+    for later in sorted(d for d in changes if d > day):
         in_force = [p for p in priors if p.in_force_on(later)]
         total = awarded + sum(p.award_on(later)[0] for p in in_force)
         highest = max([entitlement, *(p.entitlement_fen for p in in_force)])
         if total > highest:
-            starting = [p for p in in_force if p.decided_on == later]
+            starting = [p for p in in_force if p.decided_on == later or any(r.date == later for r in p.redecisions)]
             raise Refused(DUPLICATE_AWARD, _(
                 "就高不重复: project {project} of {uscc} has {prior} approved {later}, {prior_amount}, on file; with "
                 "this award of {amount} dated {day} the project would hold {total} from {later}, above its highest "

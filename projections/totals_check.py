@@ -62,7 +62,7 @@ def _enterprises(conn: Connection) -> list[Finding]:
 def _enterprise_days(conn: Connection) -> list[Finding]:
     """Each enterprise's running totals on each day one of its entries moved an amount."""
     d, x = schema.enterprise_days, schema.entries
-    moved = _sum(x.c.amount_fen != 0, 1)
+    moved = _sum(and_(x.c.amount_fen != 0, x.c.kind.in_((*schema.OWED_KINDS, *schema.PAID_KINDS))), 1)
     query = (select(x.c.uscc, x.c.date, *_per_enterprise_columns(), moved).group_by(x.c.uscc, x.c.date)
              .order_by(x.c.uscc, x.c.date))
     expected: dict[tuple[str, date], tuple[int, ...]] = {}

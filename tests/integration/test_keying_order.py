@@ -40,7 +40,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -541,9 +540,6 @@ def test_the_issues_four_cases_keyed_out_of_order(db_url, tmp_path):
                 k: v for k, v in _shown(db_url, ref, day).items() if k.endswith("_fen") or k == "status"}
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: an approval dated before a re-decision (AwardRedecided) on file "
-                                       "is judged on its own day only; rules.highest_not_duplicated's later-day check "
-                                       "walks later approval dates, not later re-decision dates")
 def test_an_approval_dated_before_a_redecision_on_file_is_judged_on_the_redecisions_day(tmp_path):
     """就高不重复 on every day: A (provincial base, 30万) and R (national, top-up 20万) on one project; A revoked
     from 2023-04-01; R re-decided on 2023-05-01 (50万). X (clause 3's platform, 200万) on the same project approved

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ledger import intake
 from ledger.service import GrantsLedger
 from ledger.storage import parse_store
@@ -154,10 +152,6 @@ def test_under_an_adopted_edition_file_amendments_retries_and_audit_verify_hold(
     assert data["findings"] == [], data["findings"]
 
 
-@pytest.mark.xfail(strict=True, reason="product bug (or a reading to decide in ADR 0003): rules.check_one_time lets a "
-                                       "second one-time award of the same base at the same tier through as a 'tier "
-                                       "upgrade' because the later edition's amount is higher (60万 > 50万); the "
-                                       "exception is for a higher tier (省级 -> 国家级), not a higher amount")
 def test_a_base_recognised_national_is_not_awarded_again_under_a_later_edition(db_url, tmp_path):
     """Clause 7 gives a base one one-time award (一次性奖励); a provincial base later recognised national is topped
     up (就高补差). The same national base applying again under the second edition (national 60万) is a second
