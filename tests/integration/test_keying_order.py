@@ -117,7 +117,7 @@ class Run:
 
 # --- the histories ---------------------------------------------------------------------------------
 
-MEASURES = st.sampled_from(["base", "base", "task", "task", "software", "enterprise", "security"])
+MEASURES = st.sampled_from(["base", "base", "task", "task", "software", "enterprise", "security", "platform"])
 ENTERPRISE = st.sampled_from([E1, E1, E1, E2])
 PROJECT = st.sampled_from(["P1", "P1", "P2"])
 CONTRACTS = ["10万", "50万", "200万"]  # M03-security: 10% of the contract, at most 10万
@@ -136,6 +136,8 @@ def application(draw: st.DrawFn, n: int, key: list[int]) -> list[Record]:
         measure, facts = "M07-enterprise", {"tier": draw(st.sampled_from(["provincial", "national"]))}
     elif kind == "software":
         measure, facts = "M12-dual-software", {"dual_software_certified": True}
+    elif kind == "platform":  # 200万, above every other award here: a top-up over a re-decided award
+        measure, facts = "M03-platform", {"route": "dual-cross"}
     elif kind == "task":
         task = draw(st.sampled_from(["T10", "T11", "T12"]))
         measure, facts = "M16-task", {"task_year": 2023, "task": task}
