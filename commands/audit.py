@@ -265,7 +265,8 @@ def _project_findings(ctx: typer.Context, data: dict[str, Any]) -> dict[str, Any
 
 
 def _findings_lines(d: dict[str, Any]) -> list[str]:
-    lines = []
+    """After the table (a blank line between): the awards owed a re-decision and the overlaps."""
+    lines: list[str] = []
     if d.get("redecisions_owed"):
         lines.append(ngettext("{count} award owed a re-decision (就高不重复, a lower award under it revoked), "
                               "{amount} yuan in all:",
@@ -278,7 +279,7 @@ def _findings_lines(d: dict[str, Any]) -> list[str]:
                               "{count} projects above their highest single award with other policies' awards:",
                               len(d["overlaps"])).format(count=len(d["overlaps"])))
         lines += ["  " + f["message"] for f in d["overlaps"]]
-    return lines
+    return ["", *lines] if lines else []
 
 
 def render_reconcile(d: dict[str, Any], limit: int | None = None) -> str:
