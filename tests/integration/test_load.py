@@ -7,7 +7,10 @@ holds. It reports commands/s and retries (docs/reliability.md records a 20 s run
 
     GRANTS_LOAD_SECONDS=20 .venv/bin/pytest -q -s tests/integration/test_load.py
 
-In the ordinary suite it runs for 3 seconds.
+In the ordinary suite each process sends a fixed number of commands (40), however long they take, and what is
+checked is what holds under any load: no rule broken, nothing lost, nothing recorded twice. A command that
+stayed busy through every retry (`Busy`: nothing written, the caller told so) is counted, not failed: how often
+that happens is a matter of speed, which the benchmark measures, not this test.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 from ledger.uscc import make_uscc
 
-SECONDS = float(os.environ.get("GRANTS_LOAD_SECONDS", "3"))
+TIMED = "GRANTS_LOAD_SECONDS" in os.environ  # a throughput run for the record; else a fixed number of commands
+SECONDS = float(os.environ.get("GRANTS_LOAD_SECONDS", "0"))
+COMMANDS = 40  # per process, when not timed
 WORKERS = 8
 ENTERPRISES = [make_uscc(f"9142030{i}MA4F0L{i}D{i}") for i in range(4)]
 APPS = [(f"L-{e}-{a}", uscc) for e, uscc in enumerate(ENTERPRISES) for a in range(3)]
@@ -36,8 +41,10 @@ def _setup(url: str) -> None:
 
     lines: list[dict[str, Any]] = [{"op": "adopt-policy", "effective": "2022-09-01"}]
     lines += [{"op": "register", "uscc": u, "name": f"负载{i}", "area": "张湾区"} for i, u in enumerate(ENTERPRISES)]
-    lines += [{"op": "apply", "ref": ref, "uscc": uscc, "measure": "M07-base", "project": ref, "date": "2023-01-10",
-               "facts": {"tier": "national"}} for ref, uscc in APPS]
+    # three applications for one base per enterprise: clause 7's base is one-time per base, so their approvals
+    # race for `already-awarded`
+    lines += [{"op": "apply", "ref": ref, "uscc": uscc, "measure": "M07-base", "project": f"BASE-{uscc}",
+               "date": "2023-01-10", "facts": {"tier": "national"}} for ref, uscc in APPS]
     ledger = GrantsLedger(parse_store(url))
     assert import_lines(ledger, [json.dumps(x, ensure_ascii=False).encode() for x in lines], "setup")["refused"] == []
     ledger.close()
@@ -60,7 +67,7 @@ def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
                              "applied": [], "codes": {}}
     time.sleep(max(0.0, start - time.time()))
     count = 0
-    while time.time() < stop:
+    while (time.time() < stop) if TIMED else (count < COMMANDS):
         count += 1
         ref, uscc = rng.choice(APPS)
         kind = rng.choice(("approve", "pay", "pay", "pay", "apply"))
@@ -108,14 +115,14 @@ def test_eight_processes_firing_colliding_commands_break_no_rule_and_lose_nothin
     procs = [ctx.Process(target=_worker, args=(db_url, n, start, start + SECONDS, results)) for n in range(WORKERS)]
     for p in procs:
         p.start()
-    tallies = [results.get(timeout=SECONDS + 120) for _ in procs]
+    tallies = [results.get(timeout=SECONDS + 600) for _ in procs]
     for p in procs:
         p.join(timeout=30)
         assert p.exitcode == 0
     total = {k: sum(t[k] for t in tallies) for k in ("commands", "ok", "refused", "busy", "retries")}
-    print(f"\nload on {db_url.split(':')[0]}: {WORKERS} processes, {SECONDS:.0f} s: {total['commands']} commands "
-          f"({total['commands'] / SECONDS:.0f}/s), {total['ok']} recorded, {total['refused']} refused, "
-          f"{total['busy']} busy, {total['retries']} retries")
+    rate = f" ({total['commands'] / SECONDS:.0f}/s)" if TIMED else ""
+    print(f"\nload on {db_url.split(':')[0]}: {WORKERS} processes: {total['commands']} commands{rate}, "
+          f"{total['ok']} recorded, {total['refused']} refused, {total['busy']} busy, {total['retries']} retries")
     codes: dict[str, int] = {}
     for t in tallies:
         for code, k in t["codes"].items():
@@ -137,4 +144,7 @@ def test_eight_processes_firing_colliding_commands_break_no_rule_and_lose_nothin
     for ref in (r for t in tallies for r in t["applied"]):
         assert ledger.show(ref)["status"] == "submitted"
     ledger.close()
-    assert total["ok"] > 0 and total["busy"] == 0
+    assert total["commands"] == (total["ok"] + total["refused"] + total["busy"])
+    assert total["ok"] > 0
+    if not TIMED:
+        assert total["commands"] == WORKERS * COMMANDS
