@@ -115,13 +115,28 @@ def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
         found.append(Finding(ABOVE_CAP, position, ev.ref, enterprise.uscc,
                              _("awarded {awarded}, more than the entitlement {entitlement}").format(
                                  awarded=amount(ev.awarded_fen), entitlement=amount(ev.entitlement_fen))))
-    if (ev.city_share_fen, ev.county_share_fen) != split_shares(max(ev.awarded_fen, 0)):
-        found.append(Finding(SPLIT_MISMATCH, position, ev.ref, enterprise.uscc,
-                             _("city {city} + county {county} is not the split of {awarded} (county half rounded "
-                               "down, city the odd fen)").format(city=amount(ev.city_share_fen),
-                                                                 county=amount(ev.county_share_fen),
-                                                                 awarded=amount(ev.awarded_fen))))
-    return found
+    return found + _split_findings(position, ev, enterprise.uscc)
+
+
+def _split_findings(position: int, ev: Any, uscc: str) -> list[Finding]:
+    """Halves recorded with an award (an approval, a re-decision) that do not split it by the rule."""
+    if (ev.city_share_fen, ev.county_share_fen) == split_shares(max(ev.awarded_fen, 0)):
+        return []
+    return [Finding(SPLIT_MISMATCH, position, ev.ref, uscc,
+                    _("city {city} + county {county} is not the split of {awarded} (county half rounded down, city the "
+                      "odd fen)").format(city=amount(ev.city_share_fen), county=amount(ev.county_share_fen),
+                                         awarded=amount(ev.awarded_fen)))]
+
+
+def _due_on_project(h: History, position: int, ev: Any, entitlement: int) -> int | Finding:
+    """What 就高不重复 gives an award of ``entitlement`` as of the event's date, or the finding its refusal is."""
+    enterprise = h.enterprises[ev.originator_id]
+    app = enterprise.applications[ev.ref]
+    try:
+        due, _steps = rules.highest_not_duplicated(enterprise, app, entitlement, ev.date, rules.unit_of_book(h.book))
+    except Refused as refusal:
+        return Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)
+    return due
 
 
 def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Finding]:
@@ -130,11 +145,9 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
-    try:
-        due, _steps = rules.highest_not_duplicated(enterprise, app, ev.entitlement_fen, ev.date,
-                                                   rules.unit_of_book(h.book))
-    except Refused as refusal:
-        return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
+    due = _due_on_project(h, position, ev, ev.entitlement_fen)
+    if isinstance(due, Finding):
+        return [due]
     if due != ev.awarded_fen:
         return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc,
                         _("就高不重复: the rule pays {due} given the earlier awards on project {project}; the approval "
@@ -173,24 +186,16 @@ def check_redecision(h: History, position: int, ev: Any) -> list[Finding]:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
-    try:
-        due, _steps = rules.highest_not_duplicated(enterprise, app, app.entitlement_fen, ev.date,
-                                                   rules.unit_of_book(h.book))
-    except Refused as refusal:
-        return [Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc, refusal.message)]
+    due = _due_on_project(h, position, ev, app.entitlement_fen)
+    if isinstance(due, Finding):
+        return [due]
     found = []
     if due != ev.awarded_fen or app.status != APPROVED:
         found.append(Finding(DUPLICATE_AWARD, position, ev.ref, enterprise.uscc,
                              _("就高不重复: as of its date the rule gives {due} on project {project}; the re-decision "
                                "records {recorded}").format(due=amount(due), project=app.project,
                                                             recorded=amount(ev.awarded_fen))))
-    if (ev.city_share_fen, ev.county_share_fen) != split_shares(max(ev.awarded_fen, 0)):
-        found.append(Finding(SPLIT_MISMATCH, position, ev.ref, enterprise.uscc,
-                             _("city {city} + county {county} is not the split of {awarded} (county half rounded "
-                               "down, city the odd fen)").format(city=amount(ev.city_share_fen),
-                                                                 county=amount(ev.county_share_fen),
-                                                                 awarded=amount(ev.awarded_fen))))
-    return found
+    return found + _split_findings(position, ev, enterprise.uscc)
 
 
 def check_money(h: History, position: int, ev: Any) -> list[Finding]:
