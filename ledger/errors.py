@@ -32,6 +32,7 @@ OVER_RECOVERY = "over-recovery"
 CONFLICTING_RETRY = "conflicting-retry"
 NOT_AUTHORISED = "not-authorised"
 SEPARATION_OF_DUTIES = "separation-of-duties"
+MALFORMED_EVENT = "malformed-event"
 
 CODES = (
     INVALID_INPUT,
@@ -52,6 +53,7 @@ CODES = (
     CONFLICTING_RETRY,
     NOT_AUTHORISED,
     SEPARATION_OF_DUTIES,
+    MALFORMED_EVENT,
 )
 
 

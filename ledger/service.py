@@ -58,7 +58,7 @@ from ledger.domain import (
     task_quota_id,
     voucher_ref_id,
 )
-from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.i18n import _
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
@@ -192,6 +192,24 @@ class GrantsLedger(AccessControl, Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        except (TypeError, KeyError, AttributeError, ValueError, LookupError) as exc:
+            raise self._malformed(aggregate_id, exc) from exc
+
+    def _malformed(self, aggregate_id: UUID, exc: Exception) -> Refused:
+        """A stream whose events the aggregate cannot take (a row written past the ledger, issue 19): nothing
+        about its subject can be decided on it, which is said, not a crash; the rest of the ledger goes on."""
+        version, topic, aggregate = "?", "?", None
+        for stored in self.recorder.select_events(aggregate_id):
+            try:
+                event: Any = self.mapper.to_domain_event(stored)
+                aggregate = event.mutate(aggregate)
+            except Exception:  # noqa: BLE001 - looking for the first event that does not read
+                version, topic = str(stored.originator_version), stored.topic
+                break
+        return Refused(MALFORMED_EVENT, _("the record {id} cannot be read: its event {version} ({topic}) is not one the "
+                                          "ledger writes ({error}); nothing about it is decided until it is set "
+                                          "aside. Run grants audit verify, which names it").format(
+            id=aggregate_id, version=version, topic=shown(topic), error=f"{type(exc).__name__}: {exc}"))
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Record the aggregates' new events in one transaction (or keep them for the batch's).
@@ -351,8 +369,14 @@ class GrantsLedger(AccessControl, Application[UUID]):
         if not wanted:
             return
         streams = self.recorder.select_streams(wanted)
-        self._keep((i, project_aggregate(None, map(self.mapper.to_domain_event, streams[i])) if i in streams else None)
-                   for i in wanted)
+        read = []
+        for i in wanted:
+            try:
+                read.append((i, project_aggregate(None, map(self.mapper.to_domain_event, streams[i]))
+                             if i in streams else None))
+            except (TypeError, KeyError, AttributeError, ValueError, LookupError):
+                continue  # a stream the aggregate cannot take: not kept, so its command is refused malformed-event
+        self._keep(read)
 
     def forget(self) -> None:
         """Empty the cache of aggregates kept between batches."""

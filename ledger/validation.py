@@ -417,6 +417,9 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             found.append(Finding(REPLAY_FAILED, position, getattr(ev, "ref", None), None,
                                  _("{event} cannot be applied to its enterprise as replayed ({error}: {detail})").format(
                                      event=name, error=type(exc).__name__, detail=exc)))
+            passed_over = h.enterprises.get(originator)
+            if passed_over is not None and isinstance(getattr(ev, "originator_version", None), int):
+                passed_over.version = ev.originator_version  # the replay goes on with the stream's next event
             continue
         if name == "ExternalAwardRecorded":
             h.last_external[(h.enterprises[originator].uscc, ev.project)] = position
