@@ -48,6 +48,7 @@ from ledger.domain import (
     Enterprise,
     ImportRun,
     PolicyBook,
+    PolicyVersion,
     ReceiptRef,
     TaskQuota,
     VoucherRef,
@@ -58,7 +59,7 @@ from ledger.domain import (
     task_quota_id,
     voucher_ref_id,
 )
-from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, WRONG_STATE, Refused
 from ledger.i18n import _
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
@@ -74,6 +75,7 @@ MAX_ATTEMPTS = 30
 CACHE_SIZE = 20_000  # aggregates (and streams found absent) kept between the batches of an import ...
 CACHE_EVENTS = 60_000  # ... holding at most this many events in all (a stream found absent counts as one)
 
+_SUBMITTED_TOPIC = "grants:Enterprise.ApplicationSubmitted"
 _ABSENT = object()  # in the cache: a stream that did not exist when it was read (version 0)
 _UNCACHED = object()
 
@@ -494,12 +496,38 @@ class GrantsLedger(AccessControl, Application[UUID]):
                 return again
             book = book or PolicyBook()
             adoption = rules.decide_adoption(book, cmd)
+            self._refuse_taking_over(book, adoption, cmd)
             book.adopt(version=adoption.version, catalogue=adoption.catalogue, effective=adoption.effective,
                        ends=adoption.ends, date=cmd.date, by=cmd.by, edition=adoption.edition)
             self.save(book)
             return {"op": "adopt-policy", "version": adoption.version, "catalogue": adoption.catalogue,
                     "effective": adoption.effective.isoformat(), "ends": adoption.ends.isoformat()}
         return self._retrying(attempt)
+
+    def _refuse_taking_over(self, book: PolicyBook, adoption: rules.Adoption, cmd: intake.AdoptPolicy) -> None:
+        """An adoption judged against every application on file (issue 18): it may not become the version in force
+        on the day of an application already filed under another version, else the same dated facts would be
+        decided by one version or the other depending on whether the application was keyed before or after the
+        adoption. Adoptions are rare; the applications are read from the log, a page at a time."""
+        new = PolicyVersion(adoption.version, adoption.catalogue, adoption.effective, adoption.ends, cmd.date, cmd.by)
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 1000, topics=(_SUBMITTED_TOPIC,))
+            for note in page:
+                ev: Any = self.mapper.to_domain_event(note)
+                if not new.covers(ev.date) or ev.policy_version == new.version:
+                    continue
+                covering = [v for v in book.versions.values() if v.covers(ev.date)] + [new]
+                if max(covering, key=lambda v: (v.effective, v.adopted_on)) is new:
+                    raise Refused(WRONG_STATE, _(
+                        "effective: adopting {version} from {effective} would make it the version in force on {day}, "
+                        "the date of application {ref}, filed under {old}; an application is decided by the version "
+                        "in force on its date as recorded. Adopt it from a day after the applications filed under "
+                        "another version").format(version=shown(new.version), effective=new.effective, day=ev.date,
+                                                  ref=ev.ref, old=ev.policy_version), field="effective")
+            if len(page) < 1000:
+                return
+            start = page[-1].id + 1
 
     def register(self, cmd: intake.Register) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:

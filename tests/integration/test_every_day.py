@@ -362,3 +362,19 @@ def test_report_applications_shows_the_award_as_decided_by_its_day_and_as_known_
     assert row() == (30_000_000, 15_000_000, 15_000_000)
     assert row("--as-of", "2023-06-09") == (15_000_000, 7_500_000, 7_500_000)
     assert row("--known-at", moment) == (15_000_000, 7_500_000, 7_500_000)
+
+
+def test_an_adoption_that_would_take_over_the_date_of_an_application_on_file_is_refused(office):
+    """An adoption is judged against every record on file: a version that would be in force on the date of an
+    application already filed under another version is refused, naming it (else the same dated application is
+    decided by one version or the other depending on the keying order); from a later day it is adopted."""
+    office.apply("B-1", "M07-base", "一号基地", "2024-03-01", tier="national")
+    refusal = office.refused({"op": "adopt-policy", "effective": "2024-01-01", "version": "v2@2024-01-01",
+                              "date": "2024-03-05"})
+    assert refusal.code == "wrong-state" and refusal.field == "effective"
+    assert "B-1" in refusal.message and "2024-03-01" in refusal.message
+    adopted = office.run({"op": "adopt-policy", "effective": "2024-03-02", "version": "v2@2024-03-02",
+                          "date": "2024-03-05"})
+    assert adopted["version"] == "v2@2024-03-02"
+    office.apply("B-2", "M07-base", "二号基地", "2024-03-02", tier="national")
+    assert office.ledger.show("B-1")["policy_version"] != office.ledger.show("B-2")["policy_version"]

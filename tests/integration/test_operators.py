@@ -184,7 +184,7 @@ def target_and_command(w: World, n: dict[str, str], role: str, op: str, k: int) 
                             "date": DAY, "reason": "录错"},
         "recover": {"op": "recover", "ref": ref, "payer": "city", "amount_fen": 1000, "voucher": f"R-{ref}",
                     "date": DAY},
-        "adopt-policy": {"op": "adopt-policy", "effective": f"2022-09-{2 + k % 28:02d}", "date": DAY},
+        "adopt-policy": {"op": "adopt-policy", "effective": f"2023-0{2 + k % 3}-{1 + k % 28:02d}", "date": DAY},
         "register-operator": {"op": "register-operator", "name": w.name(f"new-{role}"), "display_name": "N",
                               "roles": ["clerk"], "date": DAY},
         "change-roles": {"op": "change-roles", "name": subject, "roles": ["reviewer"], "date": DAY,
