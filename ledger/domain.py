@@ -420,12 +420,6 @@ class Enterprise(Aggregate):
                               note: str | None) -> None:
         self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by, note))
 
-    def approved(self) -> list[ApplicationState]:
-        """Awards in force: approved and not revoked (in the order they were filed).
-
-        A revoked award counts as never made for every rule (one-time, 就高不重复, quotas)."""
-        return [a for a in self.applications.values() if a.status == APPROVED]
-
 
 class ApplicationRef(Aggregate):
     """Index: a filing number (ref) belongs to one application of one enterprise."""
@@ -508,20 +502,16 @@ class TaskQuota(Aggregate):
     @event("Opened", topic="grants:TaskQuota.Opened")
     def __init__(self, measure: str, year: int, limit: int) -> None:
         self.measure, self.year, self.limit = measure, year, limit
-        self.awarded: dict[str, str] = {}
         self.spans: list[QuotaSpan] = []
 
     @event("ItemAwarded", topic="grants:TaskQuota.ItemAwarded")
     def award(self, item: str, ref: str, date: date | None = None) -> None:
-        self.awarded[item] = ref
         self.spans.append(QuotaSpan(item, ref, date or _BEGINNING, None))
 
     @event("ItemReleased", topic="grants:TaskQuota.ItemReleased")
     def release(self, item: str, ref: str, date: date | None = None) -> None:
         """The award of ``item`` (by ``ref``) was revoked from ``date``: from then on the task counts as never
         awarded."""
-        if self.awarded.get(item) == ref:
-            del self.awarded[item]
         self.spans = [s._replace(end=max(s.start, date) if date else s.start)
                       if s.ref == ref and s.item == item and s.end is None else s for s in self.spans]
 
