@@ -504,6 +504,11 @@ class TaskQuota(Aggregate):
         self.measure, self.year, self.limit = measure, year, limit
         self.spans: list[QuotaSpan] = []
 
+    @property
+    def awarded(self) -> dict[str, str]:
+        """The tasks awarded and not released, each with the award that holds it (derived from the spans)."""
+        return {s.item: s.ref for s in self.spans if s.end is None}
+
     @event("ItemAwarded", topic="grants:TaskQuota.ItemAwarded")
     def award(self, item: str, ref: str, date: date | None = None) -> None:
         self.spans.append(QuotaSpan(item, ref, date or _BEGINNING, None))
