@@ -462,12 +462,9 @@ def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitl
             earlier.append({"source": f"external: {ext.policy}", "measure": None, "entitlement_fen": ext.amount_fen,
                             "awarded_fen": ext.amount_fen, "date": ext.date.isoformat()})
     awarded, steps = _top_up(enterprise, app, entitlement, earlier)
-    changes = {p.decided_on for p in priors if p.decided_on is not None} | {
-        r.date for p in priors for r in p.redecisions}  # the days an award on the project starts or is raised
-    for later in sorted(d for d in changes if d > day):
-        in_force = [p for p in priors if p.in_force_on(later)]
-        total = awarded + sum(p.award_on(later)[0] for p in in_force)
-        highest = max([entitlement, *(p.entitlement_fen for p in in_force)])
+    for later in sorted(d for d in _change_days(priors) if d > day):
+        in_force, held, single = _held_on(priors, later)
+        total, highest = awarded + held, max(entitlement, single)
         if total > highest:
             starting = [p for p in in_force if p.decided_on == later or any(r.date == later for r in p.redecisions)]
             raise Refused(DUPLICATE_AWARD, _(
@@ -478,6 +475,20 @@ def highest_not_duplicated(enterprise: Enterprise, app: ApplicationState, entitl
                     prior_amount=amount(sum(p.award_on(later)[0] for p in starting)), amount=amount(awarded), day=day,
                     total=amount(total), highest=amount(highest)), field="project")
     return awarded, steps
+
+
+def _change_days(awards: Iterable[ApplicationState]) -> set[date]:
+    """The days one of these awards starts or is raised (its approval, its re-decisions): the only days on
+    which what they hold together can grow."""
+    return {d for a in awards for d in (a.decided_on, *(r.date for r in a.redecisions)) if d is not None}
+
+
+def _held_on(awards: Iterable[ApplicationState], day: date) -> tuple[list[ApplicationState], int, int]:
+    """The awards in force on ``day``, what they hold together as decided by then, and the highest single
+    entitlement among them (0 when none is)."""
+    in_force = [a for a in awards if a.in_force_on(day)]
+    return (in_force, sum(a.award_on(day)[0] for a in in_force),
+            max((a.entitlement_fen for a in in_force), default=0))
 
 
 def _top_up(enterprise: Enterprise, app: ApplicationState, entitlement: int,
@@ -564,15 +575,12 @@ def project_findings(enterprise: Enterprise, unit_of: UnitOf) -> list[ProjectFin
         units.setdefault(unit_of(a), []).append(a)
     for (project, _task), awards in sorted(units.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         externals = [e for e in enterprise.external_awards if e.project == project]
-        days = sorted({*(a.decided_on for a in awards if a.decided_on is not None), *(e.date for e in externals),
-                       *(r.date for a in awards for r in a.redecisions)})
-        for t in days:
-            in_force = [a for a in awards if a.in_force_on(t)]
+        for t in sorted(_change_days(awards) | {e.date for e in externals}):
+            in_force, held, single = _held_on(awards, t)
             if not in_force:
                 continue
-            ext = [e for e in externals if e.date <= t]
-            total = sum(a.award_on(t)[0] for a in in_force) + sum(e.amount_fen for e in ext)
-            highest = max([*(a.entitlement_fen for a in in_force), *(e.amount_fen for e in ext)])
+            ext = [e.amount_fen for e in externals if e.date <= t]
+            total, highest = held + sum(ext), max([single, *ext])
             if total > highest:
                 found.append(ProjectFinding("overlap", enterprise.uscc, project, t, total, highest, None, ()))
                 break
