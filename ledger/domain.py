@@ -30,6 +30,7 @@ the event that carries those. The library stamps every event's ``timestamp``
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple, Protocol
@@ -563,8 +564,13 @@ class PolicyBook(Aggregate):
 
     def version_for(self, day: date) -> PolicyVersion | None:
         """The version in force on ``day``: of those whose window holds it, the latest to take effect."""
-        candidates = [v for v in self.versions.values() if v.covers(day)]
-        return max(candidates, key=lambda v: (v.effective, v.adopted_on), default=None)
+        return in_force_among(self.versions.values(), day)
+
+
+def in_force_among(versions: Iterable[PolicyVersion], day: date) -> PolicyVersion | None:
+    """Of ``versions``, the one in force on ``day``: of those whose window holds it, the latest to take effect
+    (``PolicyBook.version_for``, and an adoption asking what it would change)."""
+    return max((v for v in versions if v.covers(day)), key=lambda v: (v.effective, v.adopted_on), default=None)
 
 
 def import_run_id(digest: str, by: str | None = None) -> UUID:

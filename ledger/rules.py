@@ -548,6 +548,13 @@ class ProjectFinding:
     def owed_fen(self) -> int:
         return self.highest_fen - self.total_fen
 
+    def as_dict(self) -> dict[str, Any]:
+        """As `show` and `audit reconcile` give it in JSON (``owed_fen``: 0 for an overlap)."""
+        return {"kind": self.kind, "uscc": self.uscc, "project": self.project, "day": self.day.isoformat(),
+                "total_fen": self.total_fen, "highest_fen": self.highest_fen, "ref": self.ref,
+                "cites": list(self.cites), "owed_fen": self.owed_fen if self.kind == "redecide" else 0,
+                "message": self.message()}
+
     def message(self) -> str:
         if self.kind == "overlap":
             return _("就高不重复: project {project} of {uscc} holds {total} across policies from {day}, {excess} more "

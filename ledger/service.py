@@ -55,6 +55,7 @@ from ledger.domain import (
     application_ref_id,
     enterprise_id,
     import_run_id,
+    in_force_among,
     receipt_ref_id,
     task_quota_id,
     voucher_ref_id,
@@ -76,6 +77,9 @@ CACHE_SIZE = 20_000  # aggregates (and streams found absent) kept between the ba
 CACHE_EVENTS = 60_000  # ... holding at most this many events in all (a stream found absent counts as one)
 
 _SUBMITTED_TOPIC = "grants:Enterprise.ApplicationSubmitted"
+# What replaying a stream raises when one of its events is not one the ledger writes (fields missing or of the
+# wrong type): such a stream is refused malformed-event, never a crash.
+_UNREADABLE = (TypeError, AttributeError, ValueError, LookupError)
 _ABSENT = object()  # in the cache: a stream that did not exist when it was read (version 0)
 _UNCACHED = object()
 
@@ -194,7 +198,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        except (TypeError, KeyError, AttributeError, ValueError, LookupError) as exc:
+        except _UNREADABLE as exc:
             raise self._malformed(aggregate_id, exc) from exc
 
     def _malformed(self, aggregate_id: UUID, exc: Exception) -> Refused:
@@ -376,7 +380,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             try:
                 read.append((i, project_aggregate(None, map(self.mapper.to_domain_event, streams[i]))
                              if i in streams else None))
-            except (TypeError, KeyError, AttributeError, ValueError, LookupError):
+            except _UNREADABLE:
                 continue  # a stream the aggregate cannot take: not kept, so its command is refused malformed-event
         self._keep(read)
 
@@ -515,10 +519,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             page = self.recorder.select_notifications(start, 1000, topics=(_SUBMITTED_TOPIC,))
             for note in page:
                 ev: Any = self.mapper.to_domain_event(note)
-                if not new.covers(ev.date) or ev.policy_version == new.version:
-                    continue
-                covering = [v for v in book.versions.values() if v.covers(ev.date)] + [new]
-                if max(covering, key=lambda v: (v.effective, v.adopted_on)) is new:
+                if ev.policy_version != new.version and in_force_among([*book.versions.values(), new], ev.date) is new:
                     raise Refused(WRONG_STATE, _(
                         "effective: adopting {version} from {effective} would make it the version in force on {day}, "
                         "the date of application {ref}, filed under {old}; an application is decided by the version "
@@ -856,9 +857,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
         """就高不重复 on the application's project: an overlap with another policy's award, or the award owed a
         re-decision (``rules.project_findings``), as the ledger stands (on or before ``as_of`` when given)."""
         unit = rules.unit_of_book(self.policy_book())
-        return [{"kind": f.kind, "project": f.project, "day": f.day.isoformat(), "total_fen": f.total_fen,
-                 "highest_fen": f.highest_fen, "ref": f.ref, "cites": list(f.cites), "message": f.message()}
-                for f in rules.project_findings(enterprise, unit)
+        return [f.as_dict() for f in rules.project_findings(enterprise, unit)
                 if f.project == app.project and (as_of is None or f.day <= as_of)]
 
     def _preview(self, app: ApplicationState, facts: dict[str, Any]) -> tuple[int | None, list[dict[str, Any]], bool,

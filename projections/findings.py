@@ -41,8 +41,5 @@ def project_findings(ledger: GrantsLedger, engine: Engine, as_of: date | None = 
             continue
         for f in rules.project_findings(enterprise, unit):
             if as_of is None or f.day <= as_of:
-                found.append({"kind": f.kind, "uscc": f.uscc, "name": enterprise.name, "project": f.project,
-                              "day": f.day.isoformat(), "total_fen": f.total_fen, "highest_fen": f.highest_fen,
-                              "ref": f.ref, "cites": list(f.cites),
-                              "owed_fen": f.owed_fen if f.kind == "redecide" else 0, "message": f.message()})
+                found.append(f.as_dict() | {"name": enterprise.name})
     return found
