@@ -133,7 +133,6 @@ class ViewUpdater:
         self._new_enterprises: dict[str, dict[str, Any]] = {}  # uscc -> its row, not yet inserted
         self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
         self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
-        self._awards: dict[str, tuple[int, int, int]] = {}  # ref -> (awarded, city, county), once re-decided
         self.totals = Totals(conn, rebuild=rebuild)
 
     def area_of(self, uscc: str) -> str:
@@ -168,9 +167,10 @@ class ViewUpdater:
             except Exception as exc:  # noqa: BLE001 - a row the ledger cannot read is recorded, never a stop
                 self._malformed(n.id, n.topic, exc)
                 continue
-            if n.topic in HANDLERS and not _has_fields(n.topic, ev):
+            missing = _missing(n.topic, ev)
+            if missing:
                 self._malformed(n.id, n.topic, ValueError(_("missing fields: {fields}").format(
-                    fields=", ".join(sorted(_missing(n.topic, ev))))))
+                    fields=", ".join(sorted(missing)))))
                 continue
             events.append((n.id, n.topic, ev))
         self._read_ahead(events)
@@ -282,7 +282,6 @@ class ViewUpdater:
         self._new_applications[ev.ref] = row
 
     def on_approved(self, position: int, ev: Any) -> None:
-        self._awards.pop(ev.ref, None)
         self._update_application(ev.ref, status=APPROVED, decided_on=ev.date, entitlement_fen=ev.entitlement_fen,
                                  awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
                                  county_share_fen=ev.county_share_fen, decided_us=micros(ev.timestamp))
@@ -293,21 +292,19 @@ class ViewUpdater:
         """改判: the award's amount and halves from now on; the entry is what it adds, from its date."""
         uscc, _measure = self.application_of(ev.ref)
         before = self._award_of(ev.ref)
-        self._awards[ev.ref] = (ev.awarded_fen, ev.city_share_fen, ev.county_share_fen)
         self._update_application(ev.ref, awarded_fen=ev.awarded_fen, city_share_fen=ev.city_share_fen,
                                  county_share_fen=ev.county_share_fen)
         self._entry(position, schema.REDECISION, ev, amount_fen=ev.awarded_fen - before[0],
                     city_fen=ev.city_share_fen - before[1], county_fen=ev.county_share_fen - before[2])
 
     def _award_of(self, ref: str) -> tuple[int, int, int]:
-        """(awarded, city, county) of an application's award as the views hold it."""
-        if ref not in self._awards:
-            row = self._new_applications.get(ref)
-            if row is None:
-                row = dict(self.conn.execute(_AWARD_OF, {"b_ref": ref}).one()._mapping)
-                row.update(self._updates.get(ref, {}))
-            self._awards[ref] = (row["awarded_fen"], row["city_share_fen"], row["county_share_fen"])
-        return self._awards[ref]
+        """(awarded, city, county) of an application's award as the views hold it: its row still to be
+        inserted, or its written row with the updates of this pass not yet written."""
+        row = self._new_applications.get(ref)
+        if row is None:
+            row = dict(self.conn.execute(_AWARD_OF, {"b_ref": ref}).one()._mapping)
+            row.update(self._updates.get(ref, {}))
+        return row["awarded_fen"], row["city_share_fen"], row["county_share_fen"]
 
     def on_rejected(self, position: int, ev: Any) -> None:
         self._update_application(ev.ref, status=REJECTED, decided_on=ev.date, decided_us=micros(ev.timestamp))
@@ -402,10 +399,6 @@ def _missing(topic: str, ev: Any) -> list[str]:
                 not isinstance(value, expected) or (expected is int and isinstance(value, bool)))):
             wrong.append(name)
     return wrong
-
-
-def _has_fields(topic: str, ev: Any) -> bool:
-    return not _missing(topic, ev)
 
 
 _NOTHING = object()
