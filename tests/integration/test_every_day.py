@@ -378,3 +378,77 @@ def test_an_adoption_that_would_take_over_the_date_of_an_application_on_file_is_
     assert adopted["version"] == "v2@2024-03-02"
     office.apply("B-2", "M07-base", "二号基地", "2024-03-02", tier="national")
     assert office.ledger.show("B-1")["policy_version"] != office.ledger.show("B-2")["policy_version"]
+
+
+def test_an_import_of_re_decisions_run_twice_changes_nothing_and_a_bad_line_stops_nothing(db_url, tmp_path):
+    """The import op redecide: a file with a re-decision, a hostile line and a re-decision of nothing owed, run
+    twice; the second run decides no line again and writes nothing."""
+    from tests.helpers import cli_json, write_lines
+
+    office = Office(db_url)
+    try:
+        office.apply("E-P", "M07-enterprise", "示范企业", "2023-01-05", tier="provincial")
+        office.approve("E-P", "2023-01-20")
+        office.apply("E-N", "M07-enterprise", "示范企业", "2023-02-01", tier="national")
+        office.approve("E-N", "2023-03-01")
+        office.revoke("E-P", "2023-06-01")
+    finally:
+        office.close()
+    path = write_lines(tmp_path / "redecide.jsonl", [
+        {"op": "redecide", "ref": "E-N", "date": "2023-05-01", "reason": "早于撤销"},  # nothing owed yet
+        {"op": "redecide", "ref": "E-N", "date": "2023-06-02", "reason": "省级奖励撤销后改判", "extra": 1},  # bad field
+        {"op": "redecide", "ref": "E-N", "date": "2023-06-02", "reason": "省级奖励撤销后改判"},
+    ])
+    first = cli(db_url, "import", str(path), "--json")
+    assert first.exit_code == 1, first.stderr
+    result = json.loads(first.stdout)
+    assert [(r["line"], r["code"]) for r in result["refused"]] == [(1, "wrong-state"), (2, "invalid-input")]
+    assert result["accepted"] == 1
+    end = cli_json(db_url, "audit", "head")["position"]
+    again = json.loads(cli(db_url, "import", str(path), "--json").stdout)
+    assert again["already"] == 3 and [(r["line"], r["code"]) for r in again["refused"]] == [
+        (1, "wrong-state"), (2, "invalid-input")]
+    assert cli_json(db_url, "audit", "head")["position"] == end  # nothing written
+    assert cli_json(db_url, "show", "E-N")["awarded_fen"] == 30_000_000
+
+
+def test_two_writers_re_deciding_one_award_at_once_record_it_once(db_url):
+    """Two ledgers (two connections) send the same re-decision at once: one records it, the other is answered
+    "already recorded" after its conflict is retried; neither crashes, the award is raised once."""
+    import threading
+
+    office = Office(db_url)
+    try:
+        office.apply("E-P", "M07-enterprise", "示范企业", "2023-01-05", tier="provincial")
+        office.approve("E-P", "2023-01-20")
+        office.apply("E-N", "M07-enterprise", "示范企业", "2023-02-01", tier="national")
+        office.approve("E-N", "2023-03-01")
+        office.revoke("E-P", "2023-06-01")
+    finally:
+        office.close()
+    line = {"op": "redecide", "ref": "E-N", "date": "2023-06-02", "reason": "省级奖励撤销后改判"}
+    start, results, errors = threading.Barrier(2), [], []
+
+    def writer() -> None:
+        ledger = GrantsLedger(parse_store(db_url))
+        try:
+            start.wait()
+            results.append(ledger.execute(intake.parse_command(line, "tester", today=TODAY)))
+        except Exception as exc:  # noqa: BLE001 - collected, asserted below
+            errors.append(exc)
+        finally:
+            ledger.close()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(bool(r.get("already_recorded")) for r in results) == [False, True]
+    ledger = GrantsLedger(parse_store(db_url))
+    try:
+        shown = ledger.show("E-N")
+        assert shown["awarded_fen"] == 30_000_000 and len(shown["redecisions"]) == 1
+    finally:
+        ledger.close()
