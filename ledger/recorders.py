@@ -20,8 +20,9 @@ one by one, most of them finding nothing (new enterprises, filing numbers, vouch
 
 Every write also seals its events into the hash chain (``ledger.chain``) inside the
 same transaction, while it holds the write lock, so the chain follows the commit
-order of the log even with concurrent writers; and the tables are created with the
-append-only triggers of ``ledger.append_only``.
+order of the log even with concurrent writers (on SQLite here; on PostgreSQL the
+database's own trigger computes the links, ``ledger.append_only``); and the tables are
+created with the append-only triggers of ``ledger.append_only``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from ledger import append_only, chain
 from ledger.chain import CHAIN_TABLE, GENESIS
+from ledger.storage import POSTGRES_LOCK_TIMEOUT, postgres_options
 
 Versions = Mapping[UUID, int]
 
@@ -204,6 +206,18 @@ class CheckedPOPOFactory(POPOFactory):
         return CheckedPOPORecorder()
 
 
+def _chain_cut(exc: BaseException | None) -> int | None:
+    """The position of the chain's last link, if ``exc`` (or what it was raised from, the library wraps the
+    driver's errors) is the sealing trigger's refusal of a log cut behind the ledger's back."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if getattr(exc, "sqlstate", None) == append_only.CHAIN_MISMATCH_STATE:
+            detail = getattr(getattr(exc, "diag", None), "message_detail", None)
+            return int(detail) if detail and detail.isdigit() else 0
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
 def _postgres_recorder() -> type:
     from eventsourcing.postgres import PostgresApplicationRecorder
     from psycopg.sql import SQL, Identifier
@@ -218,62 +232,20 @@ def _postgres_recorder() -> type:
                                                                         self.events_table_name))
             table = SQL("{schema}.{table}").format(schema=Identifier(self.datastore.schema),
                                                   table=Identifier(self.events_table_name))
-            self._unsealed_ids = SQL("SELECT notification_id, originator_id, originator_version FROM {table} "
-                                     "WHERE notification_id > %s ORDER BY notification_id").format(table=table)
-            self._event_at = SQL("SELECT 1 FROM {table} WHERE notification_id = %s").format(table=table)
-            self._unsealed_rows = SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                                      "FROM {table} WHERE notification_id = ANY(%s::bigint[]) "
-                                      "ORDER BY notification_id").format(table=table)
-            self._insert_links = SQL("INSERT INTO {schema}.{chain} VALUES (%s,%s,%s,%s,%s,%s,%s)").format(
-                schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
             self._select_streams = SQL("SELECT originator_id, originator_version, topic, state FROM {table} "
                                        "WHERE originator_id = ANY(%s::uuid[]) "
                                        "ORDER BY originator_id, originator_version").format(table=table)
-            self._last_link = SQL("SELECT position, hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(
-                schema=Identifier(self.datastore.schema), chain=Identifier(CHAIN_TABLE))
-
-        def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                                           **kwargs: Any) -> Sequence[int] | None:
-            """After the insert, still holding the table lock: extend the chain over every event it does not
-            cover yet, in position order (this write's, and any written before the chain existed)."""
-            ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            self._seal(curs, stored_events)
-            return ids
+            self._seal_all = SQL("SELECT {schema}.{function}(NULL) AS sealed").format(
+                schema=Identifier(self.datastore.schema), function=Identifier(append_only.SEAL_FUNCTION))
 
         def seal(self) -> int:
-            """Seal the events the chain does not cover yet (a ledger from before the chain); how many."""
+            """Seal the events the chain does not cover yet (a ledger from before the chain); how many. The
+            database computes the links (``append_only``): it also seals each event as it is inserted."""
             with self.datastore.transaction(commit=True) as curs:
                 self._lock_table(curs)
-                return self._seal(curs, [])
-
-        def _seal(self, curs: Any, stored_events: Sequence[StoredEvent]) -> int:
-            curs.execute(self._last_link)
-            row = curs.fetchone()
-            last_position, last_hash = (0, GENESIS) if row is None else (row["position"], row["hash"])
-            if stored_events and last_position:  # the log must still hold the event the chain ends with
-                curs.execute(self._event_at, (last_position,))
-                if curs.fetchone() is None:
-                    raise chain.ChainMismatch(last_position)
-            curs.execute(self._unsealed_ids, (last_position,))
-            unsealed = curs.fetchall()
-            ours = {(UUID(str(s.originator_id)), s.originator_version): s for s in stored_events}
-            others = [r["notification_id"] for r in unsealed
-                      if (UUID(str(r["originator_id"])), r["originator_version"]) not in ours]
-            stored: dict[int, chain.Row] = {}
-            if others:
-                curs.execute(self._unsealed_rows, (others,))
-                stored = {r["notification_id"]: (r["notification_id"], r["originator_id"], r["originator_version"],
-                                                  r["topic"], bytes(r["state"])) for r in curs.fetchall()}
-            rows: list[chain.Row] = []
-            for r in unsealed:
-                position = r["notification_id"]
-                event = ours.get((UUID(str(r["originator_id"])), r["originator_version"]))
-                rows.append(stored[position] if event is None else
-                            (position, event.originator_id, event.originator_version, event.topic, event.state))
-            links = chain.extend(last_position, last_hash, rows)
-            if links:
-                curs.executemany(self._insert_links, [link.as_row() for link in links])
-            return len(links)
+                curs.execute(self._seal_all)
+                row = curs.fetchone()
+                return int(row["sealed"]) if row else 0
 
         def _versions(self, curs: Any, ids: Iterable[UUID]) -> dict[UUID, int]:
             statement = SQL("SELECT originator_id, MAX(originator_version) AS version FROM {schema}.{table} "
@@ -304,13 +276,19 @@ def _postgres_recorder() -> type:
                 raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS cannot check the versions a write read "
                                        "nor seal the hash chain")
             _check_size(stored_events, kwargs)
-            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-                if not stored_events:
-                    return None
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                return ids
+            try:
+                with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                    if not stored_events:
+                        return None
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                    return ids
+            except Exception as exc:
+                cut = _chain_cut(exc)
+                if cut is not None:  # the sealing trigger found the log no longer ends where its chain does
+                    raise chain.ChainMismatch(cut) from exc
+                raise
 
         def current_versions(self, ids: Iterable[UUID]) -> dict[UUID, int]:
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -365,11 +343,28 @@ def _postgres_recorder() -> type:
     return CheckedPostgresRecorder
 
 
+def _postgres_factory() -> type:
+    from eventsourcing.postgres import PostgresFactory
+
+    class CheckedPostgresFactory(PostgresFactory):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # Every connection of the event store: lock waits and statements bounded (ledger/storage.py). The
+            # pool is not open yet: it opens, with these, on first use.
+            self.datastore.pool.kwargs["options"] = postgres_options(self.datastore.lock_timeout or
+                                                                     POSTGRES_LOCK_TIMEOUT)
+
+    return CheckedPostgresFactory
+
+
+_BUILT = {"CheckedPostgresRecorder": _postgres_recorder, "CheckedPostgresFactory": _postgres_factory}
+
+
 def __getattr__(name: str) -> Any:
-    # The PostgreSQL recorder is built on first use, so psycopg is imported only by
-    # ledgers on PostgreSQL (eventsourcing resolves APPLICATION_RECORDER_TOPIC here).
-    if name == "CheckedPostgresRecorder":
-        cls = _postgres_recorder()
+    # The PostgreSQL classes are built on first use, so psycopg is imported only by ledgers on
+    # PostgreSQL (eventsourcing resolves PERSISTENCE_MODULE and APPLICATION_RECORDER_TOPIC here).
+    if name in _BUILT:
+        cls = _BUILT[name]()
         cls.__module__ = __name__
         globals()[name] = cls
         return cls
@@ -379,6 +374,7 @@ def __getattr__(name: str) -> Any:
 PERSISTENCE = {
     # PERSISTENCE_MODULE -> extra settings that swap in the checked recorder
     "eventsourcing.sqlite": {"APPLICATION_RECORDER_TOPIC": "ledger.recorders:CheckedSQLiteRecorder"},
-    "eventsourcing.postgres": {"APPLICATION_RECORDER_TOPIC": "ledger.recorders:CheckedPostgresRecorder"},
+    "eventsourcing.postgres": {"PERSISTENCE_MODULE": "ledger.recorders:CheckedPostgresFactory",
+                               "APPLICATION_RECORDER_TOPIC": "ledger.recorders:CheckedPostgresRecorder"},
     "eventsourcing.popo": {"PERSISTENCE_MODULE": "ledger.recorders:CheckedPOPOFactory"},
 }

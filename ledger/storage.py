@@ -22,6 +22,14 @@ POSTGRES = "postgresql"
 SQLITE_LOCK_TIMEOUT = 10
 MAX_LOCK_TIMEOUT = 300
 POSTGRES_LOCK_TIMEOUT = 30
+# Every statement on a PostgreSQL connection of the ledger ends within this bound, whatever it waits for
+# (a lock wait ends sooner, at POSTGRES_LOCK_TIMEOUT): past it the database cancels it, reported `locked`.
+POSTGRES_STATEMENT_TIMEOUT = 300
+
+
+def postgres_options(lock_timeout: int = POSTGRES_LOCK_TIMEOUT) -> str:
+    """The libpq ``options`` of every ledger connection to PostgreSQL: both waits bounded."""
+    return f"-c lock_timeout={lock_timeout * 1000} -c statement_timeout={POSTGRES_STATEMENT_TIMEOUT * 1000}"
 SQLITE_OPTIONS = N_("mode=ro (open read-only), timeout=SECONDS (lock wait, 1 to 300)")
 
 

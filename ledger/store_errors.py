@@ -285,7 +285,7 @@ def _classify_postgres(exc: BaseException, store: Store) -> StoreError | None:
         messages.append(str(cause).lower())
     text = " | ".join(messages)
     server = _("PostgreSQL at {host}:{port}").format(host=host, port=port)
-    if sqlstate == "55P03" or "lock timeout" in text:
+    if sqlstate == "55P03" or "lock timeout" in text or (sqlstate == "57014" and "statement timeout" in text):
         return locked(store)
     if sqlstate == "3D000" or (f'database "{db.lower()}" does not exist' in text):
         return StoreError(NO_DATABASE, _("{server} has no database {db}; create it (createdb -h {host} -p {port} "

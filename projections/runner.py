@@ -24,7 +24,7 @@ from ledger.areas import CITY, COUNTY
 from ledger.domain import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
 from ledger.i18n import _
 from ledger.service import GrantsLedger
-from ledger.storage import SQLITE, Store
+from ledger.storage import SQLITE, Store, postgres_options
 from ledger.store_errors import is_conflict
 from projections import schema
 from projections.bulk import copy_rows
@@ -53,9 +53,9 @@ def make_engine(store: Store) -> Engine:
 
         return engine
     # Every wait for a lock (the tracking row, a view row) is bounded as the event store's is: past it the
-    # database says lock_not_available, which the commands report as `locked` (exit 4).
+    # database says lock_not_available, which the commands report as `locked` (exit 4); every statement too.
     return create_engine(store.sqlalchemy_url, pool_pre_ping=True,
-                         connect_args={"options": f"-c lock_timeout={store.lock_timeout * 1000}"})
+                         connect_args={"options": postgres_options(store.lock_timeout)})
 
 
 VERSION_NAME = "ledger-views-version"

@@ -151,12 +151,39 @@ def test_a_removed_event_is_named_by_the_chain(db_url, tmp_path):
 def test_an_event_inserted_behind_the_ledgers_back_is_named(db_url, tmp_path):
     _ledger(db_url, tmp_path)
     t = _events_table(db_url)
-    _sql(db_url, f"INSERT INTO {t} (originator_id, originator_version, topic, state) "
+    # On PostgreSQL the database seals every inserted row itself: only the owner, by dropping that trigger
+    # first, can insert one the chain does not cover.
+    unsealed = [] if db_url.startswith("sqlite") else [f"DROP TRIGGER {t}_seal ON {t}"]
+    _sql(db_url, *unsealed, f"INSERT INTO {t} (originator_id, originator_version, topic, state) "
                  f"SELECT originator_id, 99, topic, state FROM {t} WHERE topic = 'grants:Enterprise.PaymentRecorded'")
     code, data = _verify(db_url)
     assert code == 6 and data["broken"]["code"] == chain.INSERTED
     assert data["broken"]["originator_version"] == 99
     assert data["broken"]["position"] == cli_json(db_url, "projections", "status")["log_end"]
+
+
+def test_on_postgresql_the_database_seals_a_plain_insert_and_refuses_a_link_from_anyone(pg_url, tmp_path):
+    """Issue 19: the chain link is computed by the database in the insert's transaction, never supplied by
+    the caller: a plain INSERT of an event is sealed like the ledger's own, and a link row inserted by hand is
+    refused even for a role that holds INSERT on the chain table (here the owner's, through a role that is
+    not the owner)."""
+    init_ledger(pg_url)
+    _ledger(pg_url, tmp_path)
+    _sql(pg_url, "INSERT INTO grants_events (originator_id, originator_version, topic, state) SELECT originator_id, "
+                 "99, topic, state FROM grants_events WHERE topic = 'grants:Enterprise.PaymentRecorded'")
+    code, data = _verify(pg_url, "--chain-only")
+    assert code == 0 and data["events"] == cli_json(pg_url, "projections", "status")["log_end"]
+    _sql(pg_url, "DROP ROLE IF EXISTS chain_forger", "CREATE ROLE chain_forger",
+         "GRANT INSERT, SELECT ON audit_chain TO chain_forger")
+    engine = make_engine(parse_store(pg_url))
+    try:
+        with pytest.raises(DBAPIError, match="only the ledger computes a link"), engine.begin() as conn:
+            conn.exec_driver_sql("SET ROLE chain_forger")
+            conn.exec_driver_sql("INSERT INTO audit_chain VALUES (1000000000, 1, 'x', 1, 't', 'x', 'x')")
+    finally:
+        engine.dispose()
+        _sql(pg_url, "DROP OWNED BY chain_forger", "DROP ROLE chain_forger")
+    assert cli_json(pg_url, "audit", "head")["head"].split(":")[0] != "1000000000"
 
 
 def test_a_rewritten_chain_passes_alone_but_not_against_a_head_noted_earlier(db_url, tmp_path):

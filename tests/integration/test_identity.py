@@ -92,12 +92,13 @@ def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(role
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
         insert = ("INSERT INTO grants_events (originator_id, originator_version, topic, state, db_user) "
-                  "VALUES (gen_random_uuid(), 1, 'grants:Forged', convert_to(%s, 'UTF8'), %s)")
+                  "VALUES (gen_random_uuid(), 1, 'grants:Enterprise.ExternalAwardRecorded', convert_to(%s, 'UTF8'), %s)")
         # A row in another operator's name, or recorded by another, is refused by the database ...
-        for state in ({"by": names["reviewer"], "recorded_by": names["clerk"]},
-                      {"by": names["clerk"], "recorded_by": names["reviewer"]}, {"by": names["clerk"]}):
+        for who in ({"by": names["reviewer"], "recorded_by": names["clerk"]},
+                    {"by": names["clerk"], "recorded_by": names["reviewer"]}, {"by": names["clerk"]}):
+            state = {k: v for k, v in external_award(names["clerk"]).items() if k not in ("by", "recorded_by")}
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not record an event"):
-                conn.execute(insert, (json.dumps(state), names["clerk"]))
+                conn.execute(insert, (json.dumps({**state, **who}), names["clerk"]))
         # ... and so is any row of the operators' roster from a role that is not an admin's, or an admin's own
         # record: a clerk cannot give itself roles by plain SQL.
         roster = ("INSERT INTO grants_events (originator_id, originator_version, topic, state) VALUES "
@@ -106,13 +107,22 @@ def test_a_clerk_role_cannot_approve_pose_as_another_or_touch_stored_events(role
                    "recorded_by": names["clerk"], "reason": "x", "date": "2023-01-01"}
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="may not administer operators"):
             conn.execute(roster, (str(ROSTER_ID), json.dumps(granted)))
-        # ... one in its own name is possible (the ledger records through INSERT), and the database
-        # stamps who wrote it whatever the INSERT says.
-        conn.execute(insert, (json.dumps({"by": names["clerk"], "recorded_by": names["clerk"]}), names["boss"]))
+        # ... one in its own name, of a kind its role records, is possible (the ledger records through INSERT),
+        # and the database stamps who wrote it whatever the INSERT says.
+        conn.execute(insert, (json.dumps(external_award(names["clerk"])), names["boss"]))
     with psycopg.connect(roles["owner"]) as conn:
         stamped = dict(conn.execute("SELECT topic, db_user FROM grants_events WHERE topic IN "
-                                    "('grants:Forged', 'grants:Enterprise.ApplicationSubmitted')").fetchall())  # C-0 and C-1
-    assert stamped == {"grants:Forged": names["clerk"], "grants:Enterprise.ApplicationSubmitted": names["clerk"]}
+                                    "('grants:Enterprise.ExternalAwardRecorded', "
+                                    "'grants:Enterprise.ApplicationSubmitted')").fetchall())  # C-0 and C-1
+    assert stamped == {"grants:Enterprise.ExternalAwardRecorded": names["clerk"],
+                       "grants:Enterprise.ApplicationSubmitted": names["clerk"]}
+
+
+def external_award(who: str) -> dict[str, Any]:
+    """The stored state of an award under another policy, as the ledger writes it, recorded by ``who``."""
+    return {"timestamp": {"_type_": "datetime_iso", "_data_": "2023-01-10T00:00:00+00:00"}, "project": "P",
+            "policy": "省级专项", "amount_fen": 100, "date": {"_type_": "date_iso", "_data_": "2023-01-10"},
+            "by": who, "note": "", "os_user": "x", "recorded_by": who}
 
 
 def test_an_auditor_role_reads_but_writes_nothing(roles):
@@ -209,3 +219,49 @@ def test_every_operators_privileges_survive_a_rebuild_and_a_new_views_version(ro
     assert ok(url_of(names["reviewer"]), "approve", "C-9", "--date", "2023-02-01")["status"] == "approved"
     assert [r for r in ok(url_of(names["auditor"]), "report", "applications")["applications"]
             if r["ref"] == "C-9"][0]["status"] == "approved"
+
+
+def test_a_recording_roles_plain_insert_can_do_no_more_than_its_commands(roles):
+    """Issue 19, item 2: in the database, whatever the role's privileges, a row is refused unless it is a kind
+    of event the ledger records, holds that kind's fields (amounts as numbers), and is a kind the operator may
+    record by its roles in the roster now (not as `admin grant` last saw them); and no role writes a link of
+    the hash chain. Item 4: a clerk's policy adoption (which would set award amounts) never gets in."""
+    names, url_of, psycopg = roles["names"], roles["url"], roles["psycopg"]
+    clerk, reviewer = names["clerk"], names["reviewer"]
+    insert = ("INSERT INTO grants_events (originator_id, originator_version, topic, state) "
+              "VALUES (gen_random_uuid(), 1, %s, convert_to(%s, 'UTF8'))")
+    award = external_award(clerk)
+    payment = {**{k: award[k] for k in ("timestamp", "date", "by", "os_user", "recorded_by")}, "ref": "C-0",
+               "payer": "city", "treasury": "x", "amount_fen": 100, "voucher": "V"}
+    adoption = {**{k: award[k] for k in ("timestamp", "date", "by", "os_user", "recorded_by")}, "version": "v9",
+                "catalogue": {}, "effective": award["date"], "ends": None, "edition": None}
+    with psycopg.connect(url_of(clerk), autocommit=True) as conn:
+        refused = [
+            ("grants:Enterprise.PaymentRecorded", payment, "may not record grants:Enterprise.PaymentRecorded"),
+            ("grants:PolicyBook.PolicyAdopted", adoption, "may not record grants:PolicyBook.PolicyAdopted"),
+            ("grants:Enterprise.Forged", award, "not a kind of event"),
+            ("grants:Enterprise.ExternalAwardRecorded", {**award, "amount_fen": "lots"}, "does not hold the fields"),
+            ("grants:Enterprise.ExternalAwardRecorded", {k: v for k, v in award.items() if k != "project"},
+             "does not hold the fields"),
+            ("grants:Enterprise.ExternalAwardRecorded", {**award, "extra": 1}, "does not hold the fields"),
+        ]
+        for topic, state, says in refused:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match=says):
+                conn.execute(insert, (topic, json.dumps(state)))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO audit_chain VALUES (1000000000, 1, 'x', 1, 't', 'x', 'x')")
+        conn.execute(insert, ("grants:Enterprise.ExternalAwardRecorded", json.dumps(award)))  # its own kind: in
+    # The reviewer's roles change in the roster; its database privileges are as `admin grant` left them, yet the
+    # database goes by the roster: an approval by plain SQL is refused from the moment it is no reviewer.
+    ok(url_of(names["boss"]), "admin", "operator", "roles", reviewer, "--role", "auditor", "--reason", "调岗",
+       "--date", "2023-01-01")
+    approval = {**{k: external_award(reviewer)[k] for k in ("timestamp", "date", "by", "os_user", "recorded_by")},
+                "ref": "C-0", "policy_version": "x", "entitlement_fen": 1, "awarded_fen": 1, "city_share_fen": 1,
+                "county_share_fen": 0, "basis": None, "trace": []}
+    with psycopg.connect(url_of(reviewer), autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=r"roles \[\"auditor\"\]"):
+            conn.execute(insert, ("grants:Enterprise.ApplicationApproved", json.dumps(approval)))
+    verified = grants(roles["owner"], "audit", "verify")  # the one row that got in is the clerk's own kind of
+    assert verified.exit_code == 7, verified.stderr  # act, on a stream that is no enterprise: named, sealed
+    found = json.loads(verified.stdout)
+    assert found["chain"] == "ok" and [f["code"] for f in found["findings"]] == ["replay-failed"]

@@ -54,3 +54,34 @@ def test_a_payment_waiting_for_a_held_write_lock_gives_up_after_the_lock_timeout
     assert 1.5 < elapsed < 15, elapsed
     shown = cli_json(url, "show", "L-1")
     assert shown["city_paid_fen"] == 0 and shown["payments"] == []  # nothing written
+
+
+@pytest.mark.postgres
+def test_every_ledger_connection_bounds_its_lock_waits_and_its_statements(pg_url):
+    """Issue 19, item 7: the event store's connections and the read models' both carry lock_timeout and
+    statement_timeout, so no statement of the ledger waits without end, whatever it waits for; a statement
+    cancelled by its bound is reported `locked` (exit 4), like a lock wait."""
+    from ledger.service import GrantsLedger
+    from ledger.store_errors import classify
+    from projections.runner import make_engine
+
+    url = init_ledger(pg_url)
+    store = storage.parse_store(url)
+    ledger = GrantsLedger(store)
+    engine = make_engine(store)
+    try:
+        with ledger.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            events = (conn.execute("SHOW lock_timeout").fetchone(), conn.execute("SHOW statement_timeout").fetchone())
+        with engine.connect() as conn:
+            views = (conn.exec_driver_sql("SHOW lock_timeout").scalar(),
+                     conn.exec_driver_sql("SHOW statement_timeout").scalar())
+            with pytest.raises(Exception) as cancelled:
+                conn.exec_driver_sql("SET statement_timeout = 100")
+                conn.exec_driver_sql("SELECT pg_sleep(2)")
+    finally:
+        engine.dispose()
+        ledger.close()
+    assert [next(iter(r.values())) for r in events] == ["30s", "5min"]
+    assert views == ("30s", "5min")
+    error = classify(cancelled.value, store)
+    assert error is not None and error.code == "locked"

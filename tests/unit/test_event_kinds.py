@@ -1,0 +1,31 @@
+"""The kinds of event the database accepts from an operator's role (PostgreSQL, issue 19): every event class
+of the domain is one, with the fields the ledger writes and the roles whose commands record it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from eventsourcing.utils import get_topic
+
+from ledger import domain
+from ledger.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
+from ledger.validation import EVENT_OPS
+from projections.identity import event_kinds
+
+
+def test_every_event_class_of_the_domain_is_a_kind_with_its_fields_and_roles():
+    kinds = event_kinds()
+    assert kinds["grants:Enterprise.PaymentRecorded"][1] == (ROLE_OF_OP["pay"],)
+    assert kinds["grants:PolicyBook.PolicyAdopted"][1] == (ADMIN,)
+    assert kinds["grants:ImportRun.Started"][1] == WRITING_ROLES
+    for name, op in EVENT_OPS.items():  # each act of an enterprise: the role of its command, and only that
+        assert kinds[f"grants:Enterprise.{name}"][1] == (ROLE_OF_OP[op],), name
+    fields, _ = kinds["grants:Enterprise.PaymentRecorded"]
+    assert set(fields) == {f.name for f in dataclasses.fields(domain.Enterprise.PaymentRecorded)} - {
+        "originator_id", "originator_version"}
+    assert "timestamp" in fields and "amount_fen" in fields
+    recorded = {get_topic(cls) for cls in (domain.Enterprise.Registered, domain.ApplicationRef.Filed,
+                                           domain.VoucherRef.Used, domain.ReceiptRef.Used, domain.TaskQuota.ItemAwarded,
+                                           domain.OperatorRoster.RolesChanged)}
+    assert recorded <= set(kinds)
+    assert all(topic.startswith("grants:") and roles for topic, (_, roles) in kinds.items())
