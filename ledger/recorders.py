@@ -351,8 +351,9 @@ def _postgres_factory() -> type:
             super().__init__(*args, **kwargs)
             # Every connection of the event store: lock waits and statements bounded (ledger/storage.py). The
             # pool is not open yet: it opens, with these, on first use.
-            self.datastore.pool.kwargs["options"] = postgres_options(self.datastore.lock_timeout or
-                                                                     POSTGRES_LOCK_TIMEOUT)
+            connect = self.datastore.pool.kwargs
+            assert isinstance(connect, dict)  # the library passes a dict (the host, the user, ...)
+            connect["options"] = postgres_options(self.datastore.lock_timeout or POSTGRES_LOCK_TIMEOUT)
 
     return CheckedPostgresFactory
 
