@@ -31,15 +31,13 @@ owner can alter a table (no operator owns one). A suspended operator's role cann
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import Engine
-
 import dataclasses
 import inspect
+from collections.abc import Sequence
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
+from sqlalchemy import Engine
 
 from ledger import domain
 from ledger.chain import CHAIN_TABLE
