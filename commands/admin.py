@@ -83,8 +83,8 @@ def reinstate(ctx: typer.Context, name: Name, reason: Reason, date: Day = None, 
 @handled
 def set_aside(
     ctx: typer.Context,
-    position: Annotated[int, typer.Argument(help=N_("The event's position in the log, as audit verify names it."),
-                                            min=1)],
+    position: Annotated[int, typer.Argument(min=1, help=N_(
+        "The event's position in the log, as audit verify names it."))],
     reason: Reason,
     date: Day = None,
     by: By = None,
