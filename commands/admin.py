@@ -76,6 +76,23 @@ def reinstate(ctx: typer.Context, name: Name, reason: Reason, date: Day = None, 
            as_json)
 
 
+@admin_app.command("set-aside", help=N_(
+    "Set aside the malformed event at POSITION (one `grants audit verify` names, written past the ledger): its "
+    "record replays without it from now on, so commands on that record work again; the row stays in the log. "
+    "Refused for an event that reads fine."))
+@handled
+def set_aside(
+    ctx: typer.Context,
+    position: Annotated[int, typer.Argument(min=1, help=N_(
+        "The event's position in the log, as audit verify names it."))],
+    reason: Reason,
+    date: Day = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "set-aside", "position": position, "reason": reason, "date": _day(date), "by": by}, as_json)
+
+
 def render_operators(data: dict[str, Any]) -> str:
     if not data["enforced"]:
         return _("single-user mode: no operator is registered, any --by is accepted (trust-based)")

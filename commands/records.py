@@ -105,7 +105,8 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
 def summary(result: dict[str, Any]) -> str:
     op = result["op"]
     if result.get("already_recorded"):
-        key = result.get("ref") or result.get("uscc") or result.get("version")
+        key = result.get("ref") or result.get("uscc") or result.get("version") or (
+            _("position {position}").format(position=result["position"]) if "position" in result else None)
         when = _(" on {day}").format(day=result["recorded_on"]) if result.get("recorded_on") else ""
         who = _(" by {name}").format(name=result["recorded_by"]) if result.get("recorded_by") else ""
         return _("{key}: already recorded ({op}{when}{who}); nothing written").format(key=key, op=op, when=when,
@@ -169,6 +170,11 @@ def summary(result: dict[str, Any]) -> str:
         roles = ", ".join(label(role) for role in result["roles"])
         return (_("operator {name}: {roles} (SUSPENDED)") if result["suspended"]
                 else _("operator {name}: {roles} (active)")).format(name=result["name"], roles=roles)
+    if op == "set-aside":
+        return _("position {position} ({topic}, event {version} of {id}) set aside as malformed; its record replays "
+                 "without it from now on, and the row stays in the log").format(
+            position=result["position"], topic=result["topic"], version=result["originator_version"],
+            id=result["originator_id"])
     if op == "external-award":
         text = _("recorded award under {policy} for {uscc} project {project}: {amount} yuan").format(
             policy=result["policy"], uscc=result["uscc"], project=result["project"], amount=yuan(result["amount_fen"]))

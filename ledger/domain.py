@@ -707,3 +707,73 @@ class OperatorRoster(Aggregate):
     @event("OperatorReinstated", topic="grants:OperatorRoster.OperatorReinstated")
     def reinstate(self, name: str, date: date, by: str, reason: str) -> None:
         self.operators[name].suspended = False
+
+
+SET_ASIDES_ID = uuid5(NAMESPACE, "set-asides")
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """An admin's finding that the event stored at ``position`` is malformed (written past the ledger, its
+    fields missing or of the wrong type), and that its stream replays without it from now on."""
+
+    position: int
+    stream: str  # the stream (originator id, a UUID as text) of the event set aside
+    stream_version: int  # the event's version in that stream
+    topic: str
+    reason: str
+    date: date
+    by: str
+
+
+class SetAsides(Aggregate):
+    """The malformed events an admin has set aside (issue 19), one stream with a fixed id.
+
+    Its own stream, not the roster's: every command reads the roster, so a set-aside recorded there would
+    make every command decided meanwhile run again; and a stream is read only when it fails to replay, so
+    the set-asides are looked up in this one place, only then. The original rows stay in the log, under the
+    hash chain; a second set-aside of the same position collides on this stream's version.
+    """
+
+    TOPIC = "grants:SetAsides"
+
+    class Created(Aggregate.Created):
+        TOPIC = "grants:SetAsides.Created"
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return SET_ASIDES_ID
+
+    @event("Opened", topic="grants:SetAsides.Opened")
+    def __init__(self) -> None:
+        self.entries: dict[int, SetAside] = {}
+
+    @event("MalformedEventSetAside", topic="grants:SetAsides.MalformedEventSetAside")
+    def set_aside(self, position: int, stream: str, stream_version: int, topic: str, reason: str, date: date,
+                  by: str) -> None:
+        """``stream`` and ``stream_version``: the originator id and version of the event set aside (the event's
+        own ``originator_id`` and ``originator_version`` are this stream's)."""
+        self.entries[position] = SetAside(position, stream, stream_version, topic, reason, date, by)
+
+    def of_stream(self, originator_id: UUID) -> dict[int, SetAside]:
+        """The set-asides of one stream, by the version of the event set aside."""
+        return {s.stream_version: s for s in self.entries.values() if UUID(s.stream) == originator_id}
+
+
+@dataclass(frozen=True)
+class SetAsideEvent:
+    """In its stream's replay, the place of an event set aside: it keeps the stream's version (the next event
+    is the one after it) and changes nothing else. The trail shows it as set aside, with who and why."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: Any  # the recording time of the event before it (the row set aside may not be readable)
+    topic: str
+    date: date
+    by: str
+    reason: str
+
+    def mutate(self, aggregate: Any) -> Any:
+        if aggregate is not None:
+            aggregate.version = self.originator_version
+        return aggregate

@@ -274,10 +274,22 @@ class ReinstateOperator:
     reason: str
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """An admin sets aside the malformed event stored at ``position`` (a row written past the ledger): its
+    stream replays without it from then on; the row itself stays in the log."""
+
+    position: int
+    reason: str
+    date: date
+    by: str
+
+
 OperatorCommand = RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator
 
 Command = (AdoptPolicy | Register | Apply | Approve | Reject | Pay | ExternalAward | Amend | Withdraw | Revoke
-           | ReversePayment | Recover | Redecide | RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator)
+           | ReversePayment | Recover | Redecide | RegisterOperator | ChangeRoles | SuspendOperator | ReinstateOperator
+           | SetAside)
 
 
 def parse_adopt(data: dict[str, Any], default_by: str, today: date | None = None) -> AdoptPolicy:
@@ -521,6 +533,27 @@ def parse_reinstate_operator(data: dict[str, Any], default_by: str, today: date 
                              by=_by(data, default_by), reason=_text(data, "reason"))  # type: ignore[arg-type]
 
 
+def _position(data: dict[str, Any]) -> int:
+    """A position in the event log (``grants audit verify`` names it): a whole number from 1."""
+    value = data.get("position")
+    if value is None:
+        raise invalid("position", _("is required: the position of the event in the log, as audit verify "
+                                    "names it"))
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 2**62:
+        raise invalid("position", _("{value} is not a position in the log: a whole number from 1").format(
+            value=shown(value)))
+    return value
+
+
+def parse_set_aside(data: dict[str, Any], default_by: str, today: date | None = None) -> SetAside:
+    _only(data, "set-aside", {"position", "reason", "date", "by"})
+    return SetAside(position=_position(data), reason=_text(data, "reason"),  # type: ignore[arg-type]
+                    date=_date(data, "date", today=today),  # type: ignore[arg-type]
+                    by=_by(data, default_by))
+
+
 PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "adopt-policy": parse_adopt,
     "register": parse_register,
@@ -539,6 +572,7 @@ PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
     "change-roles": parse_change_roles,
     "suspend-operator": parse_suspend_operator,
     "reinstate-operator": parse_reinstate_operator,
+    "set-aside": parse_set_aside,
 }
 
 OPS = {intake_type: op for op, intake_type in {
@@ -546,6 +580,7 @@ OPS = {intake_type: op for op, intake_type in {
     "pay": Pay, "external-award": ExternalAward, "amend": Amend, "withdraw": Withdraw, "revoke": Revoke,
     "reverse-payment": ReversePayment, "recover": Recover, "redecide": Redecide, "register-operator": RegisterOperator,
     "change-roles": ChangeRoles, "suspend-operator": SuspendOperator, "reinstate-operator": ReinstateOperator,
+    "set-aside": SetAside,
 }.items()}
 
 

@@ -43,6 +43,7 @@ ROLE_OF_OP = {
     "change-roles": ADMIN,
     "suspend-operator": ADMIN,
     "reinstate-operator": ADMIN,
+    "set-aside": ADMIN,
 }
 
 #: Roles that write events (and so, on PostgreSQL, may INSERT into the event table).

@@ -28,6 +28,8 @@ from ledger.domain import (
     Enterprise,
     PolicyBook,
     PolicyVersion,
+    SetAside,
+    SetAsides,
 )
 from ledger.errors import CONFLICTING_RETRY, DUPLICATE_REF, Refused
 from ledger.i18n import N_, _
@@ -254,3 +256,21 @@ def external_award(enterprise: Enterprise, cmd: intake.ExternalAward) -> dict[st
             return _already({"op": "external-award", "uscc": cmd.uscc, "project": cmd.project, "policy": cmd.policy,
                              "amount_fen": cmd.amount_fen}, ext.by, ext.date)
     return None
+
+
+def set_aside(book: SetAsides | None, cmd: intake.SetAside) -> dict[str, Any] | None:
+    """The set-aside of a position sent again: the same reason and date is answered; other content is a
+    conflict (the position is the key: one event is set aside once)."""
+    if book is None or cmd.position not in book.entries:
+        return None
+    s = book.entries[cmd.position]
+    _check("position", _("the set-aside of position {position}").format(position=cmd.position),
+           {"reason": s.reason, "date": s.date}, {"reason": cmd.reason, "date": cmd.date})
+    return _already(set_aside_result(s), s.by, s.date)
+
+
+def set_aside_result(s: SetAside) -> dict[str, Any]:
+    """A set-aside as the command answers it (``--json``)."""
+    return {"op": "set-aside", "position": s.position, "originator_id": s.stream,
+            "originator_version": s.stream_version, "topic": s.topic, "reason": s.reason,
+            "date": s.date.isoformat(), "by": s.by}

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -32,7 +32,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from ledger import intake, retries, rules, trail
+from ledger import event_fields, intake, retries, rules, trail
 from ledger.access import AccessControl
 from ledger.areas import CITY, COUNTY, PAYERS
 from ledger.domain import (
@@ -41,6 +41,7 @@ from ledger.domain import (
     REJECTED,
     REVOKED,
     ROSTER_ID,
+    SET_ASIDES_ID,
     SUBMITTED,
     WITHDRAWN,
     ApplicationRef,
@@ -50,6 +51,9 @@ from ledger.domain import (
     PolicyBook,
     PolicyVersion,
     ReceiptRef,
+    SetAside,
+    SetAsideEvent,
+    SetAsides,
     TaskQuota,
     VoucherRef,
     application_ref_id,
@@ -60,7 +64,7 @@ from ledger.domain import (
     task_quota_id,
     voucher_ref_id,
 )
-from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, WRONG_STATE, Refused
+from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, WRONG_STATE, Refused, invalid
 from ledger.i18n import _
 from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.recorders import PERSISTENCE, StaleRead
@@ -80,6 +84,7 @@ _SUBMITTED_TOPIC = "grants:Enterprise.ApplicationSubmitted"
 # What replaying a stream raises when one of its events is not one the ledger writes (fields missing or of the
 # wrong type): such a stream is refused malformed-event, never a crash.
 _UNREADABLE = (TypeError, AttributeError, ValueError, LookupError)
+_BEFORE_ALL = datetime(1, 1, 1, tzinfo=UTC)  # the recording time shown for a stream's first event set aside
 _ABSENT = object()  # in the cache: a stream that did not exist when it was read (version 0)
 _UNCACHED = object()
 
@@ -199,13 +204,54 @@ class GrantsLedger(AccessControl, Application[UUID]):
         except AggregateNotFoundError:
             return None
         except _UNREADABLE as exc:
-            raise self._malformed(aggregate_id, exc) from exc
+            return project_aggregate(None, self._events_setting_aside(aggregate_id, exc))
 
-    def _malformed(self, aggregate_id: UUID, exc: Exception) -> Refused:
+    def _events_setting_aside(self, aggregate_id: UUID, exc: Exception, stored: Any = None) -> list[Any]:
+        """The events of a stream that failed to replay (``exc``), with those an admin set aside in their places
+        (``SetAsideEvent``), checked to replay; else refused malformed-event. Only a stream that fails to replay
+        comes here, so the set-asides are looked up only then (and read like any other stream: a set-aside
+        recorded meanwhile makes the decision run again)."""
+        skipped = self._set_aside_in(aggregate_id)
+        if skipped:
+            try:
+                events = self._events_without(aggregate_id, skipped, stored)
+                project_aggregate(None, events)
+                return events
+            except _UNREADABLE as again:
+                exc = again
+        raise self._malformed(aggregate_id, exc, skipped) from exc
+
+    def _set_aside_in(self, aggregate_id: UUID) -> dict[int, SetAside]:
+        """The set-asides of one stream, by the version of the event set aside (none for the set-asides' own)."""
+        if aggregate_id == SET_ASIDES_ID:
+            return {}
+        book: SetAsides | None = self._get(SET_ASIDES_ID)
+        return book.of_stream(aggregate_id) if book is not None else {}
+
+    def _events_without(self, aggregate_id: UUID, skipped: dict[int, SetAside], stored: Any = None) -> list[Any]:
+        """The stream's events decoded, each one set aside replaced by its place (never decoded)."""
+        events: list[Any] = []
+        stamp = _BEFORE_ALL
+        for row in stored if stored is not None else self.recorder.select_events(aggregate_id):
+            aside = skipped.get(row.originator_version)
+            if aside is not None:
+                events.append(SetAsideEvent(aggregate_id, row.originator_version, stamp, row.topic, aside.date,
+                                            aside.by, aside.reason))
+                continue
+            event: Any = self.mapper.to_domain_event(row)
+            stamp = event.timestamp
+            events.append(event)
+        return events
+
+    def _malformed(self, aggregate_id: UUID, exc: Exception, skipped: dict[int, SetAside] | None = None) -> Refused:
         """A stream whose events the aggregate cannot take (a row written past the ledger, issue 19): nothing
         about its subject can be decided on it, which is said, not a crash; the rest of the ledger goes on."""
         version, topic, aggregate = "?", "?", None
         for stored in self.recorder.select_events(aggregate_id):
+            if skipped and stored.originator_version in skipped:
+                if aggregate is not None:
+                    aggregate.version = stored.originator_version
+                continue
             try:
                 event: Any = self.mapper.to_domain_event(stored)
                 aggregate = event.mutate(aggregate)
@@ -485,6 +531,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
             intake.ChangeRoles: self.change_operator,
             intake.SuspendOperator: self.change_operator,
             intake.ReinstateOperator: self.change_operator,
+            intake.SetAside: self.set_aside,
         }
         self._command = command
         try:
@@ -507,6 +554,68 @@ class GrantsLedger(AccessControl, Application[UUID]):
             return {"op": "adopt-policy", "version": adoption.version, "catalogue": adoption.catalogue,
                     "effective": adoption.effective.isoformat(), "ends": adoption.ends.isoformat()}
         return self._retrying(attempt)
+
+    def set_aside(self, cmd: intake.SetAside) -> dict[str, Any]:
+        """An admin sets aside the malformed event at a position (issue 19): only one that does not read (fields
+        missing or of the wrong type, or one its stream cannot take) may be; its stream replays without it from
+        then on, and the row stays in the log under the hash chain."""
+        def attempt() -> dict[str, Any]:
+            book: SetAsides | None = self._get(SET_ASIDES_ID)
+            again = retries.set_aside(book, cmd)
+            if again is not None:
+                return again
+            row = self._stored_at(cmd.position)
+            problem = self._problem_of(row, book, cmd.position)
+            book = book or SetAsides()
+            book.set_aside(position=cmd.position, stream=str(UUID(str(row.originator_id))),
+                           stream_version=row.originator_version, topic=row.topic, reason=cmd.reason,
+                           date=cmd.date, by=cmd.by)
+            self.save(book)
+            return retries.set_aside_result(book.entries[cmd.position]) | {"problem": problem}
+        return self._retrying(attempt)
+
+    def _stored_at(self, position: int) -> Any:
+        """The stored event at a position of the log; refused when there is none."""
+        found = self.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            raise invalid("position", _("no event is stored at position {position}; the log ends at {end}").format(
+                position=position, end=self.recorder.max_notification_id() or 0))
+        return found[0]
+
+    def _problem_of(self, row: Any, book: SetAsides | None, position: int) -> str:
+        """What is wrong with the stored event ``row``: it cannot be decoded, lacks a field or holds one of the
+        wrong type (``ledger.event_fields``), or its stream cannot take it after the events before it (those
+        set aside passed over). Refused wrong-state when it reads fine: only a malformed event is set aside."""
+        originator = UUID(str(row.originator_id))
+        if originator == SET_ASIDES_ID:
+            raise Refused(WRONG_STATE, _("position: the event at position {position} is itself a set-aside; it "
+                                         "cannot be set aside").format(position=position), field="position")
+        try:
+            event: Any = self.mapper.to_domain_event(row)
+        except Exception as exc:  # noqa: BLE001 - a row that cannot be decoded is the case in point
+            return f"{type(exc).__name__}: {exc}"
+        missing = event_fields.missing(row.topic, event)
+        if missing:
+            return _("missing fields: {fields}").format(fields=", ".join(sorted(missing)))
+        skipped = book.of_stream(originator) if book is not None else {}
+        aggregate = None
+        for before in self.recorder.select_events(originator, lte=row.originator_version - 1):
+            try:
+                if before.originator_version in skipped:
+                    raise LookupError(before.originator_version)
+                earlier: Any = self.mapper.to_domain_event(before)
+                aggregate = earlier.mutate(aggregate)
+            except Exception:  # noqa: BLE001 - an earlier event that does not read is passed over, as verify does
+                if aggregate is not None:
+                    aggregate.version = before.originator_version
+        try:
+            event.mutate(aggregate)
+        except Exception as exc:  # noqa: BLE001 - the event its stream cannot take is the case in point
+            return f"{type(exc).__name__}: {exc}"
+        raise Refused(WRONG_STATE, _("position: the event at position {position} ({topic}, event {version} of "
+                                     "{id}) reads fine; only a malformed event may be set aside").format(
+            position=position, topic=shown(row.topic), version=row.originator_version, id=originator),
+            field="position")
 
     def _refuse_taking_over(self, book: PolicyBook, adoption: rules.Adoption, cmd: intake.AdoptPolicy) -> None:
         """An adoption judged against every application on file (issue 18): it may not become the version in force
@@ -750,8 +859,24 @@ class GrantsLedger(AccessControl, Application[UUID]):
     # --- queries ----------------------------------------------------------------
 
     def enterprise_events(self, uscc: str) -> list[Any]:
-        """Every event of one enterprise's stream, decoded, in order (each with its recording ``timestamp``)."""
-        return [self.mapper.to_domain_event(s) for s in self.recorder.select_events(enterprise_id(uscc))]
+        """Every event of one enterprise's stream, decoded, in order (each with its recording ``timestamp``);
+        an event an admin set aside is in its place as a ``SetAsideEvent``. A stream that does not replay is
+        refused malformed-event, as a command on it is."""
+        aggregate_id = enterprise_id(uscc)
+        stored = list(self.recorder.select_events(aggregate_id))
+        try:
+            events = [self.mapper.to_domain_event(s) for s in stored]
+            project_aggregate(None, events)
+        except _UNREADABLE as exc:
+            return self._events_setting_aside(aggregate_id, exc, stored)
+        return events
+
+    def set_aside_list(self) -> list[dict[str, Any]]:
+        """The malformed events an admin has set aside, by position, as plain data."""
+        book: SetAsides | None = self._get(SET_ASIDES_ID)
+        if book is None:
+            return []
+        return [retries.set_aside_result(s) for _, s in sorted(book.entries.items())]
 
     def trail(self, ref: str | None = None, uscc: str | None = None,
               known_at: datetime | None = None) -> dict[str, Any]:

@@ -27,6 +27,8 @@ WHAT = {
     "RecoveryRecorded": ("recovery", "追回"),
     "AwardRedecided": ("re-decided", "改判"),
     "ExternalAwardRecorded": ("external award", "其他政策奖励"),
+    "SetAsideEvent": ("set aside (malformed)", "已认定为无效记录并搁置"),  # an event set aside, in its place
+    "MalformedEventSetAside": ("malformed event set aside", "无效记录搁置"),  # the admin's set-aside itself
 }
 AMOUNTS = ("amount_fen", "entitlement_fen", "awarded_fen", "city_share_fen", "county_share_fen")
 DETAILS = ("payer", "voucher", "reason", "document", "basis", "project", "policy", "measure", "note", "name", "area",
@@ -90,6 +92,8 @@ def entries(events: Iterable[Any], ref: str | None = None, moment: datetime | No
             row["trace"] = list(event.trace)
         if name == "AwardRedecided":
             row["cites"] = list(event.cites)
+        if name == "SetAsideEvent":
+            row["topic"] = event.topic
         rows.append(row)
     return rows
 

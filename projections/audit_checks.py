@@ -44,12 +44,20 @@ def decoded(ledger: GrantsLedger, rows: Iterable[chain.Row], progress: Callable[
         try:
             yield position, read(originator_id, version, topic, state)
         except Exception as exc:  # noqa: BLE001 - an event that cannot be read is a finding, not a crash
-            yield position, Unreadable(topic, exc)
+            yield position, Unreadable(topic, exc, _uuid(originator_id), version)
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(position)
     if progress is not None:
         progress(position)
+
+
+def _uuid(originator_id: Any) -> UUID | None:
+    """The stored originator id as a UUID, when it is one (a row past the ledger may hold anything)."""
+    try:
+        return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+    except ValueError:
+        return None
 
 
 class _Reader:

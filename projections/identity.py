@@ -68,11 +68,13 @@ STAMPED = ("os_user", "recorded_by")  # written into every event's state by the 
 
 # The roles that record the events of each stream: an enterprise's by the command of each event (EVENT_OPS),
 # the index streams with the command that writes them (filing number: apply; vouchers and receipts: pay,
-# reverse-payment and recover; the quota's tasks: approve, revoke and redecide, all a reviewer's).
+# reverse-payment and recover; the quota's tasks: approve, revoke and redecide, all a reviewer's; a malformed
+# event set aside: an admin's).
 _STREAM_ROLES: dict[str, tuple[str, ...]] = {
     "ApplicationRef": (ROLE_OF_OP["apply"],), "VoucherRef": (ROLE_OF_OP["pay"],),
     "ReceiptRef": (ROLE_OF_OP["recover"],), "TaskQuota": (ROLE_OF_OP["approve"],),
     "PolicyBook": (ROLE_OF_OP["adopt-policy"],), "OperatorRoster": (ADMIN,), "ImportRun": WRITING_ROLES,
+    "SetAsides": (ROLE_OF_OP["set-aside"],),
 }
 
 

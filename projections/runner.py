@@ -13,13 +13,13 @@ ProjectionRunner does not (its SQLite recorder has no subscriptions).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Date, Engine, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import NoResultFound, OperationalError
 
+from ledger import event_fields
 from ledger.areas import CITY, COUNTY
 from ledger.domain import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
 from ledger.i18n import _
@@ -133,6 +133,7 @@ class ViewUpdater:
         self._new_enterprises: dict[str, dict[str, Any]] = {}  # uscc -> its row, not yet inserted
         self._new_applications: dict[str, dict[str, Any]] = {}  # ref -> its row, not yet inserted
         self._updates: dict[str, dict[str, Any]] = {}  # ref -> columns to set, of rows already written
+        self._set_asides: list[dict[str, Any]] = []  # malformed events set aside by this page
         self.totals = Totals(conn, rebuild=rebuild)
 
     def area_of(self, uscc: str) -> str:
@@ -167,7 +168,7 @@ class ViewUpdater:
             except Exception as exc:  # noqa: BLE001 - a row the ledger cannot read is recorded, never a stop
                 self._malformed(n.id, n.topic, exc)
                 continue
-            missing = _missing(n.topic, ev)
+            missing = event_fields.missing(n.topic, ev)
             if missing:
                 self._malformed(n.id, n.topic, ValueError(_("missing fields: {fields}").format(
                     fields=", ".join(sorted(missing)))))
@@ -187,7 +188,17 @@ class ViewUpdater:
         log.warning("event passed over by the read models", position=position, topic=topic,
                     error=f"{type(error).__name__}: {error}")
         self._inserts[schema.malformed].append({"position": position, "topic": str(topic)[:200],
-                                                "error": f"{type(error).__name__}: {error}"[:1000]})
+                                                "error": f"{type(error).__name__}: {error}"[:1000],
+                                                "set_aside_position": None, "set_aside_by": None,
+                                                "set_aside_on": None, "set_aside_reason": None})
+
+    def on_set_aside(self, position: int, ev: Any) -> None:
+        """An admin set a malformed event aside: its row in ``rm_malformed`` says so (by whom, when, why, at
+        which position); the event stays passed over. Written after the page's inserts (``flush``), so a
+        malformed event and its set-aside in one page are both kept."""
+        self._set_asides.append({"b_position": ev.position, "set_aside_position": position,
+                                 "set_aside_by": ev.by, "set_aside_on": ev.date,
+                                 "set_aside_reason": str(ev.reason)[:1000]})
 
     def _read_ahead(self, events: list[tuple[int, str, Any]]) -> None:
         refs = {ev.ref for _, topic, ev in events if topic in _NAMING_AN_APPLICATION} - self._applications.keys()
@@ -226,6 +237,9 @@ class ViewUpdater:
         for columns, updates in by_columns.items():  # the driver's executemany, as ``_write``
             self.conn.exec_driver_sql(_update_statement(self.conn, columns), updates)
         self._updates.clear()
+        if self._set_asides:
+            self.conn.execute(_SET_ASIDE, self._set_asides)
+            self._set_asides.clear()
         self.totals.flush()
         if len(self._applications) + len(self._areas) + len(self._usccs) > REMEMBERED:
             # Bounded, so a rebuild's memory does not grow with the log: what is forgotten is in
@@ -364,44 +378,6 @@ class ViewUpdater:
         return self._usccs[key]
 
 
-# The fields each handled event is read by (its handler and the look-ups before it): an event without one of
-# them is malformed (a row written past the ledger) and is passed over before it is applied, so that nothing of
-# it is half applied.
-_FIELDS = {
-    "grants:Enterprise.Registered": ("uscc", "name", "area", "date"),
-    "grants:Enterprise.ApplicationSubmitted": ("ref", "measure", "project", "date", "policy_version"),
-    "grants:Enterprise.ApplicationApproved": ("ref", "date", "entitlement_fen", "awarded_fen", "city_share_fen",
-                                              "county_share_fen"),
-    "grants:Enterprise.ApplicationRejected": ("ref", "date"),
-    "grants:Enterprise.ApplicationWithdrawn": ("ref", "date"),
-    "grants:Enterprise.AwardRevoked": ("ref", "date", "awarded_fen", "city_share_fen", "county_share_fen"),
-    "grants:Enterprise.PaymentRecorded": ("ref", "date", "payer", "amount_fen", "voucher"),
-    "grants:Enterprise.PaymentReversed": ("ref", "date", "payer", "amount_fen", "voucher"),
-    "grants:Enterprise.RecoveryRecorded": ("ref", "date", "payer", "amount_fen", "voucher"),
-    "grants:Enterprise.AwardRedecided": ("ref", "date", "awarded_fen", "city_share_fen", "county_share_fen"),
-    "grants:Enterprise.ExternalAwardRecorded": ("date", "amount_fen", "policy"),
-    "grants:PolicyBook.PolicyAdopted": ("version", "catalogue", "effective", "ends", "date"),
-}
-_TYPES = {"ref": str, "uscc": str, "payer": str, "voucher": str, "date": date, "effective": date, "ends": date}
-
-
-def _missing(topic: str, ev: Any) -> list[str]:
-    """The fields a handled event lacks, or holds with the wrong type (an amount not an integer, a date not a
-    date)."""
-    wrong = []
-    for name in _FIELDS.get(topic, ()):
-        value = getattr(ev, name, _NOTHING)
-        expected = int if name.endswith("_fen") else _TYPES.get(name)
-        if value is None:
-            if not (name == "date" and topic == "grants:Enterprise.Registered"):  # a registration may be undated
-                wrong.append(name)
-        elif value is _NOTHING or (expected is not None and (
-                not isinstance(value, expected) or (expected is int and isinstance(value, bool)))):
-            wrong.append(name)
-    return wrong
-
-
-_NOTHING = object()
 
 # The statements of a pass, built once: SQLAlchemy compiles each once and caches it.
 _INSERTS = {table: insert(table) for table in schema.VIEW_TABLES}
@@ -465,6 +441,11 @@ _APPLICATION_OF = (select(schema.applications.c.uscc, schema.applications.c.meas
                    .where(schema.applications.c.ref == bindparam("b_ref")))
 
 
+_SET_ASIDE = (update(schema.malformed).where(schema.malformed.c.position == bindparam("b_position"))
+              .values(set_aside_position=bindparam("set_aside_position"), set_aside_by=bindparam("set_aside_by"),
+                      set_aside_on=bindparam("set_aside_on"), set_aside_reason=bindparam("set_aside_reason")))
+
+
 class UnknownTopic(Exception):
     """An event no read model knows: a new event type without a handler (a bug), never skipped silently."""
 
@@ -484,6 +465,7 @@ HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
     "grants:Enterprise.AwardRedecided": ViewUpdater.on_redecided,
     "grants:Enterprise.ExternalAwardRecorded": ViewUpdater.on_external,
     "grants:PolicyBook.PolicyAdopted": ViewUpdater.on_policy_adopted,
+    "grants:SetAsides.MalformedEventSetAside": ViewUpdater.on_set_aside,
 }
 _TOPICS = tuple(HANDLERS)  # what a rebuild reads from the log
 # The events whose handlers look up the application they name (its enterprise, measure and area), and
@@ -508,6 +490,7 @@ IGNORED = frozenset({
     "grants:OperatorRoster.RolesChanged",
     "grants:OperatorRoster.OperatorSuspended",
     "grants:OperatorRoster.OperatorReinstated",
+    "grants:SetAsides.Opened",  # the set-asides' stream opened; each set-aside is handled (rm_malformed)
 })
 
 

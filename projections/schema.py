@@ -160,6 +160,11 @@ malformed = Table(
     Column("position", BigInteger, primary_key=True),
     Column("topic", String(200), nullable=False),
     Column("error", String(1000), nullable=False),
+    # set aside by an admin (`grants admin set-aside`): the position of the set-aside event, who, when, why
+    Column("set_aside_position", BigInteger, nullable=True),
+    Column("set_aside_by", String(100), nullable=True),
+    Column("set_aside_on", Date, nullable=True),
+    Column("set_aside_reason", String(1000), nullable=True),
 )
 
 VIEW_TABLES = (enterprises, applications, entries, policy_versions, enterprise_days, day_totals, malformed)
@@ -177,4 +182,4 @@ PAID_KINDS = (PAYMENT, REVERSAL, RECOVERY)
 
 # Bumped whenever a view table changes shape: views of an older shape are dropped
 # and replayed from the log (they are derived data).
-VIEWS_VERSION = 5
+VIEWS_VERSION = 6

@@ -18,7 +18,7 @@ DOCS = ROOT / "docs"
 SOURCE = DOCS / "source" / "shiyan-digital-economy-2022-draft.txt"
 
 AGGREGATES = (domain.Enterprise, domain.ApplicationRef, domain.VoucherRef, domain.ReceiptRef, domain.TaskQuota,
-              domain.PolicyBook, domain.ImportRun, domain.OperatorRoster)
+              domain.PolicyBook, domain.ImportRun, domain.OperatorRoster, domain.SetAsides)
 
 
 def read(path: Path) -> str:

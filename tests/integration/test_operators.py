@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from commands.imports import import_lines
 from ledger import intake
@@ -161,6 +162,7 @@ def target_and_command(w: World, n: dict[str, str], role: str, op: str, k: int) 
         w.ok(n["sr"], {"op": "approve", "ref": ref, "date": "2023-02-02"})
         w.ok(n["sr2"], {"op": "revoke", "ref": low["ref"], "date": "2023-04-01", "reason": "材料不实",
                         "document": "1号"})
+    position = _forge_malformed(w) if op == "set-aside" else 0
     subject = w.name(f"subject-{role}-{op}")
     if op in ("change-roles", "suspend-operator", "reinstate-operator"):
         w.ok(n["boss"], {"op": "register-operator", "name": subject, "display_name": "S", "roles": ["clerk"],
@@ -191,7 +193,20 @@ def target_and_command(w: World, n: dict[str, str], role: str, op: str, k: int) 
                          "reason": "调岗"},
         "suspend-operator": {"op": "suspend-operator", "name": subject, "date": DAY, "reason": "停职"},
         "reinstate-operator": {"op": "reinstate-operator", "name": subject, "date": DAY, "reason": "复职"},
+        "set-aside": {"op": "set-aside", "position": position, "reason": "手工写入的支付记录", "date": DAY},
     }[op]
+
+
+def _forge_malformed(w: World) -> int:
+    """A row written past the ledger on a stream of its own (a payment with no enterprise before it): a malformed
+    event an admin may set aside. Its position."""
+    stream = uuid.uuid4()
+    table = w.owner.recorder.events_table_name
+    with w.engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+                          "VALUES (:id, 1, 'grants:Enterprise.PaymentRecorded', :state)"),
+                     {"id": stream if w.pg else stream.hex, "state": json.dumps({"ref": "X-1"}).encode()})
+    return w.log_end()
 
 
 def test_every_role_against_every_command(world):
