@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import IO, Any
+from typing import Any, Protocol
 
 import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
@@ -56,6 +56,12 @@ MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another i
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
 Prepare = Callable[[GrantsLedger, list[tuple[int, bytes]]], None]  # a chunk's lines, before they are applied
 Place = Callable[[int], str]  # a line's number as people find it: "line 12" (a workbook: its sheet and row)
+
+
+class Readable(Protocol):
+    """What ``read_lines`` needs of a stream: a binary file, or a wrapper that hashes what it reads."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 def line_place(line: int) -> str:
@@ -100,7 +106,7 @@ def count_commands(lines: Iterable[bytes]) -> int:
 READ_BLOCK = 1024 * 1024
 
 
-def read_lines(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
+def read_lines(stream: Readable, block: int = READ_BLOCK) -> Iterator[bytes]:
     """The lines of a binary stream, read a block at a time: the same lines as ``data.splitlines()``
     of all its bytes (``\n``, ``\r\n`` and ``\r`` end a line), holding one block at most."""
     rest = b""
