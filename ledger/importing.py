@@ -85,12 +85,8 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def command_lines(lines: Iterable[bytes]) -> list[tuple[int, bytes]]:
-    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
-    return list(numbered_commands(lines))
-
-
 def numbered_commands(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
     return ((n, raw) for n, raw in enumerate(lines, 1) if is_command(raw))
 
 
@@ -189,7 +185,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     process importing the same file at the same time) decided. When ``stop()`` says so
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     ``progress(done)``, after each committed chunk, gets how many of the file's command
-    lines (``command_lines``) are decided so far, by this run or an earlier one.
+    lines (``numbered_commands``) are decided so far, by this run or an earlier one.
     ``prepare(ledger, lines)``, inside each chunk's batch before its lines are applied, may
     read ahead what they need (``GrantsLedger.prefetch``). ``lines`` are read once, as the
     import goes; ``total`` is how many of them hold a command (counted from them if not given,

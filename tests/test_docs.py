@@ -11,7 +11,7 @@ from commands.main import app
 from ledger import domain
 from ledger.policy import catalogue
 from ledger.policy.document import REGENERATE, render_policy_markdown
-from ledger.policy.text_2022 import CLAUSES, FUNDING, VALIDITY
+from tests.text_2022 import CLAUSES, FUNDING, VALIDITY
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
