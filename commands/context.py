@@ -190,7 +190,7 @@ class Context:
         from projections import identity, runner
 
         self._initialising = True
-        sealed: int = self.ledger().recorder.seal()  # type: ignore[attr-defined]
+        sealed: int = self.ledger().recorder.seal()
         runner.create_views(self.engine)
         self._views_ready = True
         runner.catch_up(self.ledger(), self.engine)

@@ -23,7 +23,7 @@ import typer
 from typer._click.core import Command, Context  # Typer's own copy of Click
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from commands import settings
 from ledger.i18n import LANGUAGES, N_, _, language_from_locale, normalise, set_language
@@ -210,10 +210,9 @@ def localise(root: Command) -> Command:
             command.short_help = _(command.short_help)
         if command.epilog:
             command.epilog = _(command.epilog)
-        for param in command.params:
-            help_text = getattr(param, "help", None)
-            if help_text:
-                param.help = _(CLICK_WORDS.get(help_text, help_text))  # type: ignore[attr-defined]
+        for param in command.params:  # Typer builds every one, an option or an argument, each with its help
+            if isinstance(param, TyperOption | TyperArgument) and param.help:
+                param.help = _(CLICK_WORDS.get(param.help, param.help))
     return root
 
 

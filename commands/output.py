@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 
@@ -41,7 +41,8 @@ EXIT_FINDINGS = 7  # `grants audit verify`: the chain holds, but a whole-ledger 
 EXIT_GAP = 8  # `grants audit reconcile`: one payer has paid what the other has not
 EXIT_INTERNAL = 70  # a bug: the traceback is shown with GRANTS_DEBUG=1
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -122,7 +123,7 @@ def _busy() -> type[Exception] | tuple[()]:
     return service.Busy if service is not None else ()
 
 
-def handled(func: F) -> F:
+def handled(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the ledger's refusals and the store's failures into messages and exit codes.
 
     No traceback reaches a user for a mistake of theirs; a bug prints one only
@@ -130,7 +131,7 @@ def handled(func: F) -> F:
     """
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         as_json = bool(kwargs.get("as_json"))
         if as_json:
             logs.quiet_for_json()
@@ -158,9 +159,9 @@ def handled(func: F) -> F:
             fail_store(failure, func.__name__, as_json)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             store = _store_of(args, kwargs)
-            failure = classify(exc, store) if store is not None else None
-            if failure is not None:
-                fail_store(failure, func.__name__, as_json)
+            classified = classify(exc, store) if store is not None else None
+            if classified is not None:
+                fail_store(classified, func.__name__, as_json)
             if os.environ.get("GRANTS_DEBUG"):
                 traceback.print_exc()
             message = _("internal error ({kind}: {error}); the command did not complete and its own events were "
@@ -169,10 +170,10 @@ def handled(func: F) -> F:
             error(message, as_json=as_json, data={"code": "internal-error", "message": message})
             raise typer.Exit(EXIT_INTERNAL) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def fail_store(failure: StoreError, command: str, as_json: bool) -> None:
+def fail_store(failure: StoreError, command: str, as_json: bool) -> NoReturn:
     error(f"{failure.code}: {failure.message}", as_json=as_json, data=failure.as_dict())
     log.info("store failure", command=command, code=failure.code)
     raise typer.Exit(exit_code_for_store(failure)) from None

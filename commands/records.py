@@ -4,8 +4,9 @@ and `show`, the one that reads an application back with its computation trace.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 
 import typer
 
@@ -35,6 +36,8 @@ from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import date_forms, parse_date
 from ledger.text import shown
 from ledger.uscc import uscc_problem
+
+P = ParamSpec("P")
 
 
 def parse_as_of(value: str | None) -> Any:
@@ -186,200 +189,230 @@ def summary(result: dict[str, Any]) -> str:
     return json.dumps(result, ensure_ascii=False)
 
 
+_COMMANDS: list[tuple[str | None, str, Callable[..., None]]] = []  # (name, help, command), in `grants --help` order
+
+
+def _command(name: str | None = None, *, help: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Keep a command, as ``app.command`` would register it, for ``install``."""
+
+    def keep(command: Callable[P, None]) -> Callable[P, None]:
+        _COMMANDS.append((name, help, command))
+        return command
+
+    return keep
+
+
 def install(app: typer.Typer) -> None:
-    @app.command(help=N_("Register an enterprise and the area whose treasury pays its county half."))
-    @handled
-    def register(
-        ctx: typer.Context,
-        uscc: Annotated[str, typer.Option("--uscc", help=N_("18-character unified social credit code."))],
-        name: Annotated[str, typer.Option("--name", help=N_("Registered name of the enterprise."))],
-        area: Annotated[Area, typer.Option("--area", help=N_("County-level area (whose treasury pays the county half)."))],
-        date: Annotated[str | None, typer.Option("--date", help=N_("Date of registration (optional)."))] = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "register", "uscc": uscc, "name": name, "area": area, "date": date, "by": by}, as_json)
+    """Add the recording commands and `show` to the root command, in the order they are defined here."""
+    for name, help_text, command in _COMMANDS:
+        app.command(name, help=help_text)(command)
 
-    @app.command(help=N_("File an application under a measure, with its facts (recorded even when they miss "
-                         "a threshold)."))
-    @handled
-    def apply(
-        ctx: typer.Context,
-        ref: Annotated[str, typer.Option("--ref", help=N_("Filing number, unique in the ledger."))],
-        uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
-        measure: Annotated[str, typer.Option("--measure", help=N_("Measure id, e.g. M03-platform (see grants policy list)."))],
-        project: Annotated[str, typer.Option("--project", help=N_("The project the award is for (就高不重复 is "
-                                                                  "per project)."))],
-        date: Date,
-        fact: Facts = None,
-        facts_json: FactsJson = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
-                     "facts": collect_facts(fact, facts_json), "by": by}, as_json)
 
-    @app.command(help=N_("Approve an application: the rules compute the award (case-by-case items take "
-                         "--amount and --basis)."))
-    @handled
-    def approve(
-        ctx: typer.Context,
-        ref: Ref,
-        date: Date,
-        amount: AmountYuan = None,
-        amount_fen_: AmountFen = None,
-        basis: Annotated[str | None, typer.Option("--basis", help=N_("Case-by-case items: the meeting or document that "
-                                                                   "decided the amount."))] = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        fen = amount_fen(amount, amount_fen_, required=False)
-        record(ctx, {"op": "approve", "ref": ref, "date": date, "by": by, "amount_fen": fen, "basis": basis}, as_json)
+@_command(help=N_("Register an enterprise and the area whose treasury pays its county half."))
+@handled
+def register(
+    ctx: typer.Context,
+    uscc: Annotated[str, typer.Option("--uscc", help=N_("18-character unified social credit code."))],
+    name: Annotated[str, typer.Option("--name", help=N_("Registered name of the enterprise."))],
+    area: Annotated[Area, typer.Option("--area", help=N_("County-level area (whose treasury pays the county half)."))],
+    date: Annotated[str | None, typer.Option("--date", help=N_("Date of registration (optional)."))] = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "register", "uscc": uscc, "name": name, "area": area, "date": date, "by": by}, as_json)
 
-    @app.command(help=N_("Reject an application, with the reason."))
-    @handled
-    def reject(
-        ctx: typer.Context,
-        ref: Ref,
-        date: Date,
-        reason: Reason,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "reject", "ref": ref, "date": date, "by": by, "reason": reason}, as_json)
 
-    @app.command(help=N_("Record a payment by one payer on an approved application."))
-    @handled
-    def pay(
-        ctx: typer.Context,
-        ref: Ref,
-        payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help=N_("Payment voucher number (unique per treasury)."))],
-        date: Date,
-        amount: AmountYuan = None,
-        amount_fen_: AmountFen = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        fen = amount_fen(amount, amount_fen_, required=True)
-        record(ctx, {"op": "pay", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher, "date": date,
-                     "by": by}, as_json)
+@_command(help=N_("File an application under a measure, with its facts (recorded even when they miss "
+                  "a threshold)."))
+@handled
+def apply(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Option("--ref", help=N_("Filing number, unique in the ledger."))],
+    uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
+    measure: Annotated[str, typer.Option("--measure", help=N_("Measure id, e.g. M03-platform (see grants policy list)."))],
+    project: Annotated[str, typer.Option("--project", help=N_("The project the award is for (就高不重复 is "
+                                                              "per project)."))],
+    date: Date,
+    fact: Facts = None,
+    facts_json: FactsJson = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "apply", "ref": ref, "uscc": uscc, "measure": measure, "project": project, "date": date,
+                 "facts": collect_facts(fact, facts_json), "by": by}, as_json)
 
-    @app.command(help=N_("Amend (supplementary material): replace the whole set of facts of an undecided "
-                         "application; both versions stay in the history."))
-    @handled
-    def amend(
-        ctx: typer.Context,
-        ref: Ref,
-        date: Date,
-        reason: Reason,
-        fact: Facts = None,
-        facts_json: FactsJson = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "amend", "ref": ref, "date": date, "reason": reason, "by": by,
-                     "facts": collect_facts(fact, facts_json)}, as_json)
 
-    @app.command(help=N_("Withdraw: the applicant withdraws an undecided application; nothing more can happen "
-                         "to it."))
-    @handled
-    def withdraw(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
-        record(ctx, {"op": "withdraw", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
+@_command(help=N_("Approve an application: the rules compute the award (case-by-case items take "
+                  "--amount and --basis)."))
+@handled
+def approve(
+    ctx: typer.Context,
+    ref: Ref,
+    date: Date,
+    amount: AmountYuan = None,
+    amount_fen_: AmountFen = None,
+    basis: Annotated[str | None, typer.Option("--basis", help=N_("Case-by-case items: the meeting or document that "
+                                                               "decided the amount."))] = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    fen = amount_fen(amount, amount_fen_, required=False)
+    record(ctx, {"op": "approve", "ref": ref, "date": date, "by": by, "amount_fen": fen, "basis": basis}, as_json)
 
-    @app.command(help=N_("Revoke an approved award; from its date nothing is owed and it counts as never made."))
-    @handled
-    def revoke(
-        ctx: typer.Context,
-        ref: Ref,
-        date: Date,
-        reason: Reason,
-        document: Annotated[str, typer.Option("--document", help=N_("The document that ordered the revocation "
-                                                                 "(e.g. its number)."))],
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
-               as_json)
 
-    @app.command(help=N_("Re-decide an award whose top-up (highest award, never duplicated) was reckoned against a "
-                         "lower award since revoked: from its date the award is what the awards then in force leave "
-                         "due."))
-    @handled
-    def redecide(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
-        record(ctx, {"op": "redecide", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
+@_command(help=N_("Reject an application, with the reason."))
+@handled
+def reject(
+    ctx: typer.Context,
+    ref: Ref,
+    date: Date,
+    reason: Reason,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "reject", "ref": ref, "date": date, "by": by, "reason": reason}, as_json)
 
-    @app.command("reverse-payment", help=N_("Reverse a payment (red-ink entry): the recorded payment no longer "
-                                            "counts as paid; its voucher number stays used."))
-    @handled
-    def reverse_payment(
-        ctx: typer.Context,
-        ref: Ref,
-        payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help=N_("The voucher of the payment to reverse."))],
-        date: Date,
-        reason: Reason,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        record(ctx, {"op": "reverse-payment", "ref": ref, "payer": payer, "voucher": voucher, "date": date,
-                     "reason": reason, "by": by}, as_json)
 
-    @app.command(help=N_("Recover: money paid on a revoked award comes back to the payer's treasury."))
-    @handled
-    def recover(
-        ctx: typer.Context,
-        ref: Ref,
-        payer: Payer,
-        voucher: Annotated[str, typer.Option("--voucher", help=N_("Receipt voucher number (unique per treasury)."))],
-        date: Date,
-        amount: AmountYuan = None,
-        amount_fen_: AmountFen = None,
-        reason: Annotated[str | None, typer.Option("--reason", help=N_("A note, e.g. the recovery notice."))] = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        fen = amount_fen(amount, amount_fen_, required=True)
-        record(ctx, {"op": "recover", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher,
-                     "date": date, "reason": reason, "by": by}, as_json)
+@_command(help=N_("Record a payment by one payer on an approved application."))
+@handled
+def pay(
+    ctx: typer.Context,
+    ref: Ref,
+    payer: Payer,
+    voucher: Annotated[str, typer.Option("--voucher", help=N_("Payment voucher number (unique per treasury)."))],
+    date: Date,
+    amount: AmountYuan = None,
+    amount_fen_: AmountFen = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    fen = amount_fen(amount, amount_fen_, required=True)
+    record(ctx, {"op": "pay", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher, "date": date,
+                 "by": by}, as_json)
 
-    @app.command("external-award", help=N_("Record an award the enterprise got for a project under another "
-                                           "city policy (for 就高不重复)."))
-    @handled
-    def external_award(
-        ctx: typer.Context,
-        uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
-        project: Annotated[str, typer.Option("--project", help=N_("The project the award was for."))],
-        policy: Annotated[str, typer.Option("--policy", help=N_("The other city policy the award was made under."))],
-        date: Date,
-        amount: AmountYuan = None,
-        amount_fen_: AmountFen = None,
-        note: Annotated[str | None, typer.Option("--note", help=N_("E.g. the other policy's decision number."))] = None,
-        by: By = None,
-        as_json: Json = False,
-    ) -> None:
-        fen = amount_fen(amount, amount_fen_, required=True)
-        record(ctx, {"op": "external-award", "uscc": uscc, "project": project, "policy": policy, "amount_fen": fen,
-                     "date": date, "by": by, "note": note}, as_json)
 
-    @app.command(help=N_("Show one application: status, amounts, payments and the computation behind the "
-                         "amount, and each event with its recording time. Given a unified social credit "
-                         "code: the enterprise."))
-    @handled
-    def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
-        from ledger.intake import parse_ref
+@_command(help=N_("Amend (supplementary material): replace the whole set of facts of an undecided "
+                  "application; both versions stay in the history."))
+@handled
+def amend(
+    ctx: typer.Context,
+    ref: Ref,
+    date: Date,
+    reason: Reason,
+    fact: Facts = None,
+    facts_json: FactsJson = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "amend", "ref": ref, "date": date, "reason": reason, "by": by,
+                 "facts": collect_facts(fact, facts_json)}, as_json)
 
-        context: Context = ctx.obj
-        ledger = context.reader()
-        if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
-            data = ledger.enterprise_summary(ref.strip(), parse_as_of(as_of), parse_known_at(known_at))
-            output.render(data, as_json, render_enterprise)
-            return
-        data = ledger.show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
-        if as_json:
-            output.emit_json(data)
-        else:
-            output.echo(render_show(data))
+
+@_command(help=N_("Withdraw: the applicant withdraws an undecided application; nothing more can happen "
+                  "to it."))
+@handled
+def withdraw(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
+    record(ctx, {"op": "withdraw", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
+
+
+@_command(help=N_("Revoke an approved award; from its date nothing is owed and it counts as never made."))
+@handled
+def revoke(
+    ctx: typer.Context,
+    ref: Ref,
+    date: Date,
+    reason: Reason,
+    document: Annotated[str, typer.Option("--document", help=N_("The document that ordered the revocation "
+                                                             "(e.g. its number)."))],
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "revoke", "ref": ref, "date": date, "reason": reason, "document": document, "by": by},
+           as_json)
+
+
+@_command(help=N_("Re-decide an award whose top-up (highest award, never duplicated) was reckoned against a "
+                  "lower award since revoked: from its date the award is what the awards then in force leave "
+                  "due."))
+@handled
+def redecide(ctx: typer.Context, ref: Ref, date: Date, reason: Reason, by: By = None, as_json: Json = False) -> None:
+    record(ctx, {"op": "redecide", "ref": ref, "date": date, "reason": reason, "by": by}, as_json)
+
+
+@_command("reverse-payment", help=N_("Reverse a payment (red-ink entry): the recorded payment no longer "
+                                     "counts as paid; its voucher number stays used."))
+@handled
+def reverse_payment(
+    ctx: typer.Context,
+    ref: Ref,
+    payer: Payer,
+    voucher: Annotated[str, typer.Option("--voucher", help=N_("The voucher of the payment to reverse."))],
+    date: Date,
+    reason: Reason,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    record(ctx, {"op": "reverse-payment", "ref": ref, "payer": payer, "voucher": voucher, "date": date,
+                 "reason": reason, "by": by}, as_json)
+
+
+@_command(help=N_("Recover: money paid on a revoked award comes back to the payer's treasury."))
+@handled
+def recover(
+    ctx: typer.Context,
+    ref: Ref,
+    payer: Payer,
+    voucher: Annotated[str, typer.Option("--voucher", help=N_("Receipt voucher number (unique per treasury)."))],
+    date: Date,
+    amount: AmountYuan = None,
+    amount_fen_: AmountFen = None,
+    reason: Annotated[str | None, typer.Option("--reason", help=N_("A note, e.g. the recovery notice."))] = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    fen = amount_fen(amount, amount_fen_, required=True)
+    record(ctx, {"op": "recover", "ref": ref, "payer": payer, "amount_fen": fen, "voucher": voucher,
+                 "date": date, "reason": reason, "by": by}, as_json)
+
+
+@_command("external-award", help=N_("Record an award the enterprise got for a project under another "
+                                    "city policy (for 就高不重复)."))
+@handled
+def external_award(
+    ctx: typer.Context,
+    uscc: Annotated[str, typer.Option("--uscc", help=N_("The enterprise's unified social credit code."))],
+    project: Annotated[str, typer.Option("--project", help=N_("The project the award was for."))],
+    policy: Annotated[str, typer.Option("--policy", help=N_("The other city policy the award was made under."))],
+    date: Date,
+    amount: AmountYuan = None,
+    amount_fen_: AmountFen = None,
+    note: Annotated[str | None, typer.Option("--note", help=N_("E.g. the other policy's decision number."))] = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    fen = amount_fen(amount, amount_fen_, required=True)
+    record(ctx, {"op": "external-award", "uscc": uscc, "project": project, "policy": policy, "amount_fen": fen,
+                 "date": date, "by": by, "note": note}, as_json)
+
+
+@_command(help=N_("Show one application: status, amounts, payments and the computation behind the "
+                  "amount, and each event with its recording time. Given a unified social credit "
+                  "code: the enterprise."))
+@handled
+def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
+    from ledger.intake import parse_ref
+
+    context: Context = ctx.obj
+    ledger = context.reader()
+    if uscc_problem(ref.strip()) is None:  # a unified social credit code: the enterprise
+        data = ledger.enterprise_summary(ref.strip(), parse_as_of(as_of), parse_known_at(known_at))
+        output.render(data, as_json, render_enterprise)
+        return
+    data = ledger.show(parse_ref(ref), parse_as_of(as_of), parse_known_at(known_at))
+    if as_json:
+        output.emit_json(data)
+    else:
+        output.echo(render_show(data))
 
 
 def collect_facts(fact: list[str] | None, facts_json: str | None) -> dict[str, Any]:

@@ -485,7 +485,7 @@ def read_workbook(data: bytes) -> Workbook:
     all_sheets = sheets()
     known = {s.key: s for s in all_sheets}
     known.update({s.zh: s for s in all_sheets})  # a sheet renamed to its Chinese name alone
-    entries: list[tuple[tuple[str, int, int], bytes, Where, dict[str, Any] | None]] = []
+    entries: list[tuple[tuple[date, int, int], bytes, Where, dict[str, Any] | None]] = []
     for ws in book.worksheets:
         sheet = next((known[t] for t in ws.title.split() if t in known), None)
         if sheet is None:

@@ -10,8 +10,6 @@ raised; the code and the field never change with the language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ledger.i18n import _
 
 INVALID_INPUT = "invalid-input"
@@ -81,10 +79,3 @@ class Refused(Exception):
 def invalid(field: str, message: str) -> Refused:
     """A refusal of malformed input, naming the field; ``message`` is already in the current language."""
     return Refused(INVALID_INPUT, _("{field}: {message}").format(field=field, message=message), field=field)
-
-
-@dataclass(frozen=True)
-class Conflict(Exception):
-    """Another writer changed the same consistency boundary first; retry."""
-
-    detail: str = ""

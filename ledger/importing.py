@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import IO, Any
+from typing import Any, Protocol
 
 import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
@@ -56,6 +56,12 @@ MAX_FAILURES = 30  # chunks in a row that fail for a reason other than another i
 ApplyLine = Callable[[GrantsLedger, int, bytes, str], dict[str, Any]]
 Prepare = Callable[[GrantsLedger, list[tuple[int, bytes]]], None]  # a chunk's lines, before they are applied
 Place = Callable[[int], str]  # a line's number as people find it: "line 12" (a workbook: its sheet and row)
+
+
+class Readable(Protocol):
+    """What ``read_lines`` needs of a stream: a binary file, or a wrapper that hashes what it reads."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 def line_place(line: int) -> str:
@@ -79,12 +85,8 @@ def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def command_lines(lines: Iterable[bytes]) -> list[tuple[int, bytes]]:
-    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
-    return list(numbered_commands(lines))
-
-
 def numbered_commands(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
     return ((n, raw) for n, raw in enumerate(lines, 1) if is_command(raw))
 
 
@@ -100,7 +102,7 @@ def count_commands(lines: Iterable[bytes]) -> int:
 READ_BLOCK = 1024 * 1024
 
 
-def read_lines(stream: IO[bytes], block: int = READ_BLOCK) -> Iterator[bytes]:
+def read_lines(stream: Readable, block: int = READ_BLOCK) -> Iterator[bytes]:
     """The lines of a binary stream, read a block at a time: the same lines as ``data.splitlines()``
     of all its bytes (``\n``, ``\r\n`` and ``\r`` end a line), holding one block at most."""
     rest = b""
@@ -183,7 +185,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     process importing the same file at the same time) decided. When ``stop()`` says so
     between two chunks, the import ends there with ``Interrupted`` (a later run resumes).
     ``progress(done)``, after each committed chunk, gets how many of the file's command
-    lines (``command_lines``) are decided so far, by this run or an earlier one.
+    lines (``numbered_commands``) are decided so far, by this run or an earlier one.
     ``prepare(ledger, lines)``, inside each chunk's batch before its lines are applied, may
     read ahead what they need (``GrantsLedger.prefetch``). ``lines`` are read once, as the
     import goes; ``total`` is how many of them hold a command (counted from them if not given,

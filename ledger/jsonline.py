@@ -34,7 +34,7 @@ class _LongInt(str):
     """An integer literal with too many digits, kept as its text."""
 
 
-class _Pairs(dict):  # type: ignore[type-arg]
+class _Pairs(dict[str, Any]):
     """An object whose key ``duplicate`` was given more than once."""
 
     duplicate: str

@@ -29,11 +29,6 @@ class MoneyError(ValueError):
     """A value that is not an exact amount of money; the message says why."""
 
 
-def yuan(amount: int) -> int:
-    """Whole yuan to fen, for amounts written in the catalogue."""
-    return amount * FEN_PER_YUAN
-
-
 def wan(amount: int) -> int:
     """万元 to fen, for amounts written in the catalogue (200万 -> wan(200))."""
     return amount * WAN * FEN_PER_YUAN

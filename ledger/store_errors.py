@@ -97,8 +97,8 @@ def _sqlite_name(exc: BaseException) -> tuple[str, str]:
     """(SQLITE_... error name or "", lower-case message) of the innermost sqlite3 error."""
     name, message = "", str(exc).lower()
     for cause in causes(exc):
-        if getattr(cause, "sqlite_errorname", None):
-            return str(cause.sqlite_errorname), str(cause).lower()  # type: ignore[attr-defined]
+        if errorname := getattr(cause, "sqlite_errorname", None):
+            return str(errorname), str(cause).lower()
     return name, message
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer.main
+from typer.core import TyperGroup
 
 from commands.main import app
 from ledger import domain
 from ledger.policy import catalogue
 from ledger.policy.document import REGENERATE, render_policy_markdown
-from ledger.policy.text_2022 import CLAUSES, FUNDING, VALIDITY
+from tests.text_2022 import CLAUSES, FUNDING, VALIDITY
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -40,8 +41,9 @@ def event_topics() -> list[str]:
 def cli_commands() -> list[str]:
     """`grants NAME` and `grants GROUP NAME` for every command of the Typer app."""
     root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
     names = []
-    for name, command in root.commands.items():  # type: ignore[attr-defined]
+    for name, command in root.commands.items():
         names.append(f"grants {name}")
         for sub in getattr(command, "commands", {}):
             names.append(f"grants {name} {sub}")

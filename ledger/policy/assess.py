@@ -10,7 +10,6 @@ exclude it (>), 不超过 is a cap (<=). 突破 is read as "more than" (>).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ledger.errors import NOT_ELIGIBLE, Refused
@@ -147,7 +146,3 @@ class Assessment:
                                  + (" (cap applied)" if computed_fen > cap_fen else ""),
                            "zh": f"金额:{zh},最高不超过{format_fen(cap_fen)}元 = {format_fen(fen)}元"})
         return fen
-
-
-def as_decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)

@@ -15,8 +15,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import Result
 
 from tests.conftest import PG_ADMIN, USCC_A
 from tests.helpers import cli
@@ -27,7 +29,7 @@ PAY = ("pay", "SY-1", "--payer", "city", "--amount", "100", "--voucher", "V-1", 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def failure(result) -> dict:  # type: ignore[no-untyped-def]
+def failure(result: Result) -> dict[str, Any]:
     """The one JSON error object on stderr (log lines are JSON too; the error is the one with "error")."""
     objects = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     errors = [o["error"] for o in objects if "error" in o]

@@ -6,8 +6,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import text
+from typer.testing import Result
 
 from ledger import chain
 from ledger.intake import parse_command
@@ -29,7 +31,7 @@ def _last_position(url: str) -> int:
     return int(found)
 
 
-def _error(result) -> dict:  # type: ignore[no-untyped-def]
+def _error(result: Result) -> dict[str, Any]:
     objects = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     return next(o["error"] for o in objects if "error" in o)
 

@@ -4,6 +4,7 @@ docs/benchmark.md and judging a run against them. Nothing here times anything.""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -110,7 +111,7 @@ def test_a_document_without_a_usable_table_is_refused(text: str, complaint: str)
         gate.parse_recorded(text)
 
 
-def test_the_gate_fails_when_the_document_has_no_table(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_gate_fails_when_the_document_has_no_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = tmp_path / "benchmark.md"
     doc.write_text("# Benchmark\n", encoding="utf-8")
     assert gate.main(["--doc", str(doc), "--no-postgres"]) == 1  # before anything runs
@@ -149,7 +150,8 @@ def test_a_size_that_is_too_small_or_not_a_number_is_refused(value: str) -> None
         parse_size(value)
 
 
-def test_the_commands_are_timed_by_bench_commands_scale_when_it_is_there(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_commands_are_timed_by_bench_commands_scale_when_it_is_there(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
     import sys
     import types
 
@@ -158,7 +160,7 @@ def test_the_commands_are_timed_by_bench_commands_scale_when_it_is_there(monkeyp
 
     calls = []
 
-    def time_commands(url: str, ref: str, repeat: int) -> dict:  # type: ignore[type-arg]
+    def time_commands(url: str, ref: str, repeat: int) -> dict[str, dict[str, float]]:
         calls.append((url, ref, repeat))
         return {name: {"median_ms": 10.0 + i, "min_ms": 9.0, "max_ms": 12.0} for i, name in enumerate(run.COMMANDS)}
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import Refused
-from ledger.intake import parse_command
+from ledger.intake import Reject, parse_command
 from ledger.policy.facts import DATE, Fact, normalize_fact, parse_date
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31))
@@ -53,7 +53,7 @@ def test_a_wrong_date_is_refused_naming_the_field_and_the_accepted_forms(languag
 
 def test_an_import_line_and_a_date_fact_take_any_form_and_keep_the_day_as_iso() -> None:
     command = parse_command({"op": "reject", "ref": "R-1", "date": "2023年4月5日", "reason": "x"}, "tester")
-    assert command.date == date(2023, 4, 5)  # type: ignore[union-attr]
+    assert isinstance(command, Reject) and command.date == date(2023, 4, 5)
     assert normalize_fact(Fact("since", DATE, "起始日", "since"), "2023/4/5") == "2023-04-05"
     assert normalize_fact(Fact("since", DATE, "起始日", "since"), "2023年4月5日") == "2023-04-05"
 
@@ -62,4 +62,4 @@ def test_an_import_line_and_a_date_fact_take_any_form_and_keep_the_day_as_iso() 
 def test_a_date_given_in_chinese_is_recorded_as_the_same_iso_day(day: date) -> None:
     command = parse_command({"op": "reject", "ref": "R-1", "date": f"{day.year}年{day.month}月{day.day}日",
                              "reason": "x"}, "tester")
-    assert command.date == day  # type: ignore[union-attr]
+    assert isinstance(command, Reject) and command.date == day

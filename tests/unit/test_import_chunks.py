@@ -8,7 +8,12 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.importing import CHUNK, CHUNK_BYTES, _take, command_lines, read_lines
+from ledger.importing import CHUNK, CHUNK_BYTES, _take, numbered_commands, read_lines
+
+
+def command_lines(lines: list[bytes]) -> list[tuple[int, bytes]]:
+    """The lines that hold a command, with their line numbers (blank lines and # comments skipped)."""
+    return list(numbered_commands(lines))
 
 
 def test_a_chunk_holds_at_most_the_line_limit():
