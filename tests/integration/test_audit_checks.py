@@ -135,7 +135,9 @@ def test_read_models_that_disagree_with_the_log_are_found(url):
     code, data = _verify(url)
     assert code == 7
     disagree = [f for f in data["findings"] if f["code"] == "views-disagree"]
-    assert [f["ref"] for f in disagree if f["ref"] is not None] == ["A-1"]
+    assert {f["ref"] for f in disagree if f["ref"] is not None} == {"A-1"}
+    # the entry itself, row by row against the log: its table, its key (the position) and both amounts
+    assert any(f["message"].startswith("rm_entries ") and f["position"] is not None for f in disagree)
     # the summary tables no longer add up to the entries either: each named with its key
     assert all(f["message"].startswith("rm_") for f in disagree if f["ref"] is None) and len(disagree) > 1
     assert cli(url, "projections", "rebuild").exit_code == 0
@@ -176,7 +178,9 @@ def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
         conn.execute(text(f"UPDATE rm_enterprises SET area = '房县' WHERE uscc = '{USCC_A}'"))
     engine.dispose()
     code, data = _verify(url)
-    assert code == 7 and [(f["code"], f["uscc"]) for f in data["findings"]] == [("views-disagree", USCC_A)]
+    assert code == 7 and {(f["code"], f["uscc"]) for f in data["findings"]} == {("views-disagree", USCC_A)}
+    assert any(f["message"].startswith(f"rm_enterprises “{USCC_A}”: area “房县” in the views, “张湾区” in the log")
+               for f in data["findings"]), data["findings"]
 
 
 def test_in_enforced_mode_an_act_past_the_roles_or_the_separation_of_duties_is_a_finding(tmp_path):
