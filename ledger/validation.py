@@ -453,13 +453,17 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
                                      topic=shown(ev.topic), error=type(ev.error).__name__, detail=ev.error)))
             continue
         originator = ev.originator_id
-        if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
-            found.extend(check_policy_actor(h, position, ev))
-            h.book = ev.mutate(h.book)
-            continue
-        if isinstance(originator, UUID) and originator == ROSTER_ID:
-            found.extend(check_administration(h, position, ev))
-            h.roster = ev.mutate(h.roster)
+        if isinstance(originator, UUID) and originator in (POLICY_BOOK_ID, ROSTER_ID):
+            found.extend((check_policy_actor if originator == POLICY_BOOK_ID else check_administration)(h, position, ev))
+            try:
+                if originator == POLICY_BOOK_ID:
+                    h.book = ev.mutate(h.book)
+                elif not (h.roster is not None and _name(ev) == "EnforcementStarted"):  # (named above, not applied)
+                    h.roster = ev.mutate(h.roster)
+            except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
+                found.append(Finding(REPLAY_FAILED, position, None, None,
+                                     _("{event} cannot be applied as replayed ({error}: {detail})").format(
+                                         event=_name(ev), error=type(exc).__name__, detail=exc)))
             continue
         topic_owner = type(ev).__qualname__.split(".", 1)[0]
         if topic_owner != "Enterprise":
