@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine
+from sqlalchemy import Connection, Date, Engine, Table, create_engine
 from sqlalchemy.pool import StaticPool
 
 from ledger.i18n import _
@@ -56,49 +56,81 @@ class Projected:
         self.page = []
 
     def finish(self) -> None:
+        """The last page, and the totals a rebuild writes at its end; committed, so that ``engine`` reads them."""
         self._flush()
         self.updater.totals.finish()
+        self.transaction.commit()
 
     def close(self) -> None:
-        self.transaction.rollback()
         self.conn.close()
         self.engine.dispose()
 
 
 def compare(projected: Projected, engine: Engine) -> list[Finding]:
-    """The stored view tables against the projection, table by table (``projected.finish()`` first)."""
+    """The stored view tables against the projection, table by table (``projected.finish()`` first). The stored
+    rows are copied into the scratch database beside the projected ones, so the rows that differ are found
+    there by SQL (``EXCEPT`` both ways), and only those are read back."""
     found: list[Finding] = []
     with engine.connect() as conn:
         for table in schema.VIEW_TABLES:
-            found.extend(_table(table, _rows(projected.conn, table), _rows(conn, table)))
+            found.extend(_table(table, projected.conn, conn))
     return found
 
 
-def _rows(conn: Connection, table: Table) -> Iterator[tuple[Any, ...]]:
-    """The table's rows as stored, dates as ISO text: read without the column types' processing, so a value
-    forged into a form the type cannot read (a day that is no date) is compared, not a crash."""
-    columns = ", ".join(f'"{c.name}"' for c in table.c)
-    for row in conn.exec_driver_sql(f"SELECT {columns} FROM {table.name}"):  # noqa: S608 - the schema's own names
-        yield tuple(v.isoformat() if isinstance(v, date) else v for v in row)
-
-
-def _table(table: Table, expected_rows: Iterator[tuple[Any, ...]], stored_rows: Iterator[tuple[Any, ...]]
-           ) -> list[Finding]:
+def _table(table: Table, scratch: Connection, stored: Connection) -> list[Finding]:
     names = [c.name for c in table.c]
+    columns = ", ".join(f'"{name}"' for name in names)
+    copy = f"stored_{table.name}"
+    # untyped columns: each value is kept as the stored table hands it back, and compared as it is
+    scratch.exec_driver_sql(f"CREATE TEMP TABLE {copy} ({columns})")
+    try:
+        insert = f"INSERT INTO {copy} VALUES ({', '.join('?' for _ in names)})"  # noqa: S608 - the schema's own names
+        rows = _rows(stored, table, columns)
+        while batch := [row for _, row in zip(range(PAGE * 5), rows, strict=False)]:
+            scratch.exec_driver_sql(insert, batch)
+        expected = [tuple(r) for r in scratch.exec_driver_sql(
+            f"SELECT {columns} FROM {table.name} EXCEPT SELECT {columns} FROM {copy}")]  # noqa: S608
+        views = [tuple(r) for r in scratch.exec_driver_sql(
+            f"SELECT {columns} FROM {copy} EXCEPT SELECT {columns} FROM {table.name}")]  # noqa: S608
+    finally:
+        scratch.exec_driver_sql(f"DROP TABLE {copy}")
+    return _differences(table, names, expected, views)
+
+
+def _rows(conn: Connection, table: Table, columns: str) -> Iterator[tuple[Any, ...]]:
+    """The table's rows as stored, days as ISO text (as SQLite keeps them), read without the column types'
+    processing, so a value forged into a form the type cannot read (a day that is no date) is compared, not a
+    crash."""
+    dates = [i for i, c in enumerate(table.c) if isinstance(c.type, Date)] if conn.dialect.name != "sqlite" else []
+    for row in conn.exec_driver_sql(f"SELECT {columns} FROM {table.name}"):  # noqa: S608 - the schema's own names
+        if dates:
+            values = list(row)
+            for i in dates:
+                if isinstance(values[i], date):
+                    values[i] = values[i].isoformat()
+            yield tuple(values)
+        else:
+            yield tuple(row)
+
+
+def _differences(table: Table, names: list[str], expected_rows: list[tuple[Any, ...]],
+                 stored_rows: list[tuple[Any, ...]]) -> list[Finding]:
+    """Findings for the rows the log gives and the views do not hold as they are (``expected_rows``), and the
+    rows the views hold that the log does not give (``stored_rows``): paired by key, a changed row."""
     key_at = [names.index(c.name) for c in table.primary_key.columns]
     expected = {tuple(row[i] for i in key_at): row for row in expected_rows}
     found: list[Finding] = []
-    for row in stored_rows:
-        key = tuple(row[i] for i in key_at)
-        want = expected.pop(key, None)
+    for row in sorted(stored_rows, key=lambda r: tuple(str(r[i]) for i in key_at)):
+        want = expected.pop(tuple(row[i] for i in key_at), None)
         if want is None:
             found.append(_finding(table, names, row, _("{table} {key}: in the read models but not in the log")))
-        elif want != row:
+        else:
             differs = "; ".join(_("{name} {views} in the views, {log} in the log").format(
                 name=name, views=_value(name, have), log=_value(name, log))
-                for name, have, log in zip(names, row, want, strict=True) if have != log)
+                for name, have, log in zip(names, row, want, strict=True) if have != log or type(have) is not type(log))
             found.append(_finding(table, names, row, _("{table} {key}: {differences}"), differences=differs))
-    for row in expected.values():
+    for key in sorted(expected, key=lambda k: tuple(str(p) for p in k)):
+        row = expected[key]
         if table is schema.malformed and row[1] not in runner.HANDLERS:
             continue  # a row of another topic it cannot read: a rebuild reads only the handled topics
         found.append(_finding(table, names, row, _("{table} {key}: in the log but not in the read models")))
