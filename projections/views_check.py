@@ -67,34 +67,19 @@ class Projected:
 
 
 def compare(projected: Projected, engine: Engine) -> list[Finding]:
-    """The stored view tables against the projection, table by table (``projected.finish()`` first). The stored
-    rows are copied into the scratch database beside the projected ones, so the rows that differ are found
-    there by SQL (``EXCEPT`` both ways), and only those are read back."""
+    """The stored view tables against the projection, table by table (``projected.finish()`` first): each
+    table's rows read from both, as sets (a primary key makes each row one of a kind), and only the rows in one
+    and not the other looked at."""
     found: list[Finding] = []
     with engine.connect() as conn:
         for table in schema.VIEW_TABLES:
-            found.extend(_table(table, projected.conn, conn))
+            columns = ", ".join(f'"{c.name}"' for c in table.c)
+            stored = set(_rows(conn, table, columns))
+            expected = set(_rows(projected.conn, table, columns))
+            if stored != expected:
+                found.extend(_differences(table, [c.name for c in table.c], list(expected - stored),
+                                          list(stored - expected)))
     return found
-
-
-def _table(table: Table, scratch: Connection, stored: Connection) -> list[Finding]:
-    names = [c.name for c in table.c]
-    columns = ", ".join(f'"{name}"' for name in names)
-    copy = f"stored_{table.name}"
-    # untyped columns: each value is kept as the stored table hands it back, and compared as it is
-    scratch.exec_driver_sql(f"CREATE TEMP TABLE {copy} ({columns})")
-    try:
-        insert = f"INSERT INTO {copy} VALUES ({', '.join('?' for _ in names)})"  # noqa: S608 - the schema's own names
-        rows = _rows(stored, table, columns)
-        while batch := [row for _, row in zip(range(PAGE * 5), rows, strict=False)]:
-            scratch.exec_driver_sql(insert, batch)
-        expected = [tuple(r) for r in scratch.exec_driver_sql(
-            f"SELECT {columns} FROM {table.name} EXCEPT SELECT {columns} FROM {copy}")]  # noqa: S608
-        views = [tuple(r) for r in scratch.exec_driver_sql(
-            f"SELECT {columns} FROM {copy} EXCEPT SELECT {columns} FROM {table.name}")]  # noqa: S608
-    finally:
-        scratch.exec_driver_sql(f"DROP TABLE {copy}")
-    return _differences(table, names, expected, views)
 
 
 def _rows(conn: Connection, table: Table, columns: str) -> Iterator[tuple[Any, ...]]:
