@@ -154,20 +154,20 @@ def run_checks(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], N
     try:
         with _no_cyclic_gc():
             history, found = replay(decoded(ledger, _notifications(ledger, end), progress, projected, upto),
-                                    checkpoint=upto, at_checkpoint=lambda h: _compare_views(h, engine, projected))
+                                    checkpoint=upto, at_checkpoint=lambda h: _compare_views(h, engine, projected, upto))
     finally:
         projected.close()
     return history.events, found
 
 
-def _compare_views(h: History, engine: Engine, projected: views_check.Projected) -> list[Finding]:
+def _compare_views(h: History, engine: Engine, projected: views_check.Projected, upto: int) -> list[Finding]:
     """The read models row by row against the log projected by the runner's own handlers (``views_check``):
     rows that differ are the news, named with their table and key (what they put wrong in the sums and the
     aggregates' figures follows from them). Rows that agree are then held to the replayed aggregates and the
     totals to the entries (``check_views``), which names a fault of the handlers themselves: on the projection
     in memory, which holds the very rows the views do (and is read faster)."""
     projected.finish()
-    return views_check.compare(projected, engine) or check_views(h, projected.engine)
+    return views_check.compare(projected, engine, upto) or check_views(h, projected.engine)
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,8 @@ def verify(ledger: GrantsLedger, engine: Engine, head: audit_log.Head | None = N
         try:
             with _no_cyclic_gc():
                 done.append(replay(decoded(ledger, rows, replay_progress, projected, views_at), views_at,
-                                   None if projected is None else lambda h: _compare_views(h, engine, projected)))
+                                   None if projected is None or views_at is None else
+                                   lambda h: _compare_views(h, engine, projected, views_at)))
         except Exception as exc:  # noqa: BLE001 - raised below, unless the chain broke: then the break is the news
             failed.append(exc)
 

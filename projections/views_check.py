@@ -10,8 +10,8 @@ and both values. Nothing here projects an event a second way: a handler's fault 
 ``check_views`` (against the replayed aggregates) and ``check_totals`` (the totals from the entries) catch.
 
 ``rm_tracking`` holds no row a report shows: a position past the log's end is ``events-removed-at-end``
-(``audit_checks.cut_tail``), and a position behind or ahead of the rows shows here as the rows the views hold
-beyond it or lack up to it.
+(``audit_checks.cut_tail``); a position behind the rows is named here (and the rows past it), one ahead of
+them shows as the rows the views lack up to it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, Table, create_engine
+from sqlalchemy import Connection, Date, Engine, Table, create_engine, func, select
 from sqlalchemy.pool import StaticPool
 
 from ledger.i18n import _
@@ -66,12 +66,20 @@ class Projected:
         self.engine.dispose()
 
 
-def compare(projected: Projected, engine: Engine) -> list[Finding]:
-    """The stored view tables against the projection, table by table (``projected.finish()`` first): each
-    table's rows read from both, as sets (a primary key makes each row one of a kind), and only the rows in one
-    and not the other looked at."""
+def compare(projected: Projected, engine: Engine, upto: int) -> list[Finding]:
+    """The stored view tables against the projection up to ``upto`` (the views' tracking position;
+    ``projected.finish()`` first): each table's rows read from both, as sets (a primary key makes each row one
+    of a kind), and only the rows in one and not the other looked at. Rows of events past the tracking position
+    are named on ``rm_tracking`` too: a catch-up would apply those events again."""
     found: list[Finding] = []
     with engine.connect() as conn:
+        reached = max(int(conn.execute(select(func.max(t.c.position))).scalar() or 0)
+                      for t in (schema.entries, schema.policy_versions, schema.malformed))
+        if reached > upto:
+            found.append(Finding(VIEWS_DISAGREE, None, None, None, _(
+                "{table} {key}: position {position}, but the views hold rows of events up to {reached} (grants "
+                "projections rebuild puts the views right)").format(
+                    table=schema.tracking.name, key=shown(runner.TRACKING_NAME), position=upto, reached=reached)))
         for table in schema.VIEW_TABLES:
             columns = ", ".join(f'"{c.name}"' for c in table.c)
             stored = set(_rows(conn, table, columns))

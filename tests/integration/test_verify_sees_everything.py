@@ -45,8 +45,7 @@ LINES = [
 ]
 
 # rm_tracking is not forged at random: its shape row, changed, makes the next command rebuild the views from
-# the log (the forgery undoes itself); its position past the log's end is the test below; a position moved
-# within the log shows as rows the views hold beyond it or lack before it, which the walk's rows cover.
+# the log (the forgery undoes itself); its position past the log's end and moved back are the tests below.
 TABLES = list(schema.VIEW_TABLES)
 
 
@@ -181,6 +180,24 @@ def test_a_tracking_position_past_the_log_is_named(db_url, tmp_path):
     engine.dispose()
     code, data = _verify(db_url)
     assert code != 0 and data["broken"]["code"] == "events-removed-at-end", data
+
+
+def test_a_tracking_position_moved_back_is_named_and_no_event_is_applied_twice(db_url, tmp_path):
+    """The views hold rows of events past their tracking position: named on rm_tracking and on each row, and
+    verify does not catch up on them (which would apply those events a second time)."""
+    assert cli(db_url, "import", str(write_lines(tmp_path / "l.jsonl", LINES))).exit_code == 0
+    engine = make_engine(parse_store(db_url))
+    with engine.begin() as conn:
+        last = conn.execute(text("SELECT MAX(position) FROM rm_entries")).scalar()
+        conn.execute(text(f"UPDATE rm_tracking SET position = {last - 1} WHERE name = 'ledger-views'"))
+    engine.dispose()
+    code, data = _verify(db_url)
+    assert code == 7, data
+    messages = [f["message"] for f in data["findings"] if f["code"] == "views-disagree"]
+    assert any(m.startswith("rm_tracking “ledger-views”: position ") for m in messages), messages
+    assert any(m.startswith(f"rm_entries “{last}”: in the read models") for m in messages), messages
+    assert cli(db_url, "projections", "rebuild").exit_code == 0
+    assert _verify(db_url)[0] == 0
 
 
 # --- every actor (on SQLite: in enforced mode on PostgreSQL each operator connects as its own database role,
