@@ -60,6 +60,7 @@ def head(ctx: typer.Context, as_json: Json = False) -> None:
                                "then run the whole-ledger checks (exit 7 with their findings)."))
 @handled
 def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = False, as_json: Json = False) -> None:
+    from ledger.validation import VIEWS_DISAGREE
     from projections import audit_checks, audit_log, runner
 
     context: Context = ctx.obj
@@ -92,7 +93,14 @@ def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = 
     seconds = time.perf_counter() - started
     mismatch = audit_checks.cut_tail(walk, reached, noted) or mismatch
     broken = walk.broken or mismatch
-    if not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
+    disagree = (verified is not None and any(f.code == VIEWS_DISAGREE for f in verified.findings)
+                and runner.views_exist(context.engine) and runner.position(context.engine) == verified.views_at)
+    if not chain_only and not broken and verified is not None and disagree:
+        # read models that disagree with the log, and have not moved since (no catch-up ran meanwhile), are not
+        # brought up to date on top of what is wrong in them (a catch-up from a forged tracking position would
+        # apply events again): their findings as compared
+        replayed, findings = verified.replayed, [f.as_dict() for f in verified.findings]
+    elif not chain_only and not broken:  # a log that is not the one written cannot be checked meaningfully
         views = context.views()  # brought up to date only now, once the chain holds
         if verified is not None and verified.views_at is not None and runner.position(views) == verified.views_at:
             replayed, findings = verified.replayed, [f.as_dict() for f in verified.findings]

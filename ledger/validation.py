@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -41,7 +42,7 @@ from ledger.errors import (
 from ledger.i18n import _
 from ledger.labels import label
 from ledger.money import amount, split_shares
-from ledger.operators import ROLE_OF_OP
+from ledger.operators import ADMIN, ROLE_OF_OP
 from ledger.policy.measures import Measure
 from ledger.text import shown
 
@@ -262,28 +263,65 @@ def _duty_command(ev: Any) -> intake.Command | None:
     return None
 
 
+CHINA = timezone(timedelta(hours=8))  # the ledger's day is China's (commands/clock.py)
+
+
+def _recorded_on(ev: Any) -> date | None:
+    """The day (in China) the ledger recorded the event: the day the write side checked its operator on."""
+    stamp = getattr(ev, "timestamp", None)
+    return stamp.astimezone(CHINA).date() if isinstance(stamp, datetime) else None
+
+
+def not_authorised(h: History, ev: Any, role: str) -> str | None:
+    """Why, in enforced mode, the act an event records was not its operator's to do, or None when it was: the
+    write side's checks (``ledger/access.py``) again, on the roster as replayed up to the event. Its ``by`` is a
+    registered operator, not suspended, holding ``role``, who may act on the day the ledger recorded the event
+    (the operator at the keyboard) or, when an admin recorded another's act (``recorded_by``, migrating
+    history), on the act's own date; that admin is an active admin on the day of recording."""
+    assert h.roster is not None
+    who = getattr(ev, "by", None)
+    operator = h.roster.operators.get(who) if isinstance(who, str) else None
+    recorder = getattr(ev, "recorded_by", None)
+    recorded_on = _recorded_on(ev)
+    act_date = getattr(ev, "date", None)
+    if not isinstance(recorder, str) or recorder == who:
+        days = [recorded_on] if recorded_on is not None else []
+    else:
+        days = [act_date] if isinstance(act_date, date) else []
+    why = None
+    if operator is None:
+        why = _("{event} by {who}, not a registered operator, in enforced mode")
+    elif operator.suspended:
+        why = _("{event} by {who}, suspended, in enforced mode")
+    elif role not in operator.roles:
+        why = _("{event} by {who}, without the role {role}, in enforced mode")
+    elif days and not operator.active_on(days[0]):
+        why = _("{event} by {who}, who may act from {start} to {end}, not on {day}, in enforced mode")
+    elif isinstance(recorder, str) and recorder != who:
+        admin = h.roster.operators.get(recorder)
+        if (admin is None or ADMIN not in admin.roles
+                or not (admin.active_on(recorded_on) if recorded_on is not None else not admin.suspended)):
+            why = _("{event} by {who}, recorded by {recorder}, who is not an active admin, in enforced mode")
+    if why is None:
+        return None
+    return why.format(event=_name(ev), who=shown(who), role=label(role), recorder=shown(recorder),
+                      start=operator.valid_from if operator else "", day=days[0] if days else "",
+                      end=(operator.valid_to or _("no end")) if operator else "")
+
+
 def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
-    """In enforced mode, every recorded act is by a registered, unsuspended operator holding its role, and no
-    act breaks the separation of duties: an event written past the ledger (by plain SQL under an operator's
-    own database role, say) is named. Operators' from/to days are not checked here."""
+    """In enforced mode, every recorded act is by a registered, unsuspended operator holding its role on its
+    day (``not_authorised``), and no act breaks the separation of duties: an event written past the ledger (by
+    plain SQL under an operator's own database role, say) is named."""
     op = EVENT_OPS.get(_name(ev))
     if h.roster is None or op is None:
         return []
     enterprise = h.enterprises[ev.originator_id]
     ref = getattr(ev, "ref", None)
-    who = getattr(ev, "by", None)
     found: list[Finding] = []
-    operator = h.roster.operators.get(who) if isinstance(who, str) else None
-    role = ROLE_OF_OP[op]
-    if operator is None or operator.suspended or role not in operator.roles:
-        if operator is None:
-            why = _("{event} by {who}, not a registered operator, in enforced mode")
-        elif operator.suspended:
-            why = _("{event} by {who}, suspended, in enforced mode")
-        else:
-            why = _("{event} by {who}, without the role {role}, in enforced mode")
-        found.append(Finding(NOT_AUTHORISED, position, ref, enterprise.uscc,
-                             why.format(event=_name(ev), who=shown(who), role=label(role))))
+    why = not_authorised(h, ev, ROLE_OF_OP[op])
+    if why is not None:
+        found.append(Finding(NOT_AUTHORISED, position, ref, enterprise.uscc, why))
     command = _duty_command(ev)
     app = enterprise.applications.get(ref) if ref is not None else None
     if command is not None and app is not None:
@@ -294,19 +332,38 @@ def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
     return found
 
 
+def check_registration(h: History, position: int, ev: Any) -> list[Finding]:
+    """In enforced mode an enterprise is registered by a clerk (``register``), as any other act is checked."""
+    if h.roster is None or _name(ev) != "Registered":
+        return []
+    why = not_authorised(h, ev, ROLE_OF_OP["register"])
+    uscc = getattr(ev, "uscc", None)
+    return [] if why is None else [Finding(NOT_AUTHORISED, position, None, uscc if isinstance(uscc, str) else None,
+                                           why)]
+
+
 def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
-    """Only an active admin administers operators, and never its own record (rule 4 of the separation of
-    duties). The first operator, who starts enforced mode, registers itself."""
+    """Every event of the roster stream: only an active admin administers operators (registers one, changes its
+    roles, suspends or reinstates it), and never its own record (rule 4 of the separation of duties). The
+    first operator, who starts enforced mode, registers itself (``EnforcementStarted`` and that first
+    registration, recorded together, are checked by nobody: nobody was an operator before them); enforced
+    mode started again on a roster that exists would drop every operator, and is named."""
+    if h.roster is None:
+        return []
+    if _name(ev) == "EnforcementStarted":
+        return [Finding(NOT_AUTHORISED, position, None, None,
+                        _("{event} by {who} on a ledger already in enforced mode (since {day})").format(
+                            event=_name(ev), who=shown(getattr(ev, "by", None)), day=h.roster.enforced_on))]
     name = getattr(ev, "name", None)
-    if h.roster is None or not h.roster.operators or name is None:
+    if not h.roster.operators or name is None:
         return []
     who = getattr(ev, "by", None)
-    admin = h.roster.operators.get(who) if isinstance(who, str) else None
     found: list[Finding] = []
-    if admin is None or admin.suspended or "admin" not in admin.roles:
+    why = not_authorised(h, ev, ADMIN)
+    if why is not None:
         found.append(Finding(NOT_AUTHORISED, position, None, None,
-                             _("{event} of operator {name} by {who}, who is not an active admin").format(
-                                 event=_name(ev), name=shown(name), who=shown(who))))
+                             _("{event} of operator {name} by {who}, who is not an active admin ({why})").format(
+                                 event=_name(ev), name=shown(name), who=shown(who), why=why)))
     if name == who:
         found.append(Finding(SEPARATION_OF_DUTIES, position, None, None,
                              _("{event}: {who} administered its own operator record").format(
@@ -316,17 +373,17 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_policy_actor(h: History, position: int, ev: Any) -> list[Finding]:
     """In enforced mode only an active admin adopts a policy version (an adoption sets every award's amount):
-    one written past the ledger under another role is named."""
+    one written past the ledger under another role is named. ``PolicyBook.Opened`` is no act: it is recorded
+    with the book's first adoption, which is checked."""
     if h.roster is None or not h.roster.operators or _name(ev) != "PolicyAdopted":
         return []
-    who = getattr(ev, "by", None)
-    admin = h.roster.operators.get(who) if isinstance(who, str) else None
-    if admin is not None and not admin.suspended and "admin" in admin.roles:
+    why = not_authorised(h, ev, ADMIN)
+    if why is None:
         return []
     return [Finding(NOT_AUTHORISED, position, None, None,
-                    _("{event} of policy version {version} by {who}, who is not an active admin, in enforced "
-                      "mode").format(event=_name(ev), version=shown(getattr(ev, "version", "?")),
-                                     who=shown(who)))]
+                    _("{event} of policy version {version} by {who}, who is not an active admin ({why})").format(
+                        event=_name(ev), version=shown(getattr(ev, "version", "?")), who=shown(getattr(ev, "by", None)),
+                        why=why))]
 
 
 def check_set_aside_actor(h: History, position: int, ev: Any) -> list[Finding]:
@@ -433,13 +490,17 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
                 passed.version = ev.originator_version
             continue
         originator = ev.originator_id
-        if isinstance(originator, UUID) and originator == POLICY_BOOK_ID:
-            found.extend(check_policy_actor(h, position, ev))
-            h.book = ev.mutate(h.book)
-            continue
-        if isinstance(originator, UUID) and originator == ROSTER_ID:
-            found.extend(check_administration(h, position, ev))
-            h.roster = ev.mutate(h.roster)
+        if isinstance(originator, UUID) and originator in (POLICY_BOOK_ID, ROSTER_ID):
+            found.extend((check_policy_actor if originator == POLICY_BOOK_ID else check_administration)(h, position, ev))
+            try:
+                if originator == POLICY_BOOK_ID:
+                    h.book = ev.mutate(h.book)
+                elif not (h.roster is not None and _name(ev) == "EnforcementStarted"):  # (named above, not applied)
+                    h.roster = ev.mutate(h.roster)
+            except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
+                found.append(Finding(REPLAY_FAILED, position, None, None,
+                                     _("{event} cannot be applied as replayed ({error}: {detail})").format(
+                                         event=_name(ev), error=type(exc).__name__, detail=exc)))
             continue
         if isinstance(originator, UUID) and originator == SET_ASIDES_ID:
             found.extend(check_set_aside_actor(h, position, ev))
@@ -447,8 +508,13 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             continue
         topic_owner = type(ev).__qualname__.split(".", 1)[0]
         if topic_owner != "Enterprise":
-            continue  # indexes, quotas, import runs: the checks rebuild what they need from the enterprises
+            # Indexes and quotas (ApplicationRef, VoucherRef, ReceiptRef, TaskQuota) carry no ``by``: each is
+            # recorded in the same save as the enterprise's event it indexes, whose act is checked; an import
+            # run's Started and LinesDecided are the import's note of which lines it decided, each line's act
+            # checked on its own event. The checks rebuild what they need from the enterprises.
+            continue
         name = _name(ev)
+        found.extend(check_registration(h, position, ev))
         try:
             if originator in h.enterprises:
                 for check in CHECKS_OF.get(name, ()):

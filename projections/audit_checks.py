@@ -26,25 +26,29 @@ from ledger.labels import label
 from ledger.money import amount
 from ledger.service import GrantsLedger
 from ledger.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
-from projections import audit_log, runner, schema
+from projections import audit_log, runner, schema, views_check
 from projections.totals_check import check_totals
 
 PAGE = 5000
 PROGRESS_EVERY = 1000
 
 
-def decoded(ledger: GrantsLedger, rows: Iterable[chain.Row], progress: Callable[[int], None] | None = None
-            ) -> Iterator[tuple[int, Any]]:
+def decoded(ledger: GrantsLedger, rows: Iterable[chain.Row], progress: Callable[[int], None] | None = None,
+            projected: views_check.Projected | None = None, upto: int | None = None) -> Iterator[tuple[int, Any]]:
     """Stored rows (position, originator id, version, topic, state) as (position, domain event), each the
     object the ledger's own mapper makes of it; a row it cannot read is ``Unreadable`` (a finding, not a
-    crash). ``progress(position)`` is told every ``PROGRESS_EVERY`` rows, and at the end."""
+    crash). ``progress(position)`` is told every ``PROGRESS_EVERY`` rows, and at the end. Each event up to
+    ``upto`` also goes to ``projected`` (the read models as the log gives them), before it is yielded."""
     read = _Reader(ledger.mapper)
     position = count = 0
     for position, originator_id, version, topic, state in rows:
         try:
-            yield position, read(originator_id, version, topic, state)
+            ev = read(originator_id, version, topic, state)
         except Exception as exc:  # noqa: BLE001 - an event that cannot be read is a finding, not a crash
-            yield position, Unreadable(topic, exc, _uuid(originator_id), version)
+            ev = Unreadable(topic, exc, _uuid(originator_id), version)
+        if projected is not None and upto is not None and position <= upto:
+            projected.add(position, topic, ev)
+        yield position, ev
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(position)
@@ -154,10 +158,24 @@ def run_checks(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], N
     ``progress(position)`` is told the position replayed up to, every ``PROGRESS_EVERY`` events."""
     upto = runner.position(engine)
     end = ledger.recorder.max_notification_id() or 0
-    with _no_cyclic_gc():
-        history, found = replay(decoded(ledger, _notifications(ledger, end), progress), checkpoint=upto,
-                                at_checkpoint=lambda h: check_views(h, engine))
+    projected = views_check.Projected()
+    try:
+        with _no_cyclic_gc():
+            history, found = replay(decoded(ledger, _notifications(ledger, end), progress, projected, upto),
+                                    checkpoint=upto, at_checkpoint=lambda h: _compare_views(h, engine, projected, upto))
+    finally:
+        projected.close()
     return history.events, found
+
+
+def _compare_views(h: History, engine: Engine, projected: views_check.Projected, upto: int) -> list[Finding]:
+    """The read models row by row against the log projected by the runner's own handlers (``views_check``):
+    rows that differ are the news, named with their table and key (what they put wrong in the sums and the
+    aggregates' figures follows from them). Rows that agree are then held to the replayed aggregates and the
+    totals to the entries (``check_views``), which names a fault of the handlers themselves: on the projection
+    in memory, which holds the very rows the views do (and is read faster)."""
+    projected.finish()
+    return views_check.compare(projected, engine, upto) or check_views(h, projected.engine)
 
 
 @dataclass(frozen=True)
@@ -217,17 +235,23 @@ def verify(ledger: GrantsLedger, engine: Engine, head: audit_log.Head | None = N
     views_at = views_position(engine)
     done: list[tuple[History, list[Finding]]] = []
     failed: list[Exception] = []
+    projected = views_check.Projected() if views_at is not None else None
 
     def consume(rows: Iterator[chain.Row]) -> None:
         try:
             with _no_cyclic_gc():
-                done.append(replay(decoded(ledger, rows, replay_progress), views_at,
-                                   None if views_at is None else lambda h: check_views(h, engine)))
+                done.append(replay(decoded(ledger, rows, replay_progress, projected, views_at), views_at,
+                                   None if projected is None or views_at is None else
+                                   lambda h: _compare_views(h, engine, projected, views_at)))
         except Exception as exc:  # noqa: BLE001 - raised below, unless the chain broke: then the break is the news
             failed.append(exc)
 
-    walk, mismatch = audit_log.verify_chain(engine, ledger.recorder.events_table_name, head, chain_progress,
-                                            consume)
+    try:
+        walk, mismatch = audit_log.verify_chain(engine, ledger.recorder.events_table_name, head, chain_progress,
+                                                consume)
+    finally:
+        if projected is not None:
+            projected.close()
     if failed and not (walk.broken or mismatch):
         raise failed[0]
     history, found = done[0] if done else (History(), [])

@@ -26,6 +26,7 @@ from ledger.i18n import _
 from ledger.service import GrantsLedger
 from ledger.storage import SQLITE, Store, postgres_options
 from ledger.store_errors import is_conflict
+from ledger.validation import Unreadable
 from projections import schema
 from projections.bulk import copy_rows
 from projections.known_at import micros
@@ -161,19 +162,28 @@ class ViewUpdater:
         """Apply a page of the log: its events decoded, what they look up in the tables (the enterprise
         and measure of the applications they name, the enterprises' areas) read in a few queries for the
         whole page, then each event applied."""
-        events = []
+        read: list[tuple[int, str, Any]] = []
         for n in notifications:
             try:
-                ev = mapper.to_domain_event(n)
+                read.append((n.id, n.topic, mapper.to_domain_event(n)))
             except Exception as exc:  # noqa: BLE001 - a row the ledger cannot read is recorded, never a stop
-                self._malformed(n.id, n.topic, exc)
+                read.append((n.id, n.topic, Unreadable(n.topic, exc)))
+        self.apply_events(read)
+
+    def apply_events(self, read: list[tuple[int, str, Any]]) -> None:
+        """Apply (position, topic, domain event) in log order; an event the mapper could not read is given as
+        ``Unreadable``. `audit verify` projects the log it replays through here (``projections.views_check``)."""
+        events = []
+        for position, topic, ev in read:
+            if isinstance(ev, Unreadable):
+                self._malformed(position, topic, ev.error)
                 continue
-            missing = event_fields.missing(n.topic, ev)
+            missing = event_fields.missing(topic, ev)
             if missing:
-                self._malformed(n.id, n.topic, ValueError(_("missing fields: {fields}").format(
+                self._malformed(position, topic, ValueError(_("missing fields: {fields}").format(
                     fields=", ".join(sorted(missing)))))
                 continue
-            events.append((n.id, n.topic, ev))
+            events.append((position, topic, ev))
         self._read_ahead(events)
         for position, topic, ev in events:
             try:

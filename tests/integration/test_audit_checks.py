@@ -136,8 +136,10 @@ def test_read_models_that_disagree_with_the_log_are_found(url):
     assert code == 7
     disagree = [f for f in data["findings"] if f["code"] == "views-disagree"]
     assert [f["ref"] for f in disagree if f["ref"] is not None] == ["A-1"]
-    # the summary tables no longer add up to the entries either: each named with its key
-    assert all(f["message"].startswith("rm_") for f in disagree if f["ref"] is None) and len(disagree) > 1
+    # the entry itself, row by row against the log: its table, its key (the position) and both amounts (the sums
+    # it puts wrong follow from it, and are not named again)
+    assert [f["message"].split(":")[0] for f in disagree] == [f"rm_entries “{disagree[0]['position']}”"]
+    assert "amount_fen 5,001.00 yuan in the views, 5,000.00 yuan in the log" in disagree[0]["message"]
     assert cli(url, "projections", "rebuild").exit_code == 0
     assert _verify(url)[0] == 0
 
@@ -177,6 +179,8 @@ def test_an_enterprise_moved_to_another_area_in_the_read_models_is_found(url):
     engine.dispose()
     code, data = _verify(url)
     assert code == 7 and [(f["code"], f["uscc"]) for f in data["findings"]] == [("views-disagree", USCC_A)]
+    assert data["findings"][0]["message"].startswith(f"rm_enterprises “{USCC_A}”: area “房县” in the views, “张湾区” in "
+                                                     "the log")
 
 
 def test_in_enforced_mode_an_act_past_the_roles_or_the_separation_of_duties_is_a_finding(tmp_path):
