@@ -17,8 +17,8 @@ import time
 # The libraries and modules the measured commands load as they run: loaded before the clock, as all of
 # them were when the command modules imported them at their top, so a command's time is its own work
 # (as the raw store's is, whose modules are loaded too). A whole process's wall time includes them.
-PRELOADED = ("sqlalchemy", "eventsourcing.persistence", "psycopg", "structlog", "ledger.service", "ledger.importing",
-             "ledger.intake", "projections.runner", "projections.reports", "projections.audit_log",
+PRELOADED = ("sqlalchemy", "eventsourcing.persistence", "psycopg", "structlog", "ledger.service.application", "ledger.service.importing",
+             "ledger.intake.commands", "projections.runner", "projections.reports", "projections.audit_log",
              "projections.audit_checks")
 
 

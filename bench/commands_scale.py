@@ -65,8 +65,8 @@ def prepare(url: str, enterprises: int, seed: int) -> int:
     to date; returns the number of events."""
     from bench.generate import dumps, generate
     from commands.imports import import_lines
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
     from projections import runner
 
     store = parse_store(url)
@@ -87,8 +87,8 @@ def prepare(url: str, enterprises: int, seed: int) -> int:
 
 
 def events_in(url: str) -> int:
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
 
     ledger = GrantsLedger(parse_store(url), create_tables=False)
     try:

@@ -1,5 +1,5 @@
 """A deterministic synthetic province: import lines (JSON Lines, the machine contract of
-``ledger/intake.py``) for a given number of enterprises.
+``ledger/intake/commands.py``) for a given number of enterprises.
 
     python -m bench.generate --enterprises 300 --seed 7 > province.jsonl
 
@@ -46,10 +46,10 @@ import sys
 from datetime import date, timedelta
 from typing import Any
 
-from ledger.areas import AREAS
-from ledger.money import split_shares, wan, yi
+from ledger.domain.areas import AREAS
+from ledger.domain.money import split_shares, wan, yi
+from ledger.domain.uscc import ALPHABET, make_uscc
 from ledger.policy import CURRENT_CATALOGUE, catalogue
-from ledger.uscc import ALPHABET, make_uscc
 
 EFFECTIVE = date(2022, 9, 1)  # the policy version every application falls under
 LAST_VALID = date(2025, 8, 31)  # valid three years: 2025-09-01 is the first day outside

@@ -58,9 +58,9 @@ import structlog
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, create_engine, text
 
-from ledger import append_only, chain
-from ledger.service import GrantsLedger
-from ledger.storage import POSTGRES, SQLITE, Store, parse_store
+from ledger.service.application import GrantsLedger
+from ledger.store import append_only, chain
+from ledger.store.storage import POSTGRES, SQLITE, Store, parse_store
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 1000

@@ -14,7 +14,7 @@ from commands.records import record
 from ledger.errors import WRONG_STATE, Refused, invalid
 from ledger.i18n import N_, _
 from ledger.labels import label
-from ledger.storage import POSTGRES
+from ledger.store.storage import POSTGRES
 
 admin_app = typer.Typer(help=N_("Operators, their roles, and their database roles."), no_args_is_help=True)
 operator_app = typer.Typer(help=N_("Register, change, suspend and reinstate operators."), no_args_is_help=True)

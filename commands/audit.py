@@ -15,10 +15,10 @@ from commands.options import All, AsOf, Json, KnownAt, Limit
 from commands.output import handled
 from commands.records import china_time, parse_known_at
 from ledger import i18n
+from ledger.domain.uscc import uscc_problem
 from ledger.errors import invalid
 from ledger.i18n import N_, _, ngettext
 from ledger.labels import label
-from ledger.uscc import uscc_problem
 
 if TYPE_CHECKING:
     from projections.audit_log import NoChain
@@ -60,7 +60,7 @@ def head(ctx: typer.Context, as_json: Json = False) -> None:
                                "then run the whole-ledger checks (exit 7 with their findings)."))
 @handled
 def verify(ctx: typer.Context, head: HeadOption = None, chain_only: ChainOnly = False, as_json: Json = False) -> None:
-    from ledger.validation import VIEWS_DISAGREE
+    from ledger.domain.validation import VIEWS_DISAGREE
     from projections import audit_checks, audit_log, runner
 
     context: Context = ctx.obj
@@ -194,7 +194,7 @@ def trail(
     known_at: KnownAt = None,
     as_json: Json = False,
 ) -> None:
-    from ledger.intake import parse_ref
+    from ledger.intake.commands import parse_ref
 
     if (ref is None) == (uscc is None):
         raise invalid("ref", _("give the filing number REF, or --uscc CODE, not both"))

@@ -20,11 +20,11 @@ from commands import clock, logs
 from commands import settings as config
 from commands.settings import Setting
 from ledger.i18n import _
-from ledger.storage import POSTGRES, Store, parse_store
-from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify
+from ledger.store.errors import FOREIGN_DATABASE, StoreError, classify
+from ledger.store.storage import POSTGRES, Store, parse_store
 
 if TYPE_CHECKING:
-    from ledger.service import GrantsLedger
+    from ledger.service.application import GrantsLedger
 
 INSUFFICIENT_PRIVILEGE = "42501"
 NO_LEDGER = "no-ledger"  # the JSON error code of a database where `grants init` made no ledger
@@ -98,7 +98,7 @@ class Context:
             from sqlalchemy import inspect
 
             from commands import preflight
-            from ledger.service import GrantsLedger
+            from ledger.service.application import GrantsLedger
 
             store = self.store
             try:

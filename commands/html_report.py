@@ -15,9 +15,9 @@ from html import escape
 from typing import Any
 
 from ledger import i18n
+from ledger.domain.money import format_fen
 from ledger.i18n import N_, _
 from ledger.labels import label
-from ledger.money import format_fen
 
 WIDTH = 1000  # the drawing width of a chart, in SVG units (scaled down on a narrow screen)
 LABEL = 190  # room for the row labels on the left

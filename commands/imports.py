@@ -22,15 +22,15 @@ from commands.context import Context
 from commands.options import All, Json, Limit
 from commands.output import handled
 from commands.records import render_show
-from ledger import jsonline
 from ledger.errors import Refused, invalid
 from ledger.i18n import N_, _
-from ledger.import_limits import CHUNK
+from ledger.intake import jsonline
+from ledger.intake.limits import CHUNK
 
 if TYPE_CHECKING:  # the event store and the policy catalogue are imported when a file is imported
-    from ledger.importing import ImportStopped
-    from ledger.intake import Command
-    from ledger.service import GrantsLedger
+    from ledger.intake.commands import Command
+    from ledger.service.application import GrantsLedger
+    from ledger.service.importing import ImportStopped
 
     Parsed = Command | dict[str, Any] | ImportStopped  # the command, the line's refusal, or why the import stops there
 
@@ -43,8 +43,8 @@ def _apply_line(ledger: GrantsLedger, number: int, raw: bytes, operator: str) ->
 
 
 def _parse(number: int, raw: bytes, operator: str) -> Parsed:
-    from ledger.importing import ImportStopped
-    from ledger.intake import parse_command
+    from ledger.intake.commands import parse_command
+    from ledger.service.importing import ImportStopped
 
     try:
         return parse_command(jsonline.decode(raw), operator, today=clock.today())
@@ -59,7 +59,7 @@ def _parse(number: int, raw: bytes, operator: str) -> Parsed:
 def _execute(ledger: GrantsLedger, number: int, parsed: Parsed) -> dict[str, Any]:
     from eventsourcing.persistence import OperationalError, RecordConflictError
 
-    from ledger.importing import ImportStopped
+    from ledger.service.importing import ImportStopped
 
     if isinstance(parsed, ImportStopped):
         raise parsed
@@ -86,7 +86,7 @@ class _Chunks:
         self.parsed: dict[int, Parsed] = {}
 
     def prepare(self, ledger: GrantsLedger, part: list[tuple[int, bytes]]) -> None:
-        from ledger.importing import ImportStopped
+        from ledger.service.importing import ImportStopped
 
         self.parsed = {number: _parse(number, raw, self.operator) for number, raw in part}
         ledger.prefetch(p for p in self.parsed.values() if not isinstance(p, (dict, ImportStopped)))
@@ -104,11 +104,11 @@ def import_lines(ledger: GrantsLedger, lines: Iterable[bytes], operator: str, *,
 
     The file is known by ``digest`` (the SHA-256 of its bytes; by default of the lines
     joined with newlines): lines an earlier run of it decided are reported, not
-    decided again (``ledger/importing.py``). Given ``total`` (how many of the lines hold a
+    decided again (``ledger/service/importing.py``). Given ``total`` (how many of the lines hold a
     command) and ``digest``, the lines are read as the import goes. With ``show_progress``,
     a terminal shows a bar. ``place(line)`` names a line in messages (by default "line N").
     """
-    from ledger.importing import count_commands, digest_of, import_file, line_place
+    from ledger.service.importing import count_commands, digest_of, import_file, line_place
 
     if digest is None or total is None:
         lines = list(lines)
@@ -132,7 +132,7 @@ class Input:
     asked (a second reading writes the refused lines' CSV). A workbook's rows are its lines."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
-        from ledger.importing import count_commands, digest_of, read_lines
+        from ledger.service.importing import count_commands, digest_of, read_lines
 
         self.name, self._stream = name, stream
         self.book: spreadsheet.Workbook | None = None
@@ -153,7 +153,7 @@ class Input:
 
     def place(self, line: int) -> str:
         """Where line ``line`` of the input is, as its reader finds it: "line 12", or a workbook's sheet and row."""
-        from ledger.importing import line_place
+        from ledger.service.importing import line_place
 
         if self.book is None or not 0 < line <= len(self.book.where):
             return line_place(line)
@@ -161,7 +161,7 @@ class Input:
         return _("{sheet} row {row}").format(sheet=where.sheet, row=where.row)
 
     def lines(self) -> Iterator[bytes]:
-        from ledger.importing import read_lines
+        from ledger.service.importing import read_lines
 
         if self._data is not None:
             return iter(self._data.splitlines())
@@ -186,7 +186,7 @@ def open_input(file: Path) -> Iterator[Input]:
     """The file to import (``-``: standard input, kept in a temporary file, so it is read twice too).
 
     Notepad and WPS save UTF-8 with a BOM; it is not part of the first line."""
-    from ledger.importing import READ_BLOCK
+    from ledger.service.importing import READ_BLOCK
 
     if str(file) == "-":
         with tempfile.TemporaryFile() as kept:
@@ -277,7 +277,7 @@ def render_import(result: dict[str, Any], limit: int | None = None) -> str:
 
 def _import_input(context: Context, source: Input, *, as_json: bool, chunk: int, refusals: Path | None,
                   rows: int | None = None) -> None:
-    from ledger.importing import Interrupted
+    from ledger.service.importing import Interrupted
 
     name, book = source.name, source.book
     ledger = context.ledger()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger import areas
+from ledger.domain import areas
 from ledger.i18n import LANGUAGES, N_
 
 Json = Annotated[bool, typer.Option("--json", help=N_("Print machine-readable JSON on stdout."))]

@@ -21,11 +21,11 @@ import typer
 from commands import logs
 from commands.context import Context, NoLedger
 from ledger import i18n
-from ledger.chain import ChainMismatch
+from ledger.domain.money import format_fen
 from ledger.errors import INVALID_INPUT, Refused, invalid
 from ledger.i18n import _
-from ledger.money import format_fen
-from ledger.store_errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
+from ledger.store.chain import ChainMismatch
+from ledger.store.errors import LOCKED, PERMISSION_DENIED, READ_ONLY, StoreError, classify
 from ledger.text import safe
 
 log = logs.log
@@ -117,9 +117,9 @@ def _store_of(args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
 
 
 def _busy() -> type[Exception] | tuple[()]:
-    """``ledger.service.Busy`` once a command has opened the ledger; before that nothing can have raised
+    """``ledger.service.application.Busy`` once a command has opened the ledger; before that nothing can have raised
     it, and importing it would load the event store into every command (even `grants config`)."""
-    service = sys.modules.get("ledger.service")
+    service = sys.modules.get("ledger.service.application")
     return service.Busy if service is not None else ()
 
 

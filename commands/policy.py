@@ -16,9 +16,9 @@ from commands.options import By, Json
 from commands.output import handled
 from commands.records import parse_fact_options, record
 from ledger import i18n
+from ledger.domain.money import format_fen
 from ledger.errors import invalid
 from ledger.i18n import N_, _
-from ledger.money import format_fen
 from ledger.policy import (
     CURRENT_CATALOGUE,
     Catalogue,
@@ -135,7 +135,7 @@ def check(
     date: Annotated[str | None, typer.Option("--date", help=N_("Application date (default today)."))] = None,
     as_json: Json = False,
 ) -> None:
-    from ledger import rules  # the aggregates, and with them the event store
+    from ledger.domain import rules  # the aggregates, and with them the event store
 
     context: Context = ctx.obj
     facts = parse_fact_options(fact)
@@ -203,7 +203,7 @@ def adopt(
 @app.command("versions", help=N_("The adopted policy versions and their validity windows."))
 @handled
 def versions(ctx: typer.Context, as_json: Json = False) -> None:
-    from ledger import rules
+    from ledger.domain import rules
 
     context: Context = ctx.obj
     book = context.reader().policy_book()

@@ -4,7 +4,7 @@ The event-store library creates its table and switches a SQLite file to WAL mode
 it opens, and its PostgreSQL pool hides why a connection failed ("couldn't get a
 connection after 5.00 sec"). So the database is looked at first, with the driver
 directly and without writing: a SQLite file read-only, PostgreSQL with one plain
-connection. A failure is classified (``ledger.store_errors``); a database holding
+connection. A failure is classified (``ledger.store.errors``); a database holding
 other tables and no ledger is refused before anything is written to it.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ledger.i18n import _
-from ledger.service import GrantsLedger
-from ledger.storage import POSTGRES, SQLITE, Store
-from ledger.store_errors import FOREIGN_DATABASE, StoreError, classify, unwritable
+from ledger.service.application import GrantsLedger
+from ledger.store.errors import FOREIGN_DATABASE, StoreError, classify, unwritable
+from ledger.store.storage import POSTGRES, SQLITE, Store
 from projections import schema
 
 # The event store's table: eventsourcing names it per store (see GrantsLedger.name).

@@ -28,14 +28,15 @@ from commands.options import (
     Ref,
 )
 from commands.output import handled, yuan
-from ledger import i18n, jsonline
+from ledger import i18n
+from ledger.domain.money import MoneyError, parse_yuan
+from ledger.domain.uscc import uscc_problem
 from ledger.errors import invalid
 from ledger.i18n import N_, _
+from ledger.intake import jsonline
 from ledger.labels import label
-from ledger.money import MoneyError, parse_yuan
 from ledger.policy.facts import date_forms, parse_date
 from ledger.text import shown
-from ledger.uscc import uscc_problem
 
 P = ParamSpec("P")
 
@@ -84,7 +85,7 @@ def amount_fen(yuan_text: str | None, fen: int | None, *, required: bool) -> int
 
 def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str, Any]:
     """Parse a command exactly as an import line would be, execute it, bring the views up to date."""
-    from ledger.intake import parse_command
+    from ledger.intake.commands import parse_command
 
     context: Context = ctx.obj
     command = parse_command({k: v for k, v in data.items() if v is not None}, context.operator, today=clock.today())
@@ -400,7 +401,7 @@ def external_award(
                   "code: the enterprise."))
 @handled
 def show(ctx: typer.Context, ref: Ref, as_of: AsOf = None, known_at: KnownAt = None, as_json: Json = False) -> None:
-    from ledger.intake import parse_ref
+    from ledger.intake.commands import parse_ref
 
     context: Context = ctx.obj
     ledger = context.reader()

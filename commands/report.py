@@ -14,11 +14,11 @@ from commands.html_report import LEGEND
 from commands.options import All, AsOf, Json, KnownAt, Limit
 from commands.output import Alert, due, handled, yuan
 from commands.records import parse_as_of, parse_known_at
+from ledger.domain.status import STATUSES, Status
 from ledger.errors import invalid
 from ledger.i18n import N_, _, ngettext
 from ledger.labels import label
 from ledger.policy.facts import parse_date
-from ledger.status import STATUSES, Status
 
 From = Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
                                            help=N_("With --to: payments per treasury dated in this period."))]

@@ -22,7 +22,7 @@ import platformdirs
 
 from ledger.errors import invalid
 from ledger.i18n import LANGUAGES, N_, _, language_from_locale, normalise
-from ledger.storage import DEFAULT_URL
+from ledger.store.storage import DEFAULT_URL
 
 FILE_NAME = "grants.toml"
 SETTINGS = {"db": "GRANTS_DB", "by": "GRANTS_USER", "lang": "GRANTS_LANG"}  # setting -> its environment variable

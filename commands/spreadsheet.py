@@ -32,10 +32,10 @@ from commands import output
 from commands.options import Json
 from commands.output import handled
 from ledger import i18n
-from ledger.areas import AREAS, PAYERS
+from ledger.domain.areas import AREAS, PAYERS
+from ledger.domain.money import MoneyError, format_fen, parse_yuan
 from ledger.errors import INVALID_INPUT, invalid
 from ledger.i18n import N_, _, ngettext
-from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.policy import catalogue
 from ledger.policy.facts import BOOL, CHOICE, DATE, DECIMAL, INT, TEXT, YEAR, YUAN, Fact, FactKind
 

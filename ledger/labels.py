@@ -7,16 +7,16 @@ from __future__ import annotations
 from ledger.i18n import N_, _
 
 _LABELS = {
-    # statuses (ledger.status.Status)
+    # statuses (ledger.domain.status.Status)
     "submitted": N_("submitted"),
     "approved": N_("approved"),
     "rejected": N_("rejected"),
     "withdrawn": N_("withdrawn"),
     "revoked": N_("revoked"),
-    # payers (ledger.areas.Payer)
+    # payers (ledger.domain.areas.Payer)
     "city": N_("city"),
     "county": N_("county"),
-    # roles (ledger.intake.ROLES)
+    # roles (ledger.intake.commands.ROLES)
     "clerk": N_("clerk"),
     "reviewer": N_("reviewer"),
     "treasurer": N_("treasurer"),

@@ -1,5 +1,5 @@
 """The whole-ledger checks of ``grants audit verify``: replay the log into the aggregates
-(``ledger.validation``) and compare the read models with it.
+(``ledger.domain.validation``) and compare the read models with it.
 
 ``verify`` does it in the same pass as the hash chain: one read of the stored rows, in
 one snapshot, each row replayed as soon as its link holds. ``run_checks`` replays on its
@@ -19,13 +19,13 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import Engine, func, inspect, select
 
-from ledger import chain
-from ledger.areas import CITY, COUNTY
+from ledger.domain.areas import CITY, COUNTY
+from ledger.domain.money import amount
+from ledger.domain.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
 from ledger.i18n import _
 from ledger.labels import label
-from ledger.money import amount
-from ledger.service import GrantsLedger
-from ledger.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
+from ledger.service.application import GrantsLedger
+from ledger.store import chain
 from projections import audit_log, runner, schema, views_check
 from projections.totals_check import check_totals
 

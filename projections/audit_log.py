@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine, inspect
 
-from ledger import chain
-from ledger.chain import CHAIN_TABLE, GENESIS
 from ledger.i18n import _
+from ledger.store import chain
+from ledger.store.chain import CHAIN_TABLE, GENESIS
 from ledger.text import shown
 
 PAGE = 5000

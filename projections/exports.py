@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from ledger.areas import AREAS, CITY, COUNTY
+from ledger.domain.areas import AREAS, CITY, COUNTY
 from projections import figures, reports, schema
 from projections import known_at as known
 

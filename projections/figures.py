@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Numeric, and_, case, cast, or_
 
-from ledger.areas import CITY, COUNTY, Payer
+from ledger.domain.areas import CITY, COUNTY, Payer
 
 PAYERS = (CITY, COUNTY)
 

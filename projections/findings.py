@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, union
 
-from ledger import rules, trail
-from ledger.domain import APPROVED, REVOKED
-from ledger.service import GrantsLedger
+from ledger.domain import rules
+from ledger.domain.aggregates import APPROVED, REVOKED
+from ledger.service import trail
+from ledger.service.application import GrantsLedger
 from projections import schema
 
 

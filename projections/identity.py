@@ -39,11 +39,11 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 from sqlalchemy import Engine
 
-from ledger import domain
-from ledger.chain import CHAIN_TABLE
-from ledger.domain import ROSTER_ID
-from ledger.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
-from ledger.recorders import LOCK_FUNCTION
+from ledger.domain import aggregates as domain
+from ledger.domain.aggregates import ROSTER_ID
+from ledger.domain.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
+from ledger.store.chain import CHAIN_TABLE
+from ledger.store.recorders import LOCK_FUNCTION
 from projections import schema
 
 EVENTS_TABLE = "grants_events"
@@ -64,7 +64,7 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-STAMPED = ("os_user", "recorded_by")  # written into every event's state by the ledger (ledger/access.py)
+STAMPED = ("os_user", "recorded_by")  # written into every event's state by the ledger (ledger/service/access.py)
 
 # The roles that record the events of each stream: an enterprise's by the command of each event (EVENT_OPS),
 # the index streams with the command that writes them (filing number: apply; vouchers and receipts: pay,
@@ -81,7 +81,7 @@ _STREAM_ROLES: dict[str, tuple[str, ...]] = {
 def event_kinds() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Every kind of event the ledger records: topic -> (the fields of its stored state, the roles that record
     it), from the domain's event classes. A kind no role is named for is an error here, not a silent gap."""
-    from ledger.validation import EVENT_OPS
+    from ledger.domain.validation import EVENT_OPS
 
     kinds: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for stream in vars(domain).values():
@@ -188,7 +188,7 @@ END"""
         f"SET search_path = pg_catalog AS $$ BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; END $$",
         f"REVOKE ALL ON FUNCTION {lock}() FROM PUBLIC",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {events} FROM PUBLIC",
-        # the links are the database's own (ledger/append_only.py): roles granted before that lose INSERT on them
+        # the links are the database's own (ledger/store/append_only.py): roles granted before that lose INSERT on them
         f"DO $$ DECLARE r record; BEGIN FOR r IN SELECT name FROM {_q(db_schema)}.{_q(GRANTED_TABLE)} "
         "JOIN pg_roles ON rolname = name LOOP "
         f"EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {chain_table} FROM %I', r.name); "

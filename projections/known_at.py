@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import case, literal, select
 
-from ledger.domain import APPROVED, REVOKED, SUBMITTED
+from ledger.domain.aggregates import APPROVED, REVOKED, SUBMITTED
 from projections import schema
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

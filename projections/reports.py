@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, not_, or_, select
 
-from ledger.areas import AREAS, CITY, COUNTY
-from ledger.domain import APPROVED, REVOKED, SUBMITTED
+from ledger.domain.aggregates import APPROVED, REVOKED, SUBMITTED
+from ledger.domain.areas import AREAS, CITY, COUNTY
 from projections import figures, schema
 from projections import known_at as known
 

@@ -19,14 +19,14 @@ import structlog
 from sqlalchemy import Connection, Date, Engine, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import NoResultFound, OperationalError
 
-from ledger import event_fields
-from ledger.areas import CITY, COUNTY
-from ledger.domain import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
+from ledger.domain import event_fields
+from ledger.domain.aggregates import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
+from ledger.domain.areas import CITY, COUNTY
+from ledger.domain.validation import Unreadable
 from ledger.i18n import _
-from ledger.service import GrantsLedger
-from ledger.storage import SQLITE, Store, postgres_options
-from ledger.store_errors import is_conflict
-from ledger.validation import Unreadable
+from ledger.service.application import GrantsLedger
+from ledger.store.errors import is_conflict
+from ledger.store.storage import SQLITE, Store, postgres_options
 from projections import schema
 from projections.bulk import copy_rows
 from projections.known_at import micros

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from ledger.areas import CITY, COUNTY
+from ledger.domain.areas import CITY, COUNTY
 from projections import figures, schema
 from projections.bulk import copy_rows
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, func, select
 
-from ledger.areas import CITY, COUNTY
+from ledger.domain.areas import CITY, COUNTY
+from ledger.domain.money import amount
+from ledger.domain.validation import VIEWS_DISAGREE, Finding
 from ledger.i18n import _
-from ledger.money import amount
-from ledger.validation import VIEWS_DISAGREE, Finding
 from projections import schema
 
 ENTERPRISE_AMOUNTS = ("awarded_fen", "city_paid_fen", "county_paid_fen")

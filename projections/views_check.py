@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import Connection, Date, Engine, Table, create_engine, func, select
 from sqlalchemy.pool import StaticPool
 
+from ledger.domain.money import amount
+from ledger.domain.validation import VIEWS_DISAGREE, Finding, Unreadable
 from ledger.i18n import _
-from ledger.money import amount
 from ledger.text import shown
-from ledger.validation import VIEWS_DISAGREE, Finding, Unreadable
 from projections import runner, schema
 
 PAGE = runner.PAGE

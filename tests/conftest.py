@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from ledger.domain.uscc import make_uscc
 from ledger.i18n import set_language
-from ledger.service import GrantsLedger
-from ledger.storage import Store, parse_store
-from ledger.uscc import make_uscc
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import Store, parse_store
 
 PG_ADMIN = os.environ.get("GRANTS_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 PG_BASE = os.environ.get("GRANTS_TEST_PG_BASE", "postgresql://postgres@127.0.0.1:5432")

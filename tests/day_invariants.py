@@ -2,7 +2,7 @@
 
 Shared by the keying-order property test (tests/integration/test_keying_order.py) and the stateful
 machine (tests/stateful/test_ledger_machine.py). Written from the words of the policy, not from
-``ledger.rules``:
+``ledger.domain.rules``:
 
 - 一次性奖励: at most one one-time award in force per unit on any day: the enterprise (clause 7's
   示范企业, clause 12's 双软, clause 3's platform), or the project (clause 7's 示范基地: a base;

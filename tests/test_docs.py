@@ -9,7 +9,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from commands.main import app
-from ledger import domain
+from ledger.domain import aggregates as domain
 from ledger.policy import catalogue
 from ledger.policy.document import REGENERATE, render_policy_markdown
 from tests.text_2022 import CLAUSES, FUNDING, VALIDITY

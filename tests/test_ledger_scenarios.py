@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from ledger.errors import CODES, Refused
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 
 SCENARIOS_FILE = Path(__file__).parent / "examples" / "ledger-scenarios.toml"
 SOURCE = Path(__file__).parents[1] / "docs" / "source" / "shiyan-digital-economy-2022-draft.txt"

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from commands import language
 from commands.main import command
-from ledger import areas, errors, store_errors
+from ledger import errors
+from ledger.domain import areas
+from ledger.store import errors as store_errors
 
 POLICY_TEXT = "".join(p.read_text(encoding="utf-8")
                       for p in (Path(__file__).parents[1] / "ledger" / "policy" / "editions").glob("*.txt"))

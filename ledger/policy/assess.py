@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.domain.money import amount, format_fen
 from ledger.errors import NOT_ELIGIBLE, Refused
 from ledger.i18n import _, language
-from ledger.money import amount, format_fen
 
 GE = ">="
 GT = ">"

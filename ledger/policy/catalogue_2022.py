@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from ledger.domain.money import format_fen, percent_of
 from ledger.errors import invalid
 from ledger.i18n import _
-from ledger.money import format_fen, percent_of
 from ledger.policy.assess import EQ, GE, GT, LE, Assessment
 from ledger.policy.edition import ParamKind, Params
 from ledger.policy.facts import BOOL, CHOICE, DATE, DECIMAL, INT, TEXT, YEAR, YUAN, Fact, anniversary

@@ -13,11 +13,11 @@ import json
 from datetime import date
 from typing import Any
 
-from ledger.money import format_fen
+from ledger.domain.money import format_fen
+from ledger.domain.rules import SPLIT_RULE_EN, SPLIT_RULE_ZH
 from ledger.policy import Catalogue, catalogue
 from ledger.policy.facts import add_years
 from ledger.policy.measures import ONCE_PER_ENTERPRISE, ONCE_PER_PROJECT, Measure
-from ledger.rules import SPLIT_RULE_EN, SPLIT_RULE_ZH
 
 REGENERATE = "python -m ledger.policy.document > docs/policy.md"
 SOURCES = "source/"  # where docs/ keeps the original texts the editions quote

@@ -22,9 +22,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from ledger.domain.money import MoneyError, amount, parse_yuan
 from ledger.errors import invalid
 from ledger.i18n import _
-from ledger.money import MoneyError, amount, parse_yuan
 from ledger.text import shown
 
 FORMAT = 1

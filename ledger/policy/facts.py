@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from ledger.domain.money import MoneyError, format_fen, parse_yuan
 from ledger.errors import invalid
 from ledger.i18n import N_, _
-from ledger.money import MoneyError, format_fen, parse_yuan
 from ledger.text import canonical, clean, safe, shown
 
 

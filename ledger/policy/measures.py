@@ -16,9 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from ledger.domain.money import format_fen, parse_yuan
 from ledger.errors import NOT_GRANTABLE, Refused
 from ledger.i18n import _, language
-from ledger.money import format_fen, parse_yuan
 from ledger.policy.assess import Assessment
 from ledger.policy.edition import EditionMeasure, ParamKind, Params
 from ledger.policy.facts import Fact, normalize_facts, parse_date

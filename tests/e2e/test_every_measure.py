@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
+from ledger.domain.uscc import make_uscc
 from ledger.policy import catalogue
-from ledger.uscc import make_uscc
 from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 from tests.test_worked_examples import CLAUSE_FILES, load_cases

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from commands.html_report import render_html
-from ledger.money import format_fen
-from ledger.storage import parse_store
+from ledger.domain.money import format_fen
+from ledger.store.storage import parse_store
 from projections import reports
 from projections.runner import make_engine
 from tests.helpers import cli, cli_json

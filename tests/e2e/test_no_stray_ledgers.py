@@ -106,7 +106,7 @@ def test_an_empty_sqlite_file_is_no_ledger_and_is_left_empty(tmp_path, kind):
 
 
 def test_a_database_holding_only_the_read_models_is_no_ledger(empty_db_url, tmp_path):
-    from ledger.storage import parse_store
+    from ledger.store.storage import parse_store
     from projections import runner
 
     engine = runner.make_engine(parse_store(empty_db_url))

@@ -14,7 +14,7 @@ import termios
 from pathlib import Path
 
 from commands.imports import _apply_line
-from ledger.importing import import_file
+from ledger.service.importing import import_file
 from tests.conftest import USCC_A, memory_ledger, new_ledger
 from tests.helpers import SECURITY_FACTS
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 GRANTS = str(Path(sys.executable).with_name("grants"))
-LEDGER = ("sqlalchemy", "eventsourcing", "psycopg", "psycopg_pool", "ledger.service", "ledger.domain", "projections")
+LEDGER = ("sqlalchemy", "eventsourcing", "psycopg", "psycopg_pool", "ledger.service.application", "ledger.domain.aggregates", "projections")
 NEVER = ("openpyxl", "hypothesis", "pytest")  # openpyxl: only the xlsx commands; the others: tests only
 LOGGING = ("structlog",)  # loaded by the first line logged, or with the ledger
 TABLES = ("rich",)  # Rich draws the tables people read; not --help, not --json
@@ -60,4 +60,4 @@ def test_a_command_on_a_sqlite_ledger_loads_no_postgresql_driver_and_no_openpyxl
     assert among(loaded("--db", url, "init", cwd=tmp_path), NEVER + ("psycopg", "psycopg_pool")) == []
     modules = loaded("--db", url, "report", "shares", "--json", cwd=tmp_path)
     assert among(modules, NEVER + ("psycopg", "psycopg_pool")) == []
-    assert "sqlalchemy" in modules and "ledger.service" in modules  # the probe sees what is loaded
+    assert "sqlalchemy" in modules and "ledger.service.application" in modules  # the probe sees what is loaded

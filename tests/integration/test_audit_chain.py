@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from ledger import chain
-from ledger.storage import parse_store
+from ledger.store import chain
+from ledger.store.storage import parse_store
 from projections.runner import make_engine
 from tests.conftest import USCC_A, USCC_B, init_ledger, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, cli_json, write_lines

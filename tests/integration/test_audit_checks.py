@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from commands.main import app
-from ledger.domain import enterprise_id
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.domain.aggregates import enterprise_id
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from projections.runner import make_engine
 from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import SECURITY_FACTS, TWO_ENTERPRISES, cli, runner, write_lines
@@ -237,7 +237,7 @@ def test_the_checks_replay_the_whole_log_even_where_the_read_models_lag(url):
 
 def test_only_another_admin_administers_an_operator(tmp_path):
     """A roster event written past the ledger: a clerk giving itself roles."""
-    from ledger.domain import ROSTER_ID
+    from ledger.domain.aggregates import ROSTER_ID
 
     url = new_ledger(tmp_path, "roster.db")
     lines = [{"op": "register-operator", "name": "wang.fang", "display_name": "王芳", "roles": ["admin"],
@@ -267,7 +267,7 @@ def test_in_enforced_mode_a_policy_adoption_by_anyone_but_an_admin_is_a_finding(
     under the clerk's own role does the same) is named, with the clerk (issue 19, item 4)."""
     from datetime import date as day
 
-    from ledger.domain import POLICY_BOOK_ID
+    from ledger.domain.aggregates import POLICY_BOOK_ID
 
     url = new_ledger(tmp_path, "enforced.db")
     lines = [

@@ -15,11 +15,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import text
 
-from ledger import validation
-from ledger.chain import canonical_id
-from ledger.domain import enterprise_id
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.domain import validation
+from ledger.domain.aggregates import enterprise_id
+from ledger.service.application import GrantsLedger
+from ledger.store.chain import canonical_id
+from ledger.store.storage import parse_store
 from projections import audit_checks, audit_log, runner
 from projections.runner import make_engine
 from tests.conftest import new_ledger

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from commands.imports import _apply_line
-from ledger.domain import import_run_id
-from ledger.importing import digest_of
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
-from ledger.uscc import make_uscc
+from ledger.domain.aggregates import import_run_id
+from ledger.domain.uscc import make_uscc
+from ledger.service.application import GrantsLedger
+from ledger.service.importing import digest_of
+from ledger.store.storage import parse_store
 from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 from tests.integration.test_concurrent_imports import _grants

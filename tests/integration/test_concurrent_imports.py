@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from bench.generate import generate
-from ledger.domain import import_run_id
-from ledger.importing import digest_of
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.domain.aggregates import import_run_id
+from ledger.service.application import GrantsLedger
+from ledger.service.importing import digest_of
+from ledger.store.storage import parse_store
 from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, write_lines
 

@@ -163,7 +163,7 @@ def test_a_refused_command_changes_nothing(loaded, tmp_path):
 
 def test_rebuilt_read_models_equal_the_incrementally_updated_ones(loaded):
 
-    from ledger.storage import parse_store
+    from ledger.store.storage import parse_store
     from projections import runner
 
     db_url, _ = loaded
@@ -192,7 +192,7 @@ def test_applications_report_lists_status_and_what_each_payer_still_owes(loaded)
 def test_reading_an_empty_database_refuses_and_creates_nothing(empty_db_url):
     from sqlalchemy import inspect
 
-    from ledger.storage import parse_store
+    from ledger.store.storage import parse_store
     from projections import runner
 
     result = cli(empty_db_url, "report", "shares")

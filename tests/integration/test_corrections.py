@@ -328,7 +328,7 @@ def test_a_revoked_award_counts_as_never_made_for_one_time_highest_and_quota(db_
 
 def test_read_models_rebuilt_after_corrections_equal_the_incremental_ones(paid, tmp_path):
 
-    from ledger.storage import parse_store
+    from ledger.store.storage import parse_store
     from projections import runner
 
     db = paid
@@ -361,8 +361,8 @@ def test_views_written_a_page_at_a_time_equal_those_written_an_event_at_a_time(p
     earlier one, ends in the same rows whatever the page size, and as the rebuild."""
     from sqlalchemy import update
 
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
     from projections import runner, schema
 
     db = paid

@@ -246,8 +246,8 @@ def test_another_users_wal_files_are_named_as_a_permission_problem_not_busy(shar
     assert Path(f"{path}-wal").stat().st_uid == 65534  # the reader left them, owned by itself
 
     probe = ("import sqlite3, sys\n"
-             "from ledger.storage import parse_store\n"
-             "from ledger.store_errors import classify, unwritable\n"
+             "from ledger.store.storage import parse_store\n"
+             "from ledger.store.errors import classify, unwritable\n"
              f"store = parse_store({'sqlite:///' + str(path)!r})\n"
              "found = unwritable(store)\n"
              "print(found.code); print(found.message)\n"
@@ -265,7 +265,7 @@ def test_a_user_who_may_not_write_the_ledger_is_refused_before_sqlite_leaves_fil
     path = shared_dir / "ledger.db"
     assert cli(f"sqlite:///{path}", "init").exit_code == 0
     path.chmod(0o644)  # root's, readable by all
-    probe = ("from ledger.storage import parse_store\nfrom ledger.store_errors import unwritable\n"
+    probe = ("from ledger.store.storage import parse_store\nfrom ledger.store.errors import unwritable\n"
              f"found = unwritable(parse_store({'sqlite:///' + str(path)!r}))\nprint(found.code)\n")
     reader = as_user(65534, probe, pythonpath=source_for_others)
     assert reader.returncode == 0, reader.stderr

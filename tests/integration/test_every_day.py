@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from ledger import intake
 from ledger.errors import Refused
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake import commands as intake
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, USCC_B
 from tests.helpers import cli
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from commands.imports import import_lines
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, USCC_B, new_ledger
 from tests.helpers import cli, cli_json, write_lines
 
@@ -190,7 +190,7 @@ def test_a_line_refused_for_a_missing_application_is_decided_again_once_it_exist
 
 
 def test_a_single_command_refused_on_a_stale_read_is_decided_again(db_url, monkeypatch):
-    from ledger import rules
+    from ledger.domain import rules
 
     _setup(db_url, [_apply("R-1")])
     ours, theirs = GrantsLedger(parse_store(db_url)), GrantsLedger(parse_store(db_url))
@@ -223,8 +223,8 @@ def test_a_batch_is_not_written_when_a_stream_it_only_read_has_moved(db_url):
     """The recorder checks the versions a write read inside the write's own transaction."""
     import pytest
 
-    from ledger.domain import enterprise_id
-    from ledger.recorders import StaleRead
+    from ledger.domain.aggregates import enterprise_id
+    from ledger.store.recorders import StaleRead
 
     _setup(db_url)
     ours, theirs = GrantsLedger(parse_store(db_url)), GrantsLedger(parse_store(db_url))
@@ -244,7 +244,7 @@ def test_a_batch_is_not_written_when_a_stream_it_only_read_has_moved(db_url):
 def test_a_line_that_fails_unexpectedly_mid_chunk_stops_the_import_there_with_the_lines_before_it_recorded(tmp_path):
     """Not a refusal but a failure (a bug): the chunk is run again up to the line before it, which is
     recorded, and the import stops at the line, saying what is recorded and what is not."""
-    from ledger.importing import ImportStopped, import_file
+    from ledger.service.importing import ImportStopped, import_file
 
     ledger = GrantsLedger(parse_store(new_ledger(tmp_path, "l.db")))
     lines = [json.dumps(line, ensure_ascii=False).encode() for line in SETUP] + [b'{"op": "boom"}', b"{}"]
@@ -287,7 +287,7 @@ def test_an_import_run_keeps_counts_and_the_refused_lines_not_a_record_per_line(
 def test_a_run_recorded_before_runs_were_kept_per_operator_goes_on_for_who_ran_it(tmp_path):
     """A run keyed by the file alone (recorded before issue 19) is the same operator's run: importing the file
     again goes on after its last line; another operator's import of the file is its own run."""
-    from ledger.domain import ImportRun, import_run_id
+    from ledger.domain.aggregates import ImportRun, import_run_id
 
     db = new_ledger(tmp_path, "legacy.db")
     lines = [*SETUP, _apply("R-1"), _apply("R-2", project="P2")]

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from ledger.areas import AREAS
-from ledger.uscc import make_uscc
+from ledger.domain.areas import AREAS
+from ledger.domain.uscc import make_uscc
 from tests.helpers import cli, cli_json, write_lines
 
 PAYERS = ("city", "county")

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from commands.main import app
-from ledger.domain import ROSTER_ID
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.domain.aggregates import ROSTER_ID
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, USCC_B, USCC_C
 
 runner = CliRunner()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from importlib import resources
 
 from commands.imports import import_lines
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, memory_ledger
 
 DEMO = resources.files("commands").joinpath("demo.jsonl").read_bytes().splitlines()

@@ -16,11 +16,11 @@ import pytest
 
 from commands import imports
 from commands.imports import import_lines
-from ledger import service
-from ledger.importing import import_file
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service import application as service
+from ledger.service.application import GrantsLedger
+from ledger.service.importing import import_file
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, USCC_B
 
 SETUP = [

@@ -17,9 +17,9 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from commands import imports
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
-from ledger.store_errors import StoreError
+from ledger.service.application import GrantsLedger
+from ledger.store.errors import StoreError
+from ledger.store.storage import parse_store
 from tests.conftest import PG_ADMIN, USCC_A, new_ledger
 from tests.helpers import cli, cli_json, write_lines
 

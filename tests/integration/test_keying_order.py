@@ -22,7 +22,7 @@ For every order:
    another policy was keyed after an approval dated on or after it (the ledger cannot refuse it, nor
    take it back from the approval: the overlap is flagged, in ``show``'s findings);
 3. the policy's rules hold on every day (tests/day_invariants.py);
-4. the audit's replay of the log (``ledger.validation.replay``, what ``grants audit verify`` runs
+4. the audit's replay of the log (``ledger.domain.validation.replay``, what ``grants audit verify`` runs
    besides the chain and the read models) finds nothing but overlaps with other policies' awards.
 
 The test counts the orders that give the state of the date order with every record accepted, the orders
@@ -43,10 +43,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from ledger import validation
+from ledger.domain import validation
+from ledger.domain.uscc import make_uscc
 from ledger.errors import Refused
-from ledger.intake import parse_command
-from ledger.uscc import make_uscc
+from ledger.intake.commands import parse_command
 from tests.conftest import memory_ledger
 from tests.day_invariants import Seen, broken_on_every_day, seen_from_events, seen_on
 from tests.helpers import edition_content

@@ -16,10 +16,10 @@ import pytest
 
 from bench.generate import dumps, generate
 from commands import imports
-from ledger.importing import import_file
-from ledger.recorders import TooLarge
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.service.application import GrantsLedger
+from ledger.service.importing import import_file
+from ledger.store.recorders import TooLarge
+from ledger.store.storage import parse_store
 from tests.conftest import memory_ledger
 
 DEADLINE = 300  # seconds: a loaded 2-core machine takes about a tenth of it

@@ -21,7 +21,7 @@ import random
 import time
 from typing import Any
 
-from ledger.uscc import make_uscc
+from ledger.domain.uscc import make_uscc
 
 TIMED = "GRANTS_LOAD_SECONDS" in os.environ  # a throughput run for the record; else a fixed number of commands
 SECONDS = float(os.environ.get("GRANTS_LOAD_SECONDS", "0"))
@@ -36,8 +36,8 @@ def _setup(url: str) -> None:
     import json
 
     from commands.imports import import_lines
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
 
     lines: list[dict[str, Any]] = [{"op": "adopt-policy", "effective": "2022-09-01"}]
     lines += [{"op": "register", "uscc": u, "name": f"负载{i}", "area": "张湾区"} for i, u in enumerate(ENTERPRISES)]
@@ -55,10 +55,10 @@ def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
 
     import structlog
 
-    from ledger import intake
     from ledger.errors import Refused
-    from ledger.service import Busy, GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.intake import commands as intake
+    from ledger.service.application import Busy, GrantsLedger
+    from ledger.store.storage import parse_store
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     ledger = GrantsLedger(parse_store(url))
@@ -105,8 +105,8 @@ def _worker(url: str, n: int, start: float, stop: float, results: Any) -> None:
 
 
 def test_eight_processes_firing_colliding_commands_break_no_rule_and_lose_nothing(db_url):
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
 
     _setup(db_url)
     ctx = multiprocessing.get_context("spawn")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ledger import storage
+from ledger.store import storage
 from tests.conftest import USCC_A, init_ledger
 from tests.helpers import SECURITY_FACTS, cli, cli_json
 
@@ -61,8 +61,8 @@ def test_every_ledger_connection_bounds_its_lock_waits_and_its_statements(pg_url
     """Issue 19, item 7: the event store's connections and the read models' both carry lock_timeout and
     statement_timeout, so no statement of the ledger waits without end, whatever it waits for; a statement
     cancelled by its bound is reported `locked` (exit 4), like a lock wait."""
-    from ledger.service import GrantsLedger
-    from ledger.store_errors import classify
+    from ledger.service.application import GrantsLedger
+    from ledger.store.errors import classify
     from projections.runner import make_engine
 
     url = init_ledger(pg_url)

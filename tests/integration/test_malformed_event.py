@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from commands.main import app
-from ledger.domain import SetAsides, enterprise_id
-from ledger.storage import parse_store
+from ledger.domain.aggregates import SetAsides, enterprise_id
+from ledger.store.storage import parse_store
 from projections import schema
 from projections.runner import make_engine
 from tests.conftest import USCC_A

@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import text
 
 from commands.imports import import_lines
-from ledger import intake
-from ledger.domain import ROSTER_ID, import_run_id
+from ledger.domain.aggregates import ROSTER_ID, import_run_id
+from ledger.domain.operators import ROLE_OF_OP
+from ledger.domain.uscc import make_uscc
 from ledger.errors import Refused
-from ledger.importing import digest_of
-from ledger.operators import ROLE_OF_OP
-from ledger.service import GrantsLedger
-from ledger.storage import POSTGRES, parse_store
-from ledger.uscc import make_uscc
+from ledger.intake import commands as intake
+from ledger.service.application import GrantsLedger
+from ledger.service.importing import digest_of
+from ledger.store.storage import POSTGRES, parse_store
 from projections import identity, runner
 from tests.conftest import USCC_A
 from tests.helpers import SECURITY_FACTS

@@ -12,7 +12,7 @@ import multiprocessing
 from datetime import date
 from typing import Any
 
-from ledger.domain import APPROVED
+from ledger.domain.aggregates import APPROVED
 from tests.conftest import USCC_A
 from tests.helpers import cli, cli_json, write_lines
 
@@ -27,10 +27,10 @@ SETUP = [
 
 
 def _racer(db_url: str, rule: str, command: Any, barrier: Any, results: Any) -> None:
-    from ledger import rules
+    from ledger.domain import rules
     from ledger.errors import Refused
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
 
     original = getattr(rules, rule)
     held: list[bool] = []
@@ -72,7 +72,7 @@ def _setup(db_url: str, tmp_path: Any, extra: list[dict[str, Any]] = ()) -> None
 
 
 def test_two_processes_racing_to_approve_the_same_one_time_award_exactly_one_wins(db_url, tmp_path):
-    from ledger.intake import Approve
+    from ledger.intake.commands import Approve
 
     _setup(db_url, tmp_path)
     outcome = _race(db_url, "decide_approval", [Approve("R-1", date(2023, 2, 1), "reviewer.1"),
@@ -85,7 +85,7 @@ def test_two_processes_racing_to_approve_the_same_one_time_award_exactly_one_win
 
 
 def test_two_processes_racing_to_pay_the_whole_city_share_pay_it_once(db_url, tmp_path):
-    from ledger.intake import Pay
+    from ledger.intake.commands import Pay
 
     _setup(db_url, tmp_path, [{"op": "approve", "ref": "R-1", "date": "2023-02-01", "by": "li.wei"}])
     outcome = _race(db_url, "decide_payment", [

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bench.generate import generate
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from projections import reports, runner, schema
 from tests.conftest import new_ledger
 from tests.helpers import cli, cli_json, views_snapshot, write_lines

@@ -65,8 +65,8 @@ CASES = {
 
 
 def _events(db_url: str) -> int:
-    from ledger.service import GrantsLedger
-    from ledger.storage import parse_store
+    from ledger.service.application import GrantsLedger
+    from ledger.store.storage import parse_store
 
     ledger = GrantsLedger(parse_store(db_url), create_tables=False)
     try:

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import text
 from typer.testing import Result
 
-from ledger import chain
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store import chain
+from ledger.store.storage import parse_store
 from projections.runner import make_engine
 from tests.conftest import USCC_C
 from tests.helpers import cli, cli_json, write_lines

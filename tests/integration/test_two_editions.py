@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ledger import intake
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake import commands as intake
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, USCC_B, USCC_C
 from tests.helpers import cli, cli_json
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import String, text
 
 from commands.main import app
-from ledger.domain import ROSTER_ID, Enterprise, enterprise_id
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
-from ledger.validation import replay
+from ledger.domain.aggregates import ROSTER_ID, Enterprise, enterprise_id
+from ledger.domain.validation import replay
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from projections import schema
 from projections.runner import make_engine
 from tests.conftest import USCC_A, new_ledger

@@ -3,7 +3,7 @@
 Hypothesis runs random histories of applications, approvals, rejections, payments and
 awards under other city policies against an in-memory ledger with one adopted policy
 version and three enterprises in three county-level areas. Every rule also updates a
-shadow ledger written here from the words of the policy, not from ``ledger.rules``:
+shadow ledger written here from the words of the policy, not from ``ledger.domain.rules``:
 
 - 一次性奖励: a one-time award is given once per enterprise (clause 3's platform, clause 7's
   数字商务企业) or per project (clause 7's 示范基地: a base; clause 3's security award, clause
@@ -63,11 +63,11 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ledger import validation
-from ledger.domain import enterprise_id, task_quota_id
+from ledger.domain import validation
+from ledger.domain.aggregates import enterprise_id, task_quota_id
+from ledger.domain.uscc import make_uscc
 from ledger.errors import Refused
-from ledger.intake import parse_command
-from ledger.uscc import make_uscc
+from ledger.intake.commands import parse_command
 from tests.conftest import memory_ledger
 from tests.day_invariants import broken_on_every_day, seen_from_events
 from tests.helpers import edition_copy

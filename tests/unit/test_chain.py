@@ -7,7 +7,7 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger import chain
+from ledger.store import chain
 
 ROWS = [(p, UUID(int=p % 3 + 1), p, f"grants:Enterprise.E{p}", f'{{"timestamp":"t{p}","amount_fen":{p * 100}}}'.encode())
         for p in (1, 2, 3, 5, 8, 9)]  # positions with gaps, as PostgreSQL's sequence leaves them

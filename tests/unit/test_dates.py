@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import Refused
-from ledger.intake import Reject, parse_command
+from ledger.intake.commands import Reject, parse_command
 from ledger.policy.facts import DATE, Fact, normalize_fact, parse_date
 
 DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31))

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from ledger import chain
 from ledger.errors import Refused
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store import chain
 from tests.conftest import USCC_A, memory_ledger
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from ledger import duties, intake, operators
-from ledger.domain import APPROVED, Amendment, ApplicationState, OperatorRoster
+from ledger.domain import duties, operators
+from ledger.domain.aggregates import APPROVED, Amendment, ApplicationState, OperatorRoster
 from ledger.errors import NOT_AUTHORISED, SEPARATION_OF_DUTIES, WRONG_STATE, Refused
+from ledger.intake import commands as intake
 
 D = date(2023, 5, 1)
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import SEPARATION_OF_DUTIES, Refused
-from ledger.intake import parse_command
+from ledger.intake.commands import parse_command
 from tests.conftest import USCC_A, memory_ledger
 
 PEOPLE = ("p0", "p1", "p2")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ledger import rules
-from ledger.domain import PolicyBook
+from ledger.domain import rules
+from ledger.domain.aggregates import PolicyBook
 from ledger.policy import build, catalogue, catalogue_2022, check_edition, edition_of
 from ledger.policy.edition import number_findings, quote_findings, quotes
 
@@ -127,7 +127,7 @@ def test_an_adoption_event_recorded_before_editions_were_data_replays_with_the_b
 
 
 def test_an_edition_may_not_take_the_id_of_the_built_in_edition_with_other_numbers() -> None:
-    from ledger import intake
+    from ledger.intake import commands as intake
     data = draft()
     data["measures"]["M10-edge"]["params"]["per_rack"] = {"yuan": "4000", "words": "按照每个在用物理机架4000元"}
     cmd = intake.parse_command({"op": "adopt-policy", "effective": "2024-01-01", "edition": data}, "tester")

@@ -14,7 +14,7 @@ try:
     entry.run()
 except SystemExit as exit:
     print(exit.code)
-print(sorted(m for m in ("sqlalchemy", "eventsourcing", "typer", "ledger.service", "commands.main") if m in sys.modules))
+print(sorted(m for m in ("sqlalchemy", "eventsourcing", "typer", "ledger.service.application", "commands.main") if m in sys.modules))
 """
 
 

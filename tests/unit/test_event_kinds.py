@@ -7,9 +7,9 @@ import dataclasses
 
 from eventsourcing.utils import get_topic
 
-from ledger import domain
-from ledger.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
-from ledger.validation import EVENT_OPS
+from ledger.domain import aggregates as domain
+from ledger.domain.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
+from ledger.domain.validation import EVENT_OPS
 from projections.identity import event_kinds
 
 

@@ -18,13 +18,15 @@ from hypothesis import strategies as st
 
 from commands import clock
 from commands.imports import import_lines
-from ledger import intake, jsonline, rules
-from ledger.domain import Enterprise
+from ledger.domain import rules
+from ledger.domain.aggregates import Enterprise
+from ledger.domain.money import MoneyError, parse_yuan
 from ledger.errors import CODES, INVALID_INPUT, Refused
-from ledger.intake import parse_command
-from ledger.money import MoneyError, parse_yuan
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake import commands as intake
+from ledger.intake import jsonline
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from ledger.text import FORBIDDEN_CATEGORIES, clean, safe
 from tests.conftest import USCC_A, memory_ledger, new_ledger
 from tests.helpers import cli, cli_json

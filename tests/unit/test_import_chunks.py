@@ -8,7 +8,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.importing import CHUNK, CHUNK_BYTES, _take, numbered_commands, read_lines
+from ledger.service.importing import CHUNK, CHUNK_BYTES, _take, numbered_commands, read_lines
 
 
 def command_lines(lines: list[bytes]) -> list[tuple[int, bytes]]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import INVALID_INPUT, Refused
-from ledger.intake import parse_command
+from ledger.intake.commands import parse_command
 from ledger.text import DEFAULT_IGNORABLE, clean, invisible
 from tests.conftest import USCC_A
 

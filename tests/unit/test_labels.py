@@ -1,7 +1,7 @@
 from ledger import i18n
-from ledger.areas import PAYERS
-from ledger.domain import Status
-from ledger.intake import ROLES
+from ledger.domain.aggregates import Status
+from ledger.domain.areas import PAYERS
+from ledger.intake.commands import ROLES
 from ledger.labels import _LABELS, label
 
 

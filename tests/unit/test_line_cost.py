@@ -8,7 +8,7 @@ import time
 import pytest
 
 from commands.imports import import_lines
-from ledger.jsonline import MAX_LINE_BYTES
+from ledger.intake.jsonline import MAX_LINE_BYTES
 from tests.conftest import USCC_A, memory_ledger
 
 HEAD = b'{"op": "pay", "ref": "'

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger import i18n
-from ledger.money import (
+from ledger.domain.money import (
     MAX_FACT_FEN,
     MoneyError,
     amount,

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.domain.money import MoneyError, format_fen, parse_yuan, split_shares
 from ledger.errors import Refused
-from ledger.money import MoneyError, format_fen, parse_yuan, split_shares
 from ledger.policy import catalogue
 from ledger.policy.facts import normalize_fact
 

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from ledger.domain import Enterprise
+from ledger.domain.aggregates import Enterprise
 from ledger.errors import Refused
-from ledger.intake import parse_command
-from ledger.service import GrantsLedger
-from ledger.storage import parse_store
+from ledger.intake.commands import parse_command
+from ledger.service.application import GrantsLedger
+from ledger.store.storage import parse_store
 from tests.conftest import USCC_A, memory_ledger
 
 

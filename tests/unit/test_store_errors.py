@@ -14,9 +14,9 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from commands import output
 from ledger.errors import Refused
-from ledger.service import Busy, GrantsLedger
-from ledger.storage import parse_store
-from ledger.store_errors import CODES, StoreError, classify, sqlite_lock_holders
+from ledger.service.application import Busy, GrantsLedger
+from ledger.store.errors import CODES, StoreError, classify, sqlite_lock_holders
+from ledger.store.storage import parse_store
 from tests.conftest import memory_ledger
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"

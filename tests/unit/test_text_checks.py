@@ -1,6 +1,6 @@
 """The shortcut of the text checks: a printable string is passed without looking at each character.
 
-``ledger/text.py`` (``clean``) and ``ledger/jsonline.py`` (strings and keys) skip the
+``ledger/text.py`` (``clean``) and ``ledger/intake/jsonline.py`` (strings and keys) skip the
 character-by-character check when ``str.isprintable()`` holds. That is only right if no
 printable character is one the ledger refuses; these tests hold Python's Unicode tables to it.
 """
@@ -12,8 +12,9 @@ import unicodedata
 
 import pytest
 
-from ledger import jsonline, text
+from ledger import text
 from ledger.errors import Refused
+from ledger.intake import jsonline
 
 
 def test_no_printable_character_is_a_forbidden_one() -> None:

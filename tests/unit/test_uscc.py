@@ -2,7 +2,7 @@
 
 import pytest
 
-from ledger.uscc import check_character, make_uscc, uscc_problem
+from ledger.domain.uscc import check_character, make_uscc, uscc_problem
 
 
 def test_a_published_code_passes_its_check():

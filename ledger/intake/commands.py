@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.areas import AREAS, PAYERS
+from ledger.domain.areas import AREAS, PAYERS
+from ledger.domain.money import MoneyError, parse_fen
+from ledger.domain.uscc import uscc_problem
 from ledger.errors import invalid
 from ledger.i18n import _
 from ledger.labels import label
-from ledger.money import MoneyError, parse_fen
 from ledger.policy.facts import date_forms, parse_date
 from ledger.text import MAX_TEXT, canonical, clean, safe, shown
-from ledger.uscc import uscc_problem
 
 
 def _text(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = MAX_TEXT,

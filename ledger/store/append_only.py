@@ -3,7 +3,7 @@
 Installed with the ledger's tables (every time the event store creates them, which
 ``grants init`` and every command that writes do): triggers that refuse UPDATE and
 DELETE (and, on PostgreSQL, TRUNCATE) on the event table and on the hash chain
-(``ledger.chain``), and on PostgreSQL the UPDATE, DELETE and TRUNCATE privileges
+(``ledger.store.chain``), and on PostgreSQL the UPDATE, DELETE and TRUNCATE privileges
 revoked from PUBLIC. The table owner can still drop a trigger: the hash chain is what
 makes such a change visible (``grants audit verify``).
 
@@ -11,7 +11,7 @@ On PostgreSQL the chain is computed by the database itself (issue 19): every ins
 event is sealed by an ``AFTER INSERT`` trigger whose function (``grants_seal_chain``,
 ``SECURITY DEFINER``, owned by the ledger's owner) takes the write lock, refuses a write
 whose log no longer ends where its chain does (``chain-mismatch``), and appends the link
-(``ledger.chain.link_hash``, the same formula, recomputed by ``grants audit verify``). No
+(``ledger.store.chain.link_hash``, the same formula, recomputed by ``grants audit verify``). No
 caller supplies a link: a row inserted into ``audit_chain`` by anyone but the owner (or
 the owner's sealing function) is refused by a trigger, whatever privileges the role holds.
 On SQLite, where whoever can write the file is trusted, the recorder seals in Python.
@@ -19,7 +19,7 @@ On SQLite, where whoever can write the file is trusted, the recorder seals in Py
 
 from __future__ import annotations
 
-from ledger.chain import CHAIN_TABLE
+from ledger.store.chain import CHAIN_TABLE
 
 REFUSED = "the event log is append-only"
 INSTALL_LOCK = 0x6772616E7473 + 8  # advisory-lock key: one installer at a time (PostgreSQL)
@@ -84,7 +84,7 @@ def _sealing(schema: str, events_table: str, qualified: dict[str, str]) -> list[
     event, and the guard that refuses a link row from anyone but the owner (created where missing)."""
     events, links = qualified[events_table], qualified[CHAIN_TABLE]
     seal = f'"{schema}".{SEAL_FUNCTION}'
-    # The link of ledger.chain.link_hash: SHA-256(previous hash || position NUL id NUL version NUL topic NUL
+    # The link of ledger.store.chain.link_hash: SHA-256(previous hash || position NUL id NUL version NUL topic NUL
     # SHA-256(state)), the id as 32 lowercase hex digits. `upto` NULL seals everything unsealed (`seal()`).
     # The lock is the recorder's own (every writer of the ledger takes it before its insert): a row inserted
     # without it, whose position a locked writer then passed, is refused (40001: written again, it is sealed).

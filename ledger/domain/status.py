@@ -1,4 +1,4 @@
-"""The statuses of an application. A module of its own, like ``ledger.areas``: the command
+"""The statuses of an application. A module of its own, like ``ledger.domain.areas``: the command
 line offers them as choices (`grants report applications --status`) without importing the
 aggregates, and with them the event-sourcing library."""
 

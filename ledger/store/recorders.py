@@ -18,11 +18,11 @@ decision that writes nothing (a refusal). ``select_streams`` reads the events of
 streams in one query (one snapshot), for an import chunk that would otherwise read them
 one by one, most of them finding nothing (new enterprises, filing numbers, vouchers).
 
-Every write also seals its events into the hash chain (``ledger.chain``) inside the
+Every write also seals its events into the hash chain (``ledger.store.chain``) inside the
 same transaction, while it holds the write lock, so the chain follows the commit
 order of the log even with concurrent writers (on SQLite here; on PostgreSQL the
-database's own trigger computes the links, ``ledger.append_only``); and the tables are
-created with the append-only triggers of ``ledger.append_only``.
+database's own trigger computes the links, ``ledger.store.append_only``); and the tables are
+created with the append-only triggers of ``ledger.store.append_only``.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from eventsourcing.persistence import ProgrammingError, RecordConflictError, Sto
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from ledger import append_only, chain
-from ledger.chain import CHAIN_TABLE, GENESIS
-from ledger.storage import POSTGRES_LOCK_TIMEOUT, postgres_options
+from ledger.store import append_only, chain
+from ledger.store.chain import CHAIN_TABLE, GENESIS
+from ledger.store.storage import POSTGRES_LOCK_TIMEOUT, postgres_options
 
 Versions = Mapping[UUID, int]
 
@@ -349,7 +349,7 @@ def _postgres_factory() -> type:
     class CheckedPostgresFactory(PostgresFactory):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            # Every connection of the event store: lock waits and statements bounded (ledger/storage.py). The
+            # Every connection of the event store: lock waits and statements bounded (ledger/store/storage.py). The
             # pool is not open yet: it opens, with these, on first use.
             connect = self.datastore.pool.kwargs
             assert isinstance(connect, dict)  # the library passes a dict (the host, the user, ...)
@@ -374,8 +374,8 @@ def __getattr__(name: str) -> Any:
 
 PERSISTENCE = {
     # PERSISTENCE_MODULE -> extra settings that swap in the checked recorder
-    "eventsourcing.sqlite": {"APPLICATION_RECORDER_TOPIC": "ledger.recorders:CheckedSQLiteRecorder"},
-    "eventsourcing.postgres": {"PERSISTENCE_MODULE": "ledger.recorders:CheckedPostgresFactory",
-                               "APPLICATION_RECORDER_TOPIC": "ledger.recorders:CheckedPostgresRecorder"},
-    "eventsourcing.popo": {"PERSISTENCE_MODULE": "ledger.recorders:CheckedPOPOFactory"},
+    "eventsourcing.sqlite": {"APPLICATION_RECORDER_TOPIC": "ledger.store.recorders:CheckedSQLiteRecorder"},
+    "eventsourcing.postgres": {"PERSISTENCE_MODULE": "ledger.store.recorders:CheckedPostgresFactory",
+                               "APPLICATION_RECORDER_TOPIC": "ledger.store.recorders:CheckedPostgresRecorder"},
+    "eventsourcing.popo": {"PERSISTENCE_MODULE": "ledger.store.recorders:CheckedPOPOFactory"},
 }

@@ -3,7 +3,7 @@
 
 The log is replayed once, in its global order, into the same aggregates the write side
 uses; at each decision the check re-runs the write side's own rule function
-(``ledger.rules``) on the state just before it, so a decision the rules would have
+(``ledger.domain.rules``) on the state just before it, so a decision the rules would have
 refused (an event written behind the ledger's back, or by a bug) is named with its
 position. Pure: the caller decodes the events; nothing here reads a database.
 """
@@ -16,9 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from ledger import duties, intake, rules
-from ledger.areas import PAYERS
-from ledger.domain import (
+from ledger.domain import duties, rules
+from ledger.domain.aggregates import (
     APPROVED,
     POLICY_BOOK_ID,
     ROSTER_ID,
@@ -29,6 +28,9 @@ from ledger.domain import (
     QuotaSpan,
     SetAsides,
 )
+from ledger.domain.areas import PAYERS
+from ledger.domain.money import amount, split_shares
+from ledger.domain.operators import ADMIN, ROLE_OF_OP
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
@@ -40,9 +42,8 @@ from ledger.errors import (
     Refused,
 )
 from ledger.i18n import _
+from ledger.intake import commands as intake
 from ledger.labels import label
-from ledger.money import amount, split_shares
-from ledger.operators import ADMIN, ROLE_OF_OP
 from ledger.policy.measures import Measure
 from ledger.text import shown
 
@@ -237,7 +238,7 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     return []
 
 
-# The op whose role an enterprise's event needs (ledger/operators.py ROLE_OF_OP).
+# The op whose role an enterprise's event needs (ledger/domain/operators.py ROLE_OF_OP).
 EVENT_OPS = {
     "ApplicationSubmitted": "apply", "ApplicationAmended": "amend", "ApplicationWithdrawn": "withdraw",
     "ExternalAwardRecorded": "external-award", "ApplicationApproved": "approve", "ApplicationRejected": "reject",
@@ -274,7 +275,7 @@ def _recorded_on(ev: Any) -> date | None:
 
 def not_authorised(h: History, ev: Any, role: str) -> str | None:
     """Why, in enforced mode, the act an event records was not its operator's to do, or None when it was: the
-    write side's checks (``ledger/access.py``) again, on the roster as replayed up to the event. Its ``by`` is a
+    write side's checks (``ledger/service/access.py``) again, on the roster as replayed up to the event. Its ``by`` is a
     registered operator, not suspended, holding ``role``, who may act on the day the ledger recorded the event
     (the operator at the keyboard) or, when an admin recorded another's act (``recorded_by``, migrating
     history), on the act's own date; that admin is an active admin on the day of recording."""

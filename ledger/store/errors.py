@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.i18n import _
-from ledger.storage import SQLITE, Store
+from ledger.store.storage import SQLITE, Store
 from ledger.text import shown
 
 LOCKED = "locked"

@@ -1,9 +1,9 @@
 """Who may do what, in the application service: the check at the start of every decision,
 the operator commands, and the stamp of who recorded each event.
 
-A mixin of ``GrantsLedger`` (``ledger/service.py``), which calls ``_authorised`` from
+A mixin of ``GrantsLedger`` (``ledger/service/application.py``), which calls ``_authorised`` from
 ``_retrying`` and dispatches the operator commands from ``execute``. The rules are pure,
-in ``ledger/operators.py`` and ``ledger/duties.py``; the threat model is docs/security.md.
+in ``ledger/domain/operators.py`` and ``ledger/domain/duties.py``; the threat model is docs/security.md.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from ledger import duties, intake, operators
-from ledger.domain import ROSTER_ID, OperatorRoster, application_ref_id, enterprise_id
+from ledger.domain import duties, operators
+from ledger.domain.aggregates import ROSTER_ID, OperatorRoster, application_ref_id, enterprise_id
 from ledger.i18n import _
+from ledger.intake import commands as intake
 from ledger.text import shown
 
 

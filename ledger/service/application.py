@@ -32,10 +32,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from ledger import event_fields, intake, retries, rules, trail
-from ledger.access import AccessControl
-from ledger.areas import CITY, COUNTY, PAYERS
-from ledger.domain import (
+from ledger.domain import event_fields, rules
+from ledger.domain.aggregates import (
     APPROVED,
     POLICY_BOOK_ID,
     REJECTED,
@@ -64,12 +62,16 @@ from ledger.domain import (
     task_quota_id,
     voucher_ref_id,
 )
+from ledger.domain.areas import CITY, COUNTY, PAYERS
 from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, WRONG_STATE, Refused, invalid
 from ledger.i18n import _
+from ledger.intake import commands as intake
 from ledger.policy import CURRENT_CATALOGUE, catalogue
-from ledger.recorders import PERSISTENCE, StaleRead
-from ledger.storage import Store
-from ledger.store_errors import LOCKED, classify, is_conflict
+from ledger.service import retries, trail
+from ledger.service.access import AccessControl
+from ledger.store.errors import LOCKED, classify, is_conflict
+from ledger.store.recorders import PERSISTENCE, StaleRead
+from ledger.store.storage import Store
 from ledger.text import shown
 
 log = structlog.get_logger("grants")
@@ -119,7 +121,7 @@ class _Unit:
     def __init__(self, max_bytes: int | None = None) -> None:
         self.aggregates: dict[UUID, Any] = {}
         self.read: dict[UUID, int] = {}
-        self.max_bytes = max_bytes  # of events in the write (ledger.recorders.TooLarge beyond), None: no limit
+        self.max_bytes = max_bytes  # of events in the write (ledger.store.recorders.TooLarge beyond), None: no limit
 
 
 class Busy(Exception):
@@ -127,7 +129,7 @@ class Busy(Exception):
 
 
 class GrantsLedger(AccessControl, Application[UUID]):
-    """The grants ledger. Commands take the parsed commands of ``ledger.intake``."""
+    """The grants ledger. Commands take the parsed commands of ``ledger.intake.commands``."""
 
     name = "Grants"
 
@@ -140,7 +142,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
         self._cache: OrderedDict[UUID, Any] = OrderedDict()  # aggregates kept between batches
         self._cached_events = 0  # the events the cached aggregates were built from (_weight)
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
-        self._init_access()  # who may do what: ledger/access.py
+        self._init_access()  # who may do what: ledger/service/access.py
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(10):
             try:
@@ -584,7 +586,7 @@ class GrantsLedger(AccessControl, Application[UUID]):
 
     def _problem_of(self, row: Any, book: SetAsides | None, position: int) -> str:
         """What is wrong with the stored event ``row``: it cannot be decoded, lacks a field or holds one of the
-        wrong type (``ledger.event_fields``), or its stream cannot take it after the events before it (those
+        wrong type (``ledger.domain.event_fields``), or its stream cannot take it after the events before it (those
         set aside passed over). Refused wrong-state when it reads fine: only a malformed event is set aside."""
         originator = UUID(str(row.originator_id))
         if originator == SET_ASIDES_ID:

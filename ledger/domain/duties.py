@@ -1,7 +1,7 @@
 """Separation of duties (不相容岗位相互分离): incompatible duties never fall to one operator.
 
 Pure functions of the application as recorded and the command. They apply in enforced
-mode only (``ledger/operators.py``): in single-user mode the ledger has one
+mode only (``ledger/domain/operators.py``): in single-user mode the ledger has one
 trust-based identity, and ``by`` is free text, so a rule on names would prove nothing.
 
 1. An application is never approved, rejected or re-decided (改判) by the operator who filed it or
@@ -13,10 +13,10 @@ trust-based identity, and ``by`` is free text, so a rule on names would prove no
 
 from __future__ import annotations
 
-from ledger import intake
-from ledger.domain import APPROVED, ApplicationState
+from ledger.domain.aggregates import APPROVED, ApplicationState
 from ledger.errors import SEPARATION_OF_DUTIES, Refused
 from ledger.i18n import _
+from ledger.intake import commands as intake
 from ledger.text import shown
 
 

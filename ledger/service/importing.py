@@ -43,11 +43,11 @@ import structlog
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from ledger import i18n
-from ledger.domain import ImportRun
-from ledger.import_limits import CHUNK, CHUNK_BYTES, CHUNK_EVENT_BYTES
-from ledger.recorders import StaleRead, TooLarge
-from ledger.service import Busy, GrantsLedger
-from ledger.store_errors import LOCKED, StoreError, classify, is_conflict
+from ledger.domain.aggregates import ImportRun
+from ledger.intake.limits import CHUNK, CHUNK_BYTES, CHUNK_EVENT_BYTES
+from ledger.service.application import Busy, GrantsLedger
+from ledger.store.errors import LOCKED, StoreError, classify, is_conflict
+from ledger.store.recorders import StaleRead, TooLarge
 
 log = structlog.get_logger("grants")
 
@@ -192,7 +192,7 @@ def import_file(ledger: GrantsLedger, lines: Iterable[bytes], *, digest: str, na
     which then holds them all).
 
     A store failure that is no write conflict is classified as a single command's is
-    (``ledger.store_errors.classify``) and raised at once as that ``StoreError``, naming the line
+    (``ledger.store.errors.classify``) and raised at once as that ``StoreError``, naming the line
     the import stopped at (``place``) and carrying it as ``resume_at``; a held lock only once the
     store's lock timeout has passed without any writer getting through.
     """

@@ -1,4 +1,4 @@
-"""How much one transaction of an import holds at most (``ledger.importing``). A module of its
+"""How much one transaction of an import holds at most (``ledger.service.importing``). A module of its
 own so that the command line can offer them (`grants import --chunk`) without importing the
 event store."""
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ledger import intake
-from ledger.areas import CITY
-from ledger.domain import (
+from ledger.domain.aggregates import (
     APPROVED,
     REVOKED,
     SUBMITTED,
@@ -25,6 +23,8 @@ from ledger.domain import (
     QuotaSpan,
     TaskQuota,
 )
+from ledger.domain.areas import CITY
+from ledger.domain.money import amount, format_fen, split_shares
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
@@ -39,8 +39,8 @@ from ledger.errors import (
     invalid,
 )
 from ledger.i18n import N_, _
+from ledger.intake import commands as intake
 from ledger.labels import label
-from ledger.money import amount, format_fen, split_shares
 from ledger.policy import CURRENT_CATALOGUE, Catalogue, builtin_catalogues, catalogue, catalogue_for, edition_of
 from ledger.policy.assess import Assessment
 from ledger.policy.facts import add_years

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from ledger import intake
-from ledger.domain import Operator, OperatorRoster
+from ledger.domain.aggregates import Operator, OperatorRoster
 from ledger.errors import DUPLICATE_REF, NOT_AUTHORISED, WRONG_STATE, Refused, invalid
 from ledger.i18n import _
-from ledger.intake import ROLES
+from ledger.intake import commands as intake
+from ledger.intake.commands import ROLES
 from ledger.labels import label
 from ledger.text import shown
 

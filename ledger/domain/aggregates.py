@@ -38,7 +38,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.status import Status
+from ledger.domain.status import Status
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://grants-ledger.shiyan/ids")
 
@@ -672,7 +672,7 @@ class OperatorRoster(Aggregate):
 
     Until it exists the ledger runs in single-user mode (any ``by``); the command that
     registers the first operator creates it, and from then on every command is checked
-    against it (``ledger/operators.py``). Every command reads this one stream, so a
+    against it (``ledger/domain/operators.py``). Every command reads this one stream, so a
     command decided on a roster that has since changed (an operator suspended) is run
     again (the stale-read check of ``save()``).
     """

@@ -10,7 +10,7 @@ another application or payer) is no retry: it stays ``duplicate-ref``.
 Content is every field of the command but ``by``: the same fact entered again by a
 colleague is the same fact. Each function returns the answer for a repeated command,
 or None when the command is not a repeat (the rules then decide it as usual).
-Pure functions of state and command, like ``ledger.rules``.
+Pure functions of state and command, like ``ledger.domain.rules``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger import intake, rules
-from ledger.domain import (
+from ledger.domain import rules
+from ledger.domain.aggregates import (
     APPROVED,
     REJECTED,
     REVOKED,
@@ -31,10 +31,11 @@ from ledger.domain import (
     SetAside,
     SetAsides,
 )
+from ledger.domain.money import amount
 from ledger.errors import CONFLICTING_RETRY, DUPLICATE_REF, Refused
 from ledger.i18n import N_, _
+from ledger.intake import commands as intake
 from ledger.labels import label
-from ledger.money import amount
 from ledger.text import shown
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from ledger.areas import CITY, COUNTY
-from ledger.domain import APPROVED, REVOKED, Enterprise
+from ledger.domain.aggregates import APPROVED, REVOKED, Enterprise
+from ledger.domain.areas import CITY, COUNTY
 from ledger.i18n import language
 
 # what each event is called in the trail (English, Chinese)
