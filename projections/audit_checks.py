@@ -8,10 +8,11 @@ own (after the read models were brought up to date, when that moved them)."""
 from __future__ import annotations
 
 import gc
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -21,11 +22,12 @@ from sqlalchemy import Engine, func, inspect, select
 
 from ledger.domain.areas import CITY, COUNTY
 from ledger.domain.money import amount
-from ledger.domain.validation import VIEWS_DISAGREE, Finding, History, Unreadable, replay
+from ledger.domain.validation import REPLAY_FAILED, VIEWS_DISAGREE, Finding, History, Unreadable, replay
 from ledger.i18n import _
 from ledger.labels import label
 from ledger.service.application import GrantsLedger
 from ledger.store import chain
+from ledger.text import shown
 from projections import audit_log, runner, schema, views_check
 from projections.totals_check import check_totals
 
@@ -255,7 +257,38 @@ def verify(ledger: GrantsLedger, engine: Engine, head: audit_log.Head | None = N
     if failed and not (walk.broken or mismatch):
         raise failed[0]
     history, found = done[0] if done else (History(), [])
-    return Verified(walk, mismatch, views_at, history.events, found)
+    return Verified(walk, mismatch, views_at, history.events, _with_writers(ledger, engine, found))
+
+
+def _with_writers(ledger: GrantsLedger, engine: Engine, found: list[Finding]) -> list[Finding]:
+    """An event the replay cannot take (a row written past the ledger, issue 19) is named with who wrote it: the
+    operator its state says recorded it, and on PostgreSQL the database role that inserted it (``db_user``,
+    stamped by the database whatever the row says). Read for those rows only, after the replay."""
+    positions = sorted({f.position for f in found if f.code == REPLAY_FAILED and f.position is not None})
+    if not positions:
+        return found
+    table = ledger.recorder.events_table_name
+    postgres = engine.dialect.name == "postgresql"
+    column = "notification_id" if postgres else "rowid"
+    stamped = postgres and any(c["name"] == "db_user" for c in inspect(engine).get_columns(table))
+    writers: dict[int, str] = {}
+    with engine.connect() as conn:
+        for row in conn.exec_driver_sql(
+                f"SELECT {column}, state{', db_user' if stamped else ''} FROM {table} "  # noqa: S608 - our names
+                f"WHERE {column} IN ({', '.join(str(int(p)) for p in positions)})"):
+            try:
+                state = json.loads(bytes(row[1]))
+                claimed = state.get("recorded_by") or state.get("by") if isinstance(state, dict) else None
+            except ValueError:
+                claimed = None
+            role = row[2] if stamped else None
+            parts = [_("recorded by {name}").format(name=shown(claimed))] if isinstance(claimed, str) else []
+            if role:
+                parts.append(_("inserted by the database role {role}").format(role=shown(role)))
+            if parts:
+                writers[int(row[0])] = "; ".join(parts)
+    return [replace(f, message=f"{f.message} ({writers[f.position]})")
+            if f.code == REPLAY_FAILED and f.position in writers else f for f in found]
 
 
 def check_views(h: History, engine: Engine) -> list[Finding]:

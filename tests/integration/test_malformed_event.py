@@ -39,7 +39,7 @@ def _forge(url: str) -> int:
                 f"{_id(url)}").scalar()
     finally:
         engine.dispose()
-    state = json.dumps({"ref": "A-1", "amount_fen": "lots"})
+    state = json.dumps({"ref": "A-1", "amount_fen": "lots", "recorded_by": "mallory"})
     value = f"X'{state.encode().hex()}'" if url.startswith("sqlite") else f"convert_to('{state}', 'UTF8')"
     _sql(url, f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES ({_id(url)}, "
               f"{version + 1}, 'grants:Enterprise.PaymentRecorded', {value})")
@@ -82,9 +82,11 @@ def test_a_malformed_event_is_recorded_and_passed_over_never_a_stop(db_url, tmp_
     verified = cli(db_url, "audit", "verify", "--json")
     assert verified.exit_code in (6, 7), verified.stdout
     data = json.loads(verified.stdout)
-    named = (data.get("broken") or {}).get("position") == position or any(
-        f["position"] == position for f in data.get("findings") or [])
+    named = [f for f in data.get("findings") or [] if f["position"] == position]
     assert named, data
+    assert "recorded by “mallory”" in named[0]["message"]  # who wrote it: what the row claims ...
+    if not db_url.startswith("sqlite"):  # ... and the database role that inserted it (PostgreSQL stamps it)
+        assert "inserted by the database role “postgres”" in named[0]["message"], named
 
 
 PAY = {"op": "pay", "ref": "A-1", "payer": "county", "amount_fen": 100, "voucher": "Z-1", "date": "2023-03-02"}
