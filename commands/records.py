@@ -107,6 +107,7 @@ def record(ctx: typer.Context, data: dict[str, Any], as_json: bool) -> dict[str,
 
 
 def summary(result: dict[str, Any]) -> str:
+    """The line a recorded command prints: the one of its op (``SUMMARIES``), or that it was already recorded."""
     op = result["op"]
     if result.get("already_recorded"):
         key = result.get("ref") or result.get("uscc") or result.get("version") or (
@@ -115,79 +116,134 @@ def summary(result: dict[str, Any]) -> str:
         who = _(" by {name}").format(name=result["recorded_by"]) if result.get("recorded_by") else ""
         return _("{key}: already recorded ({op}{when}{who}); nothing written").format(key=key, op=op, when=when,
                                                                                       who=who)
-    if op == "register":
-        return _("registered {uscc} {name} ({area})").format(uscc=result["uscc"], name=result["name"],
-                                                             area=result["area"])
-    if op in ("apply", "amend"):
-        ent = result.get("entitlement_fen")
-        head = (_("{ref}: submitted under {measure} (policy {version}); ").format(
-                    ref=result["ref"], measure=result["measure"], version=result["policy_version"])
-                if op == "apply" else _("{ref}: facts amended, still submitted; ").format(ref=result["ref"]))
-        if not result["eligible"]:
-            return head + _("NOT ELIGIBLE as filed") + "\n" + _("warning: {message}").format(message=result["warning"])
-        return head + (_("the clause gives {amount} yuan").format(amount=yuan(ent)) if ent is not None
-                       else _("amount to be decided case by case"))
-    if op == "approve":
-        return _("{ref}: approved {amount} yuan (city {city}, county {county})").format(
-            ref=result["ref"], amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
-            county=yuan(result["county_share_fen"]))
-    if op == "reject":
-        return _("{ref}: rejected").format(ref=result["ref"])
-    if op == "pay":
-        return _("{ref}: {payer} paid {amount} yuan (voucher {voucher}, treasury {treasury})").format(
-            ref=result["ref"], payer=label(result["payer"]), amount=yuan(result["amount_fen"]),
-            voucher=result["voucher"], treasury=label(result["treasury"]))
-    if op == "withdraw":
-        return _("{ref}: withdrawn").format(ref=result["ref"])
-    if op == "revoke":
-        back = [f"{label(payer)} {yuan(result[f'{payer}_paid_fen'])}" for payer in ("city", "county")
-                if result[f"{payer}_paid_fen"]]
-        return (_("{ref}: award of {amount} yuan revoked; nothing more is owed").format(
-                    ref=result["ref"], amount=yuan(result["awarded_fen"]))
-                + (_("; paid so far, to recover: {amounts} yuan").format(amounts=", ".join(back)) if back else ""))
-    if op == "redecide":
-        return _("{ref}: re-decided after the revocation of {cites}: award now {amount} yuan (city {city}, county "
-                 "{county})").format(ref=result["ref"], cites=", ".join(result["cites"]),
-                                     amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
-                                     county=yuan(result["county_share_fen"]))
-    if op == "reverse-payment":
-        return _("{ref}: payment {voucher} by {payer} of {amount} yuan reversed; {payer} has now paid {paid} yuan "
-                 "net").format(ref=result["ref"], voucher=result["voucher"], payer=label(result["payer"]),
-                               amount=yuan(result["amount_fen"]), paid=yuan(result["paid_fen"]))
-    if op == "recover":
-        return _("{ref}: {amount} yuan recovered to the {treasury} treasury (receipt {voucher}); {payer} has now paid "
-                 "{paid} yuan net").format(ref=result["ref"], amount=yuan(result["amount_fen"]),
-                                           treasury=label(result["treasury"]), voucher=result["voucher"],
-                                           payer=label(result["payer"]), paid=yuan(result["paid_fen"]))
-    if op == "register-operator":
-        roles = ", ".join(label(role) for role in result["roles"])
-        text = (_("operator {name} registered: {roles}, from {start} to {end}").format(
-                    name=result["name"], roles=roles, start=result["valid_from"], end=result["valid_to"])
-                if result["valid_to"] else
-                _("operator {name} registered: {roles}, from {start}, no end").format(
-                    name=result["name"], roles=roles, start=result["valid_from"]))
-        if result["enforced_now"]:
-            text += "\n" + _("the ledger is now in enforced mode: every command is checked against the operators, "
-                             "for good")
-        return text
-    if op in ("change-roles", "suspend-operator", "reinstate-operator"):
-        roles = ", ".join(label(role) for role in result["roles"])
-        return (_("operator {name}: {roles} (SUSPENDED)") if result["suspended"]
-                else _("operator {name}: {roles} (active)")).format(name=result["name"], roles=roles)
-    if op == "set-aside":
-        return _("position {position} ({topic}, event {version} of {id}) set aside as malformed; its record replays "
-                 "without it from now on, and the row stays in the log").format(
-            position=result["position"], topic=result["topic"], version=result["originator_version"],
-            id=result["originator_id"])
-    if op == "external-award":
-        text = _("recorded award under {policy} for {uscc} project {project}: {amount} yuan").format(
-            policy=result["policy"], uscc=result["uscc"], project=result["project"], amount=yuan(result["amount_fen"]))
-        return text + ("\n" + _("warning: {message}").format(message=result["warning"]) if result.get("warning")
-                       else "")
-    if op == "adopt-policy":
-        return _("adopted {version}: valid {start} to {end} (exclusive)").format(
-            version=result["version"], start=result["effective"], end=result["ends"])
-    return json.dumps(result, ensure_ascii=False)
+    formatter = SUMMARIES.get(op)
+    return formatter(result) if formatter is not None else json.dumps(result, ensure_ascii=False)
+
+
+def _registered(result: dict[str, Any]) -> str:
+    return _("registered {uscc} {name} ({area})").format(uscc=result["uscc"], name=result["name"], area=result["area"])
+
+
+def _filed(result: dict[str, Any]) -> str:
+    """An application submitted or amended: what the clause gives on the facts as filed."""
+    ent = result.get("entitlement_fen")
+    head = (_("{ref}: submitted under {measure} (policy {version}); ").format(
+                ref=result["ref"], measure=result["measure"], version=result["policy_version"])
+            if result["op"] == "apply" else _("{ref}: facts amended, still submitted; ").format(ref=result["ref"]))
+    if not result["eligible"]:
+        return head + _("NOT ELIGIBLE as filed") + "\n" + _("warning: {message}").format(message=result["warning"])
+    return head + (_("the clause gives {amount} yuan").format(amount=yuan(ent)) if ent is not None
+                   else _("amount to be decided case by case"))
+
+
+def _approved(result: dict[str, Any]) -> str:
+    return _("{ref}: approved {amount} yuan (city {city}, county {county})").format(
+        ref=result["ref"], amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
+        county=yuan(result["county_share_fen"]))
+
+
+def _rejected(result: dict[str, Any]) -> str:
+    return _("{ref}: rejected").format(ref=result["ref"])
+
+
+def _paid(result: dict[str, Any]) -> str:
+    return _("{ref}: {payer} paid {amount} yuan (voucher {voucher}, treasury {treasury})").format(
+        ref=result["ref"], payer=label(result["payer"]), amount=yuan(result["amount_fen"]),
+        voucher=result["voucher"], treasury=label(result["treasury"]))
+
+
+def _withdrawn(result: dict[str, Any]) -> str:
+    return _("{ref}: withdrawn").format(ref=result["ref"])
+
+
+def _revoked(result: dict[str, Any]) -> str:
+    back = [f"{label(payer)} {yuan(result[f'{payer}_paid_fen'])}" for payer in ("city", "county")
+            if result[f"{payer}_paid_fen"]]
+    return (_("{ref}: award of {amount} yuan revoked; nothing more is owed").format(
+                ref=result["ref"], amount=yuan(result["awarded_fen"]))
+            + (_("; paid so far, to recover: {amounts} yuan").format(amounts=", ".join(back)) if back else ""))
+
+
+def _redecided(result: dict[str, Any]) -> str:
+    return _("{ref}: re-decided after the revocation of {cites}: award now {amount} yuan (city {city}, county "
+             "{county})").format(ref=result["ref"], cites=", ".join(result["cites"]),
+                                 amount=yuan(result["awarded_fen"]), city=yuan(result["city_share_fen"]),
+                                 county=yuan(result["county_share_fen"]))
+
+
+def _reversed(result: dict[str, Any]) -> str:
+    return _("{ref}: payment {voucher} by {payer} of {amount} yuan reversed; {payer} has now paid {paid} yuan "
+             "net").format(ref=result["ref"], voucher=result["voucher"], payer=label(result["payer"]),
+                           amount=yuan(result["amount_fen"]), paid=yuan(result["paid_fen"]))
+
+
+def _recovered(result: dict[str, Any]) -> str:
+    return _("{ref}: {amount} yuan recovered to the {treasury} treasury (receipt {voucher}); {payer} has now paid "
+             "{paid} yuan net").format(ref=result["ref"], amount=yuan(result["amount_fen"]),
+                                       treasury=label(result["treasury"]), voucher=result["voucher"],
+                                       payer=label(result["payer"]), paid=yuan(result["paid_fen"]))
+
+
+def _operator_registered(result: dict[str, Any]) -> str:
+    roles = ", ".join(label(role) for role in result["roles"])
+    text = (_("operator {name} registered: {roles}, from {start} to {end}").format(
+                name=result["name"], roles=roles, start=result["valid_from"], end=result["valid_to"])
+            if result["valid_to"] else
+            _("operator {name} registered: {roles}, from {start}, no end").format(
+                name=result["name"], roles=roles, start=result["valid_from"]))
+    if result["enforced_now"]:
+        text += "\n" + _("the ledger is now in enforced mode: every command is checked against the operators, "
+                         "for good")
+    return text
+
+
+def _operator_changed(result: dict[str, Any]) -> str:
+    roles = ", ".join(label(role) for role in result["roles"])
+    return (_("operator {name}: {roles} (SUSPENDED)") if result["suspended"]
+            else _("operator {name}: {roles} (active)")).format(name=result["name"], roles=roles)
+
+
+def _set_aside(result: dict[str, Any]) -> str:
+    return _("position {position} ({topic}, event {version} of {id}) set aside as malformed; its record replays "
+             "without it from now on, and the row stays in the log").format(
+        position=result["position"], topic=result["topic"], version=result["originator_version"],
+        id=result["originator_id"])
+
+
+def _external(result: dict[str, Any]) -> str:
+    text = _("recorded award under {policy} for {uscc} project {project}: {amount} yuan").format(
+        policy=result["policy"], uscc=result["uscc"], project=result["project"], amount=yuan(result["amount_fen"]))
+    return text + ("\n" + _("warning: {message}").format(message=result["warning"]) if result.get("warning")
+                   else "")
+
+
+def _adopted(result: dict[str, Any]) -> str:
+    return _("adopted {version}: valid {start} to {end} (exclusive)").format(
+        version=result["version"], start=result["effective"], end=result["ends"])
+
+
+#: The summary line of each kind's result, by op (ledger/domain/kinds.py; tests/unit/test_kinds.py keeps it
+#: complete).
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "adopt-policy": _adopted,
+    "register": _registered,
+    "apply": _filed,
+    "approve": _approved,
+    "reject": _rejected,
+    "pay": _paid,
+    "external-award": _external,
+    "amend": _filed,
+    "withdraw": _withdrawn,
+    "revoke": _revoked,
+    "reverse-payment": _reversed,
+    "recover": _recovered,
+    "redecide": _redecided,
+    "register-operator": _operator_registered,
+    "change-roles": _operator_changed,
+    "suspend-operator": _operator_changed,
+    "reinstate-operator": _operator_changed,
+    "set-aside": _set_aside,
+}
 
 
 _COMMANDS: list[tuple[str | None, str, Callable[..., None]]] = []  # (name, help, command), in `grants --help` order

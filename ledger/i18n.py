@@ -93,3 +93,28 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated later, with ``_()``, where it is shown."""
     return message
+
+
+def NC_(context: str, message: str) -> str:
+    """``N_`` with a gettext context (a word said otherwise elsewhere); translated later with ``pgettext``."""
+    return message
+
+
+def pgettext(context: str, message: str) -> str:
+    """The message of ``context`` in the current language."""
+    return _translations.pgettext(context, message)
+
+
+_zh: gettext.NullTranslations | None = None
+
+
+def pgettext_zh(context: str, message: str) -> str:
+    """The message of ``context`` in Chinese, whatever the current language (a report that shows both)."""
+    global _zh
+    if _zh is None:
+        try:
+            _zh = gettext.translation("ledger", LOCALE_DIR, languages=[_LOCALES["zh"]])
+        except FileNotFoundError:
+            raise CatalogueMissing(f"the zh catalogue ledger.mo is not compiled in {LOCALE_DIR}; "
+                                   "reinstall the package (pip install -e .) to build it") from None
+    return _zh.pgettext(context, message)

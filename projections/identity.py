@@ -41,7 +41,8 @@ from sqlalchemy import Engine
 
 from ledger.domain import aggregates as domain
 from ledger.domain.aggregates import ROSTER_ID
-from ledger.domain.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
+from ledger.domain.kinds import OF_EVENT, ROLE_OF_OP
+from ledger.domain.operators import ADMIN, WRITING_ROLES
 from ledger.store.chain import CHAIN_TABLE
 from ledger.store.recorders import LOCK_FUNCTION
 from projections import schema
@@ -66,11 +67,12 @@ def _literal(text: str) -> str:
 
 STAMPED = ("os_user", "recorded_by")  # written into every event's state by the ledger (ledger/service/access.py)
 
-# The roles that record the events of each stream: an enterprise's by the command of each event (EVENT_OPS),
-# the index streams with the command that writes them (filing number: apply; vouchers and receipts: pay,
-# reverse-payment and recover; the quota's tasks: approve, revoke and redecide, all a reviewer's; a malformed
-# event set aside: an admin's).
+# The roles that record the events the registry of kinds does not name (ledger/domain/kinds.py, each with the
+# role of the command that records it): an enterprise's creation by its registration, and the index streams by
+# the command that writes them (filing number: apply; vouchers and receipts: pay, reverse-payment and recover;
+# the quota's tasks: approve, revoke and redecide, all a reviewer's; the streams' openings).
 _STREAM_ROLES: dict[str, tuple[str, ...]] = {
+    "Enterprise": (ROLE_OF_OP["register"],),
     "ApplicationRef": (ROLE_OF_OP["apply"],), "VoucherRef": (ROLE_OF_OP["pay"],),
     "ReceiptRef": (ROLE_OF_OP["recover"],), "TaskQuota": (ROLE_OF_OP["approve"],),
     "PolicyBook": (ROLE_OF_OP["adopt-policy"],), "OperatorRoster": (ADMIN,), "ImportRun": WRITING_ROLES,
@@ -81,8 +83,6 @@ _STREAM_ROLES: dict[str, tuple[str, ...]] = {
 def event_kinds() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Every kind of event the ledger records: topic -> (the fields of its stored state, the roles that record
     it), from the domain's event classes. A kind no role is named for is an error here, not a silent gap."""
-    from ledger.domain.validation import EVENT_OPS
-
     kinds: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for stream in vars(domain).values():
         if not (inspect.isclass(stream) and issubclass(stream, Aggregate) and stream.__module__ == domain.__name__):
@@ -95,12 +95,8 @@ def event_kinds() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
                 continue  # a base class: never recorded itself
             fields = tuple(f.name for f in dataclasses.fields(event) if f.name not in ("originator_id",
                                                                                    "originator_version"))
-            name = event.__qualname__.split(".")[-1]
-            if stream.__name__ == "Enterprise":
-                op = EVENT_OPS.get(name, "register")  # Created and Registered: the enterprise's registration
-                roles: tuple[str, ...] = (ROLE_OF_OP[op],)
-            else:
-                roles = _STREAM_ROLES[stream.__name__]
+            kind = OF_EVENT.get(event)
+            roles = (kind.role,) if kind is not None else _STREAM_ROLES[stream.__name__]
             kinds[topic] = (fields, roles)
     return kinds
 

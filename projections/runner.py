@@ -16,12 +16,30 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Date, Engine, Table, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import NoResultFound, OperationalError
 
 from ledger.domain import event_fields
-from ledger.domain.aggregates import APPROVED, REJECTED, REVOKED, SUBMITTED, WITHDRAWN
+from ledger.domain.aggregates import (
+    APPROVED,
+    REJECTED,
+    REVOKED,
+    SUBMITTED,
+    WITHDRAWN,
+    ApplicationRef,
+    Enterprise,
+    ImportRun,
+    OperatorRoster,
+    PolicyBook,
+    ReceiptRef,
+    SetAsides,
+    TaskQuota,
+    VoucherRef,
+)
 from ledger.domain.areas import CITY, COUNTY
+from ledger.domain.kinds import event_class, event_classes
 from ledger.domain.validation import Unreadable
 from ledger.i18n import _
 from ledger.service.application import GrantsLedger
@@ -460,48 +478,52 @@ class UnknownTopic(Exception):
     """An event no read model knows: a new event type without a handler (a bug), never skipped silently."""
 
 
-# One table from event topic to handler; every topic is either handled or named
-# here as ignored (tests/unit/test_projection_topics.py keeps the two complete).
-HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
-    "grants:Enterprise.Registered": ViewUpdater.on_registered,
-    "grants:Enterprise.ApplicationSubmitted": ViewUpdater.on_submitted,
-    "grants:Enterprise.ApplicationApproved": ViewUpdater.on_approved,
-    "grants:Enterprise.ApplicationRejected": ViewUpdater.on_rejected,
-    "grants:Enterprise.ApplicationWithdrawn": ViewUpdater.on_withdrawn,
-    "grants:Enterprise.AwardRevoked": ViewUpdater.on_revoked,
-    "grants:Enterprise.PaymentRecorded": ViewUpdater.on_payment,
-    "grants:Enterprise.PaymentReversed": ViewUpdater.on_reversal,
-    "grants:Enterprise.RecoveryRecorded": ViewUpdater.on_recovery,
-    "grants:Enterprise.AwardRedecided": ViewUpdater.on_redecided,
-    "grants:Enterprise.ExternalAwardRecorded": ViewUpdater.on_external,
-    "grants:PolicyBook.PolicyAdopted": ViewUpdater.on_policy_adopted,
-    "grants:SetAsides.MalformedEventSetAside": ViewUpdater.on_set_aside,
+# One table from event class to handler, keyed by its topic (the library's ``get_topic``); every event is
+# either handled or named here as ignored (tests/unit/test_projection_topics.py and tests/unit/test_kinds.py
+# keep them complete against the events and the registry of kinds, ledger/domain/kinds.py).
+_HANDLED: dict[type[Aggregate.Event], Callable[[ViewUpdater, int, Any], None]] = {
+    event_class(Enterprise, "Registered"): ViewUpdater.on_registered,
+    event_class(Enterprise, "ApplicationSubmitted"): ViewUpdater.on_submitted,
+    event_class(Enterprise, "ApplicationApproved"): ViewUpdater.on_approved,
+    event_class(Enterprise, "ApplicationRejected"): ViewUpdater.on_rejected,
+    event_class(Enterprise, "ApplicationWithdrawn"): ViewUpdater.on_withdrawn,
+    event_class(Enterprise, "AwardRevoked"): ViewUpdater.on_revoked,
+    event_class(Enterprise, "PaymentRecorded"): ViewUpdater.on_payment,
+    event_class(Enterprise, "PaymentReversed"): ViewUpdater.on_reversal,
+    event_class(Enterprise, "RecoveryRecorded"): ViewUpdater.on_recovery,
+    event_class(Enterprise, "AwardRedecided"): ViewUpdater.on_redecided,
+    event_class(Enterprise, "ExternalAwardRecorded"): ViewUpdater.on_external,
+    event_class(PolicyBook, "PolicyAdopted"): ViewUpdater.on_policy_adopted,
+    event_class(SetAsides, "MalformedEventSetAside"): ViewUpdater.on_set_aside,
 }
+HANDLERS: dict[str, Callable[[ViewUpdater, int, Any], None]] = {
+    get_topic(event): handler for event, handler in _HANDLED.items()}
 _TOPICS = tuple(HANDLERS)  # what a rebuild reads from the log
 # The events whose handlers look up the application they name (its enterprise, measure and area), and
 # those that look up their enterprise by its id: read ahead for a whole page (``ViewUpdater.apply_page``).
-_NAMING_AN_APPLICATION = frozenset({
-    "grants:Enterprise.ApplicationApproved", "grants:Enterprise.AwardRevoked", "grants:Enterprise.PaymentRecorded",
-    "grants:Enterprise.PaymentReversed", "grants:Enterprise.RecoveryRecorded", "grants:Enterprise.AwardRedecided"})
-_NAMING_AN_ENTERPRISE = frozenset({"grants:Enterprise.ApplicationSubmitted", "grants:Enterprise.ExternalAwardRecorded"})
-IGNORED = frozenset({
-    "grants:Enterprise.ApplicationAmended",  # facts are not in the read models; `show` reads them from the log
-    "grants:ApplicationRef.Filed",
-    "grants:VoucherRef.Used",
-    "grants:ReceiptRef.Used",
-    "grants:TaskQuota.Opened",
-    "grants:TaskQuota.ItemAwarded",
-    "grants:TaskQuota.ItemReleased",
-    "grants:PolicyBook.Opened",
-    "grants:ImportRun.Started",  # the import's own bookkeeping (exactly-once), read by the import itself
-    "grants:ImportRun.LinesDecided",
-    "grants:OperatorRoster.EnforcementStarted",  # who may do what: read from the log (`grants admin operators`)
-    "grants:OperatorRoster.OperatorRegistered",
-    "grants:OperatorRoster.RolesChanged",
-    "grants:OperatorRoster.OperatorSuspended",
-    "grants:OperatorRoster.OperatorReinstated",
-    "grants:SetAsides.Opened",  # the set-asides' stream opened; each set-aside is handled (rm_malformed)
-})
+_NAMING_AN_APPLICATION = frozenset(get_topic(event) for event in event_classes(
+    Enterprise, "ApplicationApproved", "AwardRevoked", "PaymentRecorded", "PaymentReversed", "RecoveryRecorded",
+    "AwardRedecided"))
+_NAMING_AN_ENTERPRISE = frozenset(get_topic(event) for event in event_classes(
+    Enterprise, "ApplicationSubmitted", "ExternalAwardRecorded"))
+IGNORED = frozenset(get_topic(event) for event in (
+    event_class(Enterprise, "ApplicationAmended"),  # facts are not in the read models; `show` reads them from the log
+    event_class(ApplicationRef, "Filed"),
+    event_class(VoucherRef, "Used"),
+    event_class(ReceiptRef, "Used"),
+    event_class(TaskQuota, "Opened"),
+    event_class(TaskQuota, "ItemAwarded"),
+    event_class(TaskQuota, "ItemReleased"),
+    event_class(PolicyBook, "Opened"),
+    event_class(ImportRun, "Started"),  # the import's own bookkeeping (exactly-once), read by the import itself
+    event_class(ImportRun, "LinesDecided"),
+    event_class(OperatorRoster, "EnforcementStarted"),  # who may do what: read from the log (`grants admin operators`)
+    event_class(OperatorRoster, "OperatorRegistered"),
+    event_class(OperatorRoster, "RolesChanged"),
+    event_class(OperatorRoster, "OperatorSuspended"),
+    event_class(OperatorRoster, "OperatorReinstated"),
+    event_class(SetAsides, "Opened"),  # the set-asides' stream opened; each set-aside is handled (rm_malformed)
+))
 
 
 def catch_up(ledger: GrantsLedger, engine: Engine, *, page: int = PAGE) -> int:

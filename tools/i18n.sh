@@ -9,7 +9,7 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 LOCALES=ledger/locale
 extract() {  # domain, source folders...
     local domain="$1"; shift
-    "$PYBABEL" extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-wrap --no-location --sort-output \
+    "$PYBABEL" extract -F babel.cfg -k _ -k N_ -k NC_:1c,2 -k pgettext:1c,2 -k ngettext:1,2 --no-wrap --no-location --sort-output \
         --project grants-ledger --copyright-holder "grants ledger" -o "$LOCALES/$domain.pot" "$@"
     if [ -f "$LOCALES/zh_CN/LC_MESSAGES/$domain.po" ]; then
         "$PYBABEL" update --no-wrap --no-fuzzy-matching --ignore-obsolete -D "$domain" -l zh_CN -i "$LOCALES/$domain.pot" -d "$LOCALES"

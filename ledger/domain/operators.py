@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from ledger.domain.aggregates import Operator, OperatorRoster
+from ledger.domain.kinds import ROLE_OF_OP
 from ledger.errors import DUPLICATE_REF, NOT_AUTHORISED, WRONG_STATE, Refused, invalid
 from ledger.i18n import _
 from ledger.intake import commands as intake
@@ -23,28 +24,6 @@ from ledger.labels import label
 from ledger.text import shown
 
 CLERK, REVIEWER, TREASURER, AUDITOR, ADMIN = ROLES
-
-#: The role each command needs (by its import op). Auditors give no command: they read.
-ROLE_OF_OP = {
-    "register": CLERK,
-    "apply": CLERK,
-    "amend": CLERK,
-    "withdraw": CLERK,
-    "external-award": CLERK,
-    "approve": REVIEWER,
-    "reject": REVIEWER,
-    "revoke": REVIEWER,
-    "redecide": REVIEWER,
-    "pay": TREASURER,
-    "reverse-payment": TREASURER,
-    "recover": TREASURER,
-    "adopt-policy": ADMIN,
-    "register-operator": ADMIN,
-    "change-roles": ADMIN,
-    "suspend-operator": ADMIN,
-    "reinstate-operator": ADMIN,
-    "set-aside": ADMIN,
-}
 
 #: Roles that write events (and so, on PostgreSQL, may INSERT into the event table).
 WRITING_ROLES = (CLERK, REVIEWER, TREASURER, ADMIN)

@@ -16,6 +16,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
 from ledger.domain import duties, rules
 from ledger.domain.aggregates import (
     APPROVED,
@@ -29,8 +32,9 @@ from ledger.domain.aggregates import (
     SetAsides,
 )
 from ledger.domain.areas import PAYERS
+from ledger.domain.kinds import OF_EVENT, ROLE_OF_OP, event_classes, event_name
 from ledger.domain.money import amount, split_shares
-from ledger.domain.operators import ADMIN, ROLE_OF_OP
+from ledger.domain.operators import ADMIN
 from ledger.errors import (
     ALREADY_AWARDED,
     DUPLICATE_AWARD,
@@ -84,20 +88,17 @@ class History:
         return rules.measure_of(self.book, app)
 
 
-def _name(event: Any) -> str:
-    return type(event).__qualname__.rsplit(".", 1)[-1]
-
-
 # --- checks at each event, on the state just before it ------------------------------
 
-APPROVALS = frozenset({"ApplicationApproved"})
-QUOTA_EVENTS = frozenset({"ApplicationApproved", "AwardRevoked"})
-MONEY_EVENTS = frozenset({"PaymentRecorded", "RecoveryRecorded", "PaymentReversed"})
+APPROVALS = frozenset(event_classes(Enterprise, "ApplicationApproved"))
+QUOTA_EVENTS = frozenset(event_classes(Enterprise, "ApplicationApproved", "AwardRevoked"))
+MONEY_EVENTS = frozenset(event_classes(Enterprise, "PaymentRecorded", "RecoveryRecorded", "PaymentReversed"))
+REDECISIONS = frozenset(event_classes(Enterprise, "AwardRedecided"))
 
 
 def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
     """一次性奖励 awarded twice (rules.check_one_time, as at the approval)."""
-    if _name(ev) not in APPROVALS:
+    if type(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -111,7 +112,7 @@ def check_one_time(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_cap_and_split(h: History, position: int, ev: Any) -> list[Finding]:
     """An award above what its clause gives for the facts, or halves that do not split it by the rule."""
-    if _name(ev) not in APPROVALS:
+    if type(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -154,7 +155,7 @@ def _due_on_project(h: History, position: int, ev: Any, entitlement: int) -> int
 
 def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Finding]:
     """就高不重复 at the approval: the amount the rule pays given the earlier awards on the project."""
-    if _name(ev) not in APPROVALS:
+    if type(ev) not in APPROVALS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -171,8 +172,8 @@ def check_highest_not_duplicated(h: History, position: int, ev: Any) -> list[Fin
 
 def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
     """A yearly quota (clause 16): each task once, at most ``limit`` tasks a year, awards in force."""
-    name = _name(ev)
-    if name not in QUOTA_EVENTS:
+    name = event_name(ev)
+    if type(ev) not in QUOTA_EVENTS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     measure = h.measure_of(enterprise, ev.ref)
@@ -195,7 +196,7 @@ def check_quota(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_redecision(h: History, position: int, ev: Any) -> list[Finding]:
     """改判: the amount the rule gives as of the re-decision's date, the awards then in force counted."""
-    if _name(ev) != "AwardRedecided":
+    if type(ev) not in REDECISIONS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -214,8 +215,8 @@ def check_redecision(h: History, position: int, ev: Any) -> list[Finding]:
 def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     """A payer paid beyond its share (net of reversals and recoveries), paid on an award not in force,
     or more recovered than it paid."""
-    name = _name(ev)
-    if name not in MONEY_EVENTS:
+    name = event_name(ev)
+    if type(ev) not in MONEY_EVENTS:
         return []
     enterprise = h.enterprises[ev.originator_id]
     app = enterprise.applications[ev.ref]
@@ -238,18 +239,15 @@ def check_money(h: History, position: int, ev: Any) -> list[Finding]:
     return []
 
 
-# The op whose role an enterprise's event needs (ledger/domain/operators.py ROLE_OF_OP).
-EVENT_OPS = {
-    "ApplicationSubmitted": "apply", "ApplicationAmended": "amend", "ApplicationWithdrawn": "withdraw",
-    "ExternalAwardRecorded": "external-award", "ApplicationApproved": "approve", "ApplicationRejected": "reject",
-    "AwardRevoked": "revoke", "PaymentRecorded": "pay", "PaymentReversed": "reverse-payment",
-    "RecoveryRecorded": "recover", "AwardRedecided": "redecide",
-}
+# The op whose role an enterprise's event needs, from the registry of kinds (the registration is checked on its
+# own, ``check_registration``).
+EVENT_OPS: dict[type[Aggregate.Event], str] = {event: kind.op for event, kind in OF_EVENT.items()
+                              if event.__qualname__.startswith("Enterprise.") and kind.op != "register"}
 
 
 def _duty_command(ev: Any) -> intake.Command | None:
     """The command of an event, as far as the separation rules look at it (its kind, ref and who)."""
-    name = _name(ev)
+    name = event_name(ev)
     if name == "ApplicationApproved":
         return intake.Approve(ref=ev.ref, date=ev.date, by=ev.by)
     if name == "ApplicationRejected":
@@ -305,7 +303,7 @@ def not_authorised(h: History, ev: Any, role: str) -> str | None:
             why = _("{event} by {who}, recorded by {recorder}, who is not an active admin, in enforced mode")
     if why is None:
         return None
-    return why.format(event=_name(ev), who=shown(who), role=label(role), recorder=shown(recorder),
+    return why.format(event=event_name(ev), who=shown(who), role=label(role), recorder=shown(recorder),
                       start=operator.valid_from if operator else "", day=days[0] if days else "",
                       end=(operator.valid_to or _("no end")) if operator else "")
 
@@ -314,7 +312,7 @@ def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
     """In enforced mode, every recorded act is by a registered, unsuspended operator holding its role on its
     day (``not_authorised``), and no act breaks the separation of duties: an event written past the ledger (by
     plain SQL under an operator's own database role, say) is named."""
-    op = EVENT_OPS.get(_name(ev))
+    op = EVENT_OPS.get(type(ev))
     if h.roster is None or op is None:
         return []
     enterprise = h.enterprises[ev.originator_id]
@@ -335,7 +333,7 @@ def check_duties(h: History, position: int, ev: Any) -> list[Finding]:
 
 def check_registration(h: History, position: int, ev: Any) -> list[Finding]:
     """In enforced mode an enterprise is registered by a clerk (``register``), as any other act is checked."""
-    if h.roster is None or _name(ev) != "Registered":
+    if h.roster is None or event_name(ev) != "Registered":
         return []
     why = not_authorised(h, ev, ROLE_OF_OP["register"])
     uscc = getattr(ev, "uscc", None)
@@ -351,10 +349,10 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
     mode started again on a roster that exists would drop every operator, and is named."""
     if h.roster is None:
         return []
-    if _name(ev) == "EnforcementStarted":
+    if event_name(ev) == "EnforcementStarted":
         return [Finding(NOT_AUTHORISED, position, None, None,
                         _("{event} by {who} on a ledger already in enforced mode (since {day})").format(
-                            event=_name(ev), who=shown(getattr(ev, "by", None)), day=h.roster.enforced_on))]
+                            event=event_name(ev), who=shown(getattr(ev, "by", None)), day=h.roster.enforced_on))]
     name = getattr(ev, "name", None)
     if not h.roster.operators or name is None:
         return []
@@ -364,11 +362,11 @@ def check_administration(h: History, position: int, ev: Any) -> list[Finding]:
     if why is not None:
         found.append(Finding(NOT_AUTHORISED, position, None, None,
                              _("{event} of operator {name} by {who}, who is not an active admin ({why})").format(
-                                 event=_name(ev), name=shown(name), who=shown(who), why=why)))
+                                 event=event_name(ev), name=shown(name), who=shown(who), why=why)))
     if name == who:
         found.append(Finding(SEPARATION_OF_DUTIES, position, None, None,
                              _("{event}: {who} administered its own operator record").format(
-                                 event=_name(ev), who=shown(who))))
+                                 event=event_name(ev), who=shown(who))))
     return found
 
 
@@ -376,21 +374,21 @@ def check_policy_actor(h: History, position: int, ev: Any) -> list[Finding]:
     """In enforced mode only an active admin adopts a policy version (an adoption sets every award's amount):
     one written past the ledger under another role is named. ``PolicyBook.Opened`` is no act: it is recorded
     with the book's first adoption, which is checked."""
-    if h.roster is None or not h.roster.operators or _name(ev) != "PolicyAdopted":
+    if h.roster is None or not h.roster.operators or event_name(ev) != "PolicyAdopted":
         return []
     why = not_authorised(h, ev, ADMIN)
     if why is None:
         return []
     return [Finding(NOT_AUTHORISED, position, None, None,
                     _("{event} of policy version {version} by {who}, who is not an active admin ({why})").format(
-                        event=_name(ev), version=shown(getattr(ev, "version", "?")), who=shown(getattr(ev, "by", None)),
+                        event=event_name(ev), version=shown(getattr(ev, "version", "?")), who=shown(getattr(ev, "by", None)),
                         why=why))]
 
 
 def check_set_aside_actor(h: History, position: int, ev: Any) -> list[Finding]:
     """In enforced mode only an active admin sets a malformed event aside (its stream then replays without it):
     one written past the ledger under another role is named."""
-    if h.roster is None or not h.roster.operators or _name(ev) != "MalformedEventSetAside":
+    if h.roster is None or not h.roster.operators or event_name(ev) != "MalformedEventSetAside":
         return []
     who = getattr(ev, "by", None)
     admin = h.roster.operators.get(who) if isinstance(who, str) else None
@@ -398,7 +396,7 @@ def check_set_aside_actor(h: History, position: int, ev: Any) -> list[Finding]:
         return []
     return [Finding(NOT_AUTHORISED, position, None, None,
                     _("{event} of the event at position {at} by {who}, who is not an active admin, in enforced "
-                      "mode").format(event=_name(ev), at=getattr(ev, "position", "?"), who=shown(who)))]
+                      "mode").format(event=event_name(ev), at=getattr(ev, "position", "?"), who=shown(who)))]
 
 
 def open_findings(h: History, found: list[Finding]) -> list[Finding]:
@@ -416,13 +414,13 @@ EVENT_CHECKS: tuple[Check, ...] = (
 
 # The events each check looks at (it returns nothing for any other): the replay runs, for each event, only
 # the checks that look at it, in the order of EVENT_CHECKS.
-CHECKED_EVENTS: dict[Check, frozenset[str]] = {
+CHECKED_EVENTS: dict[Check, frozenset[type[Aggregate.Event]]] = {
     check_one_time: APPROVALS, check_cap_and_split: APPROVALS, check_highest_not_duplicated: APPROVALS,
-    check_quota: QUOTA_EVENTS, check_redecision: frozenset({"AwardRedecided"}), check_money: MONEY_EVENTS,
+    check_quota: QUOTA_EVENTS, check_redecision: REDECISIONS, check_money: MONEY_EVENTS,
     check_duties: frozenset(EVENT_OPS)}
-CHECKS_OF: dict[str, tuple[Check, ...]] = {
-    name: tuple(check for check in EVENT_CHECKS if name in CHECKED_EVENTS[check])
-    for name in sorted(frozenset().union(*CHECKED_EVENTS.values()))}
+CHECKS_OF: dict[type[Aggregate.Event], tuple[Check, ...]] = {
+    event: tuple(check for check in EVENT_CHECKS if event in CHECKED_EVENTS[check])
+    for event in sorted(frozenset[type[Aggregate.Event]]().union(*CHECKED_EVENTS.values()), key=get_topic)}
 
 
 # --- checks over the whole history ---------------------------------------------------
@@ -496,12 +494,12 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             try:
                 if originator == POLICY_BOOK_ID:
                     h.book = ev.mutate(h.book)
-                elif not (h.roster is not None and _name(ev) == "EnforcementStarted"):  # (named above, not applied)
+                elif not (h.roster is not None and event_name(ev) == "EnforcementStarted"):  # (named above, not applied)
                     h.roster = ev.mutate(h.roster)
             except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding
                 found.append(Finding(REPLAY_FAILED, position, None, None,
                                      _("{event} cannot be applied as replayed ({error}: {detail})").format(
-                                         event=_name(ev), error=type(exc).__name__, detail=exc)))
+                                         event=event_name(ev), error=type(exc).__name__, detail=exc)))
             continue
         if isinstance(originator, UUID) and originator == SET_ASIDES_ID:
             found.extend(check_set_aside_actor(h, position, ev))
@@ -514,11 +512,11 @@ def replay(events: Iterable[tuple[int, Any]], checkpoint: int | None = None,
             # run's Started and LinesDecided are the import's note of which lines it decided, each line's act
             # checked on its own event. The checks rebuild what they need from the enterprises.
             continue
-        name = _name(ev)
+        name = event_name(ev)
         found.extend(check_registration(h, position, ev))
         try:
             if originator in h.enterprises:
-                for check in CHECKS_OF.get(name, ()):
+                for check in CHECKS_OF.get(type(ev), ()):
                     found.extend(check(h, position, ev))
             h.enterprises[originator] = ev.mutate(h.enterprises.get(originator))
         except Exception as exc:  # noqa: BLE001 - a log the aggregates cannot take is itself a finding

@@ -8,7 +8,6 @@ input: which field, why, and what is allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -554,36 +553,6 @@ def parse_set_aside(data: dict[str, Any], default_by: str, today: date | None = 
                     by=_by(data, default_by))
 
 
-PARSERS: dict[str, Callable[[dict[str, Any], str, date | None], Command]] = {
-    "adopt-policy": parse_adopt,
-    "register": parse_register,
-    "apply": parse_apply,
-    "approve": parse_approve,
-    "reject": parse_reject,
-    "pay": parse_pay,
-    "external-award": parse_external,
-    "amend": parse_amend,
-    "withdraw": parse_withdraw,
-    "revoke": parse_revoke,
-    "reverse-payment": parse_reverse_payment,
-    "recover": parse_recover,
-    "redecide": parse_redecide,
-    "register-operator": parse_register_operator,
-    "change-roles": parse_change_roles,
-    "suspend-operator": parse_suspend_operator,
-    "reinstate-operator": parse_reinstate_operator,
-    "set-aside": parse_set_aside,
-}
-
-OPS = {intake_type: op for op, intake_type in {
-    "adopt-policy": AdoptPolicy, "register": Register, "apply": Apply, "approve": Approve, "reject": Reject,
-    "pay": Pay, "external-award": ExternalAward, "amend": Amend, "withdraw": Withdraw, "revoke": Revoke,
-    "reverse-payment": ReversePayment, "recover": Recover, "redecide": Redecide, "register-operator": RegisterOperator,
-    "change-roles": ChangeRoles, "suspend-operator": SuspendOperator, "reinstate-operator": ReinstateOperator,
-    "set-aside": SetAside,
-}.items()}
-
-
 def parse_command(data: Any, default_by: str, *, today: date | None = None) -> Command:
     """Turn one raw record (an import line, or the CLI's options) into a command.
 
@@ -592,7 +561,9 @@ def parse_command(data: Any, default_by: str, *, today: date | None = None) -> C
     """
     if not isinstance(data, dict):
         raise invalid("line", _("must be a JSON object with an “op” field"))
+    from ledger.domain.kinds import BY_OP  # the registry of kinds names each command's parser
+
     op = data.get("op")
-    if not isinstance(op, str) or op not in PARSERS:
-        raise invalid("op", _("{op} is not an operation; allowed: {ops}").format(op=shown(op), ops=", ".join(PARSERS)))
-    return PARSERS[op](data, default_by, today)
+    if not isinstance(op, str) or op not in BY_OP:
+        raise invalid("op", _("{op} is not an operation; allowed: {ops}").format(op=shown(op), ops=", ".join(BY_OP)))
+    return BY_OP[op].parse(data, default_by, today)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.domain import duties, operators
 from ledger.domain.aggregates import ROSTER_ID, OperatorRoster, application_ref_id, enterprise_id
+from ledger.domain.kinds import op_of
 from ledger.i18n import _
 from ledger.intake import commands as intake
 from ledger.text import shown
@@ -71,7 +72,7 @@ class AccessControl:
         if db_user is not None and acting != db_user:
             raise operators.refuse(_("by: this session is the database role {role}, not {name}; each operator "
                                      "connects as its own role").format(role=shown(db_user), name=shown(acting)))
-        op = intake.OPS[type(command)]
+        op = op_of(command)
         if command.by == acting:  # the operator at the keyboard: may it act today?
             operators.authorise(roster, op, acting, today)
         else:  # an admin records another's act (migrating history): the admin today, the other on the act's day
@@ -152,7 +153,7 @@ class AccessControl:
                 roster.reinstate(name=cmd.name, date=cmd.date, by=cmd.by, reason=cmd.reason)
             self.save(roster)
             operator = roster.operators[cmd.name]
-            return {"op": intake.OPS[type(cmd)], "name": cmd.name, "roles": list(operator.roles),
+            return {"op": op_of(cmd), "name": cmd.name, "roles": list(operator.roles),
                     "suspended": operator.suspended}
         result: dict[str, Any] = self._retrying(attempt)
         return result

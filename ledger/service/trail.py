@@ -11,25 +11,9 @@ from typing import Any
 
 from ledger.domain.aggregates import APPROVED, REVOKED, Enterprise
 from ledger.domain.areas import CITY, COUNTY
-from ledger.i18n import language
+from ledger.domain.kinds import TRAIL, TRAIL_LABELS, event_name
+from ledger.i18n import pgettext, pgettext_zh
 
-# what each event is called in the trail (English, Chinese)
-WHAT = {
-    "Registered": ("registered", "登记"),
-    "ApplicationSubmitted": ("applied", "申请"),
-    "ApplicationAmended": ("amended", "补正"),
-    "ApplicationApproved": ("approved", "核准"),
-    "ApplicationRejected": ("rejected", "不予支持"),
-    "ApplicationWithdrawn": ("withdrawn", "撤回"),
-    "AwardRevoked": ("revoked", "撤销"),
-    "PaymentRecorded": ("payment", "支付"),
-    "PaymentReversed": ("reversal", "冲销"),
-    "RecoveryRecorded": ("recovery", "追回"),
-    "AwardRedecided": ("re-decided", "改判"),
-    "ExternalAwardRecorded": ("external award", "其他政策奖励"),
-    "SetAsideEvent": ("set aside (malformed)", "已认定为无效记录并搁置"),  # an event set aside, in its place
-    "MalformedEventSetAside": ("malformed event set aside", "无效记录搁置"),  # the admin's set-aside itself
-}
 AMOUNTS = ("amount_fen", "entitlement_fen", "awarded_fen", "city_share_fen", "county_share_fen")
 DETAILS = ("payer", "voucher", "reason", "document", "basis", "project", "policy", "measure", "note", "name", "area",
            "policy_version")
@@ -37,12 +21,14 @@ DETAILS = ("payer", "voucher", "reason", "document", "basis", "project", "policy
 
 def what(event_name: str) -> str:
     """What an event is called in the trail, in the current language (``what`` or ``what_zh`` of a row)."""
-    en, zh = WHAT.get(event_name, (event_name, event_name))
-    return zh if language() == "zh" else en
+    label = TRAIL_LABELS.get(event_name)
+    return event_name if label is None else pgettext(TRAIL, label)
 
 
-def _name(event: Any) -> str:
-    return type(event).__qualname__.rsplit(".", 1)[-1]
+def _what(event_name: str) -> tuple[str, str]:
+    """What an event is called in the trail in English and in Chinese (the kinds' labels; else its name)."""
+    label = TRAIL_LABELS.get(event_name)
+    return (event_name, event_name) if label is None else (label, pgettext_zh(TRAIL, label))
 
 
 def known_at(events: Iterable[Any], moment: datetime | None) -> Enterprise | None:
@@ -62,13 +48,13 @@ def entries(events: Iterable[Any], ref: str | None = None, moment: datetime | No
     for event in events:
         if moment is not None and event.timestamp > moment:
             break
-        name = _name(event)
+        name = event_name(event)
         event_ref: str = getattr(event, "ref", None) or ""
         if name == "ApplicationSubmitted":
             facts[event_ref] = dict(event.facts)
         if ref is not None and event_ref != ref:
             continue
-        en, zh = WHAT.get(name, (name, name))
+        en, zh = _what(name)
         effective = getattr(event, "date", None)
         row: dict[str, Any] = {
             "version": event.originator_version,

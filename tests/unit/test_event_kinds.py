@@ -8,7 +8,8 @@ import dataclasses
 from eventsourcing.utils import get_topic
 
 from ledger.domain import aggregates as domain
-from ledger.domain.operators import ADMIN, ROLE_OF_OP, WRITING_ROLES
+from ledger.domain.kinds import ROLE_OF_OP
+from ledger.domain.operators import ADMIN, WRITING_ROLES
 from ledger.domain.validation import EVENT_OPS
 from projections.identity import event_kinds
 
@@ -18,8 +19,8 @@ def test_every_event_class_of_the_domain_is_a_kind_with_its_fields_and_roles():
     assert kinds["grants:Enterprise.PaymentRecorded"][1] == (ROLE_OF_OP["pay"],)
     assert kinds["grants:PolicyBook.PolicyAdopted"][1] == (ADMIN,)
     assert kinds["grants:ImportRun.Started"][1] == WRITING_ROLES
-    for name, op in EVENT_OPS.items():  # each act of an enterprise: the role of its command, and only that
-        assert kinds[f"grants:Enterprise.{name}"][1] == (ROLE_OF_OP[op],), name
+    for event, op in EVENT_OPS.items():  # each act of an enterprise: the role of its command, and only that
+        assert kinds[get_topic(event)][1] == (ROLE_OF_OP[op],), event
     fields, _ = kinds["grants:Enterprise.PaymentRecorded"]
     assert set(fields) == {f.name for f in dataclasses.fields(domain.Enterprise.PaymentRecorded)} - {
         "originator_id", "originator_version"}
