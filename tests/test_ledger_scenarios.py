@@ -21,7 +21,7 @@ from ledger.service.application import GrantsLedger
 from ledger.store.storage import parse_store
 
 SCENARIOS_FILE = Path(__file__).parent / "examples" / "ledger-scenarios.toml"
-SOURCE = Path(__file__).parents[1] / "docs" / "source" / "shiyan-digital-economy-2022-draft.txt"
+SOURCE = Path(__file__).parents[1] / "ledger" / "policy" / "editions" / "shiyan-digital-economy-2022-draft.txt"
 
 SCENARIO_KEYS = {"name", "words", "step"}
 STEP_KEYS = {"line", "expect", "result", "show", "show_ref"}

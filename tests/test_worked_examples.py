@@ -20,7 +20,7 @@ from ledger.errors import CODES, Refused
 from ledger.policy import catalogue
 
 EXAMPLES = Path(__file__).parent / "examples"
-SOURCE = Path(__file__).parents[1] / "docs" / "source" / "shiyan-digital-economy-2022-draft.txt"
+SOURCE = Path(__file__).parents[1] / "ledger" / "policy" / "editions" / "shiyan-digital-economy-2022-draft.txt"
 CLAUSE_FILES = sorted(EXAMPLES.glob("clause-*.toml"))
 
 CASE_KEYS = {"name", "measure", "date", "facts", "amount_fen", "refused", "field", "case_by_case"}

@@ -3,6 +3,14 @@
 No clock, no I/O: the write side calls them before recording a decision, and an
 auditor's replay can call the very same functions over the recorded history.
 Each returns what is to be recorded, or raises ``Refused`` with a stable code.
+
+Why one module of ~840 lines (issue 21 asks a reason above ~400): it holds one ``decide_*``
+function per command, in the order of an application's life (adoption, submission, amendment,
+approval, payment, correction), and the checks they share: the version in force and its
+catalogue (``catalogue_of``, the one way to a version's catalogue), the one-time rule, 就高不重复
+and the yearly quota serve approval and redecision alike, and ``validation.py`` re-runs the same
+functions over the recorded log. Split by command, each module would import most of the others'
+private helpers; read top to bottom, the module is the policy's general rules as one text.
 """
 
 from __future__ import annotations

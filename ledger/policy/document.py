@@ -20,7 +20,7 @@ from ledger.policy.facts import add_years
 from ledger.policy.measures import ONCE_PER_ENTERPRISE, ONCE_PER_PROJECT, Measure
 
 REGENERATE = "python -m ledger.policy.document > docs/policy.md"
-SOURCES = "source/"  # where docs/ keeps the original texts the editions quote
+SOURCES = "../ledger/policy/editions/"  # the original texts, beside the editions that quote them (docs/ keeps no copy)
 
 
 def _cell(value: Any) -> str:

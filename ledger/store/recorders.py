@@ -23,6 +23,13 @@ same transaction, while it holds the write lock, so the chain follows the commit
 order of the log even with concurrent writers (on SQLite here; on PostgreSQL the
 database's own trigger computes the links, ``ledger.store.append_only``); and the tables are
 created with the append-only triggers of ``ledger.store.append_only``.
+
+This is the one module that reaches inside the library: eventsourcing 9.5 has no public hook
+that runs inside a write's transaction, so the recorders override its private ``_insert_events``
+(and, on PostgreSQL, ``_lock_table``) and the PostgreSQL ``insert_events`` calls the library's
+``_insert_stored_events`` and ``_fetch_ids_after_insert_events`` in the library's order.
+``tests/unit/test_library_internals.py`` pins every private member used here to the library code
+verified (9.5.6), and fails on an upgrade that changes one (hence the pin below 9.6 in pyproject.toml).
 """
 
 from __future__ import annotations
