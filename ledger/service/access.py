@@ -3,7 +3,8 @@ and the stamp of who recorded each event.
 
 Held by ``GrantsLedger`` (``ledger/service/application.py``), whose retry loop is given each command
 and checks it here inside the command's decision; the operator commands are handled in
-``ledger/service/handlers.py``. The rules are pure, in ``ledger/domain/operators.py`` and ``ledger/domain/duties.py``; the threat model is docs/security.md.
+``ledger/service/handlers.py``. The rules are pure, in ``ledger/domain/operators.py`` and
+``ledger/domain/duties.py``; the threat model is docs/security.md.
 """
 
 from __future__ import annotations

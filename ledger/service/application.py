@@ -9,7 +9,12 @@ where the rules see what the other writer did.
 This module is the ledger's core: construction, reading within a decision, the write,
 batches and the retry loop, with the command passed to it for authorisation. The command
 handlers are in ``handlers``, the queries in ``queries``, what a decision read and the import's
-cache in ``unit_of_work``, who may do what in ``access``.
+cache in ``unit_of_work``, malformed streams and their set-asides in ``set_asides``, who may do what
+in ``access``.
+
+Over 400 lines for a reason: the plumbing (reads within a decision, the write, batches, the retry
+loop) shares one decision's state (``_unit``, ``_batch``) and stays together; some 50 lines are the
+one-line entries of the queries, kept so that callers ask the ledger.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -37,22 +42,18 @@ from eventsourcing.utils import Environment
 
 from ledger.domain.aggregates import (
     POLICY_BOOK_ID,
-    SET_ASIDES_ID,
     Enterprise,
     ImportRun,
     OperatorRoster,
     PolicyBook,
-    SetAside,
-    SetAsideEvent,
-    SetAsides,
     application_ref_id,
     enterprise_id,
     import_run_id,
 )
-from ledger.errors import MALFORMED_EVENT, UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
+from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.i18n import _
 from ledger.intake import commands as intake
-from ledger.service import handlers, queries, unit_of_work
+from ledger.service import handlers, queries, set_asides, unit_of_work
 from ledger.service.access import AccessControl, os_user, stamp
 from ledger.service.unit_of_work import ABSENT, UNCACHED, UNREADABLE, ImportCache, Unit
 from ledger.store.errors import LOCKED, classify, is_conflict
@@ -65,9 +66,6 @@ log = structlog.get_logger("grants")
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 30
-
-_BEFORE_ALL = datetime(1, 1, 1, tzinfo=UTC)  # the recording time shown for a stream's first event set aside
-
 
 class DateAsISO(Transcoding):
     """Dates travel in events as ISO strings (YYYY-MM-DD)."""
@@ -91,7 +89,7 @@ class GrantsLedger(Application[UUID]):
     """The grants ledger. Commands take the parsed commands of ``ledger.intake.commands``."""
 
     name = "Grants"
-    recorder: Any  # the store's checked recorder (ledger/store/recorders.py): more than the library's ApplicationRecorder
+    recorder: Any  # the store's checked recorder (ledger/store/recorders.py), more than an ApplicationRecorder
 
     def __init__(self, store: Store, *, create_tables: bool = True) -> None:
         env = dict(store.event_store_env)
@@ -101,9 +99,10 @@ class GrantsLedger(Application[UUID]):
         self._unit: Unit | None = None  # the decision being taken (the batch's, or one command's)
         self.cache = ImportCache()  # aggregates kept between batches
         self.retries = 0  # decisions run again after a conflict or a stale read (commands and import chunks)
-        self.operator: str | None = None  # who runs this process's commands, when not each command's `by` (an import's runner)
+        self.operator: str | None = None  # who runs this process's commands, when not each command's `by` (an import)
         self.os_user = os_user()
-        self.clock: Callable[[], date] = date.today  # the day of recording, for a command without a date of its own; the CLI sets China's day (commands/clock.py)
+        # The day of recording, for a command without a date of its own; the CLI sets China's day (commands/clock.py).
+        self.clock: Callable[[], date] = date.today
         env.update(PERSISTENCE.get(env.get("PERSISTENCE_MODULE", ""), {}))
         for attempt in range(10):
             try:
@@ -163,64 +162,7 @@ class GrantsLedger(Application[UUID]):
         except AggregateNotFoundError:
             return None
         except UNREADABLE as exc:
-            return project_aggregate(None, self._events_setting_aside(aggregate_id, exc))
-
-    def _events_setting_aside(self, aggregate_id: UUID, exc: Exception, stored: Any = None) -> list[Any]:
-        """The events of a stream that failed to replay (``exc``), with those an admin set aside in their places
-        (``SetAsideEvent``), checked to replay; else refused malformed-event. Only a stream that fails to replay
-        comes here, so the set-asides are looked up only then (and read like any other stream: a set-aside
-        recorded meanwhile makes the decision run again)."""
-        skipped = self._set_aside_in(aggregate_id)
-        if skipped:
-            try:
-                events = self._events_without(aggregate_id, skipped, stored)
-                project_aggregate(None, events)
-                return events
-            except UNREADABLE as again:
-                exc = again
-        raise self._malformed(aggregate_id, exc, skipped) from exc
-
-    def _set_aside_in(self, aggregate_id: UUID) -> dict[int, SetAside]:
-        """The set-asides of one stream, by the version of the event set aside (none for the set-asides' own)."""
-        if aggregate_id == SET_ASIDES_ID:
-            return {}
-        book: SetAsides | None = self._get(SET_ASIDES_ID)
-        return book.of_stream(aggregate_id) if book is not None else {}
-
-    def _events_without(self, aggregate_id: UUID, skipped: dict[int, SetAside], stored: Any = None) -> list[Any]:
-        """The stream's events decoded, each one set aside replaced by its place (never decoded)."""
-        events: list[Any] = []
-        stamp = _BEFORE_ALL
-        for row in stored if stored is not None else self.recorder.select_events(aggregate_id):
-            aside = skipped.get(row.originator_version)
-            if aside is not None:
-                events.append(SetAsideEvent(aggregate_id, row.originator_version, stamp, row.topic, aside.date,
-                                            aside.by, aside.reason))
-                continue
-            event: Any = self.mapper.to_domain_event(row)
-            stamp = event.timestamp
-            events.append(event)
-        return events
-
-    def _malformed(self, aggregate_id: UUID, exc: Exception, skipped: dict[int, SetAside] | None = None) -> Refused:
-        """A stream whose events the aggregate cannot take (a row written past the ledger, issue 19): nothing
-        about its subject can be decided on it, which is said, not a crash; the rest of the ledger goes on."""
-        version, topic, aggregate = "?", "?", None
-        for stored in self.recorder.select_events(aggregate_id):
-            if skipped and stored.originator_version in skipped:
-                if aggregate is not None:
-                    aggregate.version = stored.originator_version
-                continue
-            try:
-                event: Any = self.mapper.to_domain_event(stored)
-                aggregate = event.mutate(aggregate)
-            except Exception:  # noqa: BLE001 - looking for the first event that does not read
-                version, topic = str(stored.originator_version), stored.topic
-                break
-        return Refused(MALFORMED_EVENT, _("the record {id} cannot be read: its event {version} ({topic}) is not one the "
-                                          "ledger writes ({error}); nothing about it is decided until it is set "
-                                          "aside. Run grants audit verify, which names it").format(
-            id=aggregate_id, version=version, topic=shown(topic), error=f"{type(exc).__name__}: {exc}"))
+            return project_aggregate(None, set_asides.events_setting_aside(self, aggregate_id, exc))
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Record the aggregates' new events in one transaction (or keep them for the batch's).

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import structlog
 
-from ledger.domain import event_fields, operators, rules
+from ledger.domain import operators, rules
 from ledger.domain.aggregates import (
     APPROVED,
     REJECTED,
@@ -39,10 +39,10 @@ from ledger.domain.aggregates import (
     voucher_ref_id,
 )
 from ledger.domain.areas import CITY, COUNTY, PAYERS
-from ledger.errors import WRONG_STATE, Refused, invalid
+from ledger.errors import WRONG_STATE, Refused
 from ledger.i18n import _
 from ledger.intake import commands as intake
-from ledger.service import retries
+from ledger.service import retries, set_asides
 from ledger.text import shown
 
 if TYPE_CHECKING:
@@ -85,8 +85,8 @@ def set_aside(ledger: GrantsLedger, cmd: intake.SetAside) -> dict[str, Any]:
         again = retries.set_aside(book, cmd)
         if again is not None:
             return again
-        row = _stored_at(ledger, cmd.position)
-        problem = _problem_of(ledger, row, book, cmd.position)
+        row = set_asides.stored_at(ledger, cmd.position)
+        problem = set_asides.problem_of(ledger, row, book, cmd.position)
         book = book or SetAsides()
         book.set_aside(position=cmd.position, stream=str(UUID(str(row.originator_id))),
                        stream_version=row.originator_version, topic=row.topic, reason=cmd.reason,
@@ -96,52 +96,8 @@ def set_aside(ledger: GrantsLedger, cmd: intake.SetAside) -> dict[str, Any]:
     return ledger._retrying(attempt, cmd)
 
 
-def _stored_at(ledger: GrantsLedger, position: int) -> Any:
-    """The stored event at a position of the log; refused when there is none."""
-    found = ledger.recorder.select_notifications(start=position, limit=1)
-    if not found or found[0].id != position:
-        raise invalid("position", _("no event is stored at position {position}; the log ends at {end}").format(
-            position=position, end=ledger.recorder.max_notification_id() or 0))
-    return found[0]
-
-
-def _problem_of(ledger: GrantsLedger, row: Any, book: SetAsides | None, position: int) -> str:
-    """What is wrong with the stored event ``row``: it cannot be decoded, lacks a field or holds one of the
-    wrong type (``ledger.domain.event_fields``), or its stream cannot take it after the events before it (those
-    set aside passed over). Refused wrong-state when it reads fine: only a malformed event is set aside."""
-    originator = UUID(str(row.originator_id))
-    if originator == SET_ASIDES_ID:
-        raise Refused(WRONG_STATE, _("position: the event at position {position} is itself a set-aside; it "
-                                     "cannot be set aside").format(position=position), field="position")
-    try:
-        event: Any = ledger.mapper.to_domain_event(row)
-    except Exception as exc:  # noqa: BLE001 - a row that cannot be decoded is the case in point
-        return f"{type(exc).__name__}: {exc}"
-    missing = event_fields.missing(row.topic, event)
-    if missing:
-        return _("missing fields: {fields}").format(fields=", ".join(sorted(missing)))
-    skipped = book.of_stream(originator) if book is not None else {}
-    aggregate = None
-    for before in ledger.recorder.select_events(originator, lte=row.originator_version - 1):
-        try:
-            if before.originator_version in skipped:
-                raise LookupError(before.originator_version)
-            earlier: Any = ledger.mapper.to_domain_event(before)
-            aggregate = earlier.mutate(aggregate)
-        except Exception:  # noqa: BLE001 - an earlier event that does not read is passed over, as verify does
-            if aggregate is not None:
-                aggregate.version = before.originator_version
-    try:
-        event.mutate(aggregate)
-    except Exception as exc:  # noqa: BLE001 - the event its stream cannot take is the case in point
-        return f"{type(exc).__name__}: {exc}"
-    raise Refused(WRONG_STATE, _("position: the event at position {position} ({topic}, event {version} of "
-                                 "{id}) reads fine; only a malformed event may be set aside").format(
-        position=position, topic=shown(row.topic), version=row.originator_version, id=originator),
-        field="position")
-
-
-def _refuse_taking_over(ledger: GrantsLedger, book: PolicyBook, adoption: rules.Adoption, cmd: intake.AdoptPolicy) -> None:
+def _refuse_taking_over(ledger: GrantsLedger, book: PolicyBook, adoption: rules.Adoption,
+                        cmd: intake.AdoptPolicy) -> None:
     """An adoption judged against every application on file (issue 18): it may not become the version in force
     on the day of an application already filed under another version, else the same dated facts would be
     decided by one version or the other depending on whether the application was keyed before or after the

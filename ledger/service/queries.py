@@ -28,7 +28,7 @@ from ledger.domain.areas import CITY, COUNTY, PAYERS
 from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.i18n import _
 from ledger.policy import CURRENT_CATALOGUE, catalogue
-from ledger.service import retries
+from ledger.service import retries, set_asides
 from ledger.service import trail as trails
 from ledger.service.unit_of_work import UNREADABLE
 from ledger.text import shown
@@ -47,7 +47,7 @@ def enterprise_events(ledger: GrantsLedger, uscc: str) -> list[Any]:
         events = [ledger.mapper.to_domain_event(s) for s in stored]
         project_aggregate(None, events)
     except UNREADABLE as exc:
-        return ledger._events_setting_aside(aggregate_id, exc, stored)
+        return set_asides.events_setting_aside(ledger, aggregate_id, exc, stored)
     return events
 
 
@@ -162,7 +162,8 @@ def show(ledger: GrantsLedger, ref: str, as_of: date | None = None, known_at: da
     return data
 
 
-def _findings_of(ledger: GrantsLedger, enterprise: Enterprise, app: ApplicationState, as_of: date | None) -> list[dict[str, Any]]:
+def _findings_of(ledger: GrantsLedger, enterprise: Enterprise, app: ApplicationState,
+                 as_of: date | None) -> list[dict[str, Any]]:
     """就高不重复 on the application's project: an overlap with another policy's award, or the award owed a
     re-decision (``rules.project_findings``), as the ledger stands (on or before ``as_of`` when given)."""
     unit = rules.unit_of_book(ledger.policy_book())
@@ -170,8 +171,8 @@ def _findings_of(ledger: GrantsLedger, enterprise: Enterprise, app: ApplicationS
             if f.project == app.project and (as_of is None or f.day <= as_of)]
 
 
-def _preview(ledger: GrantsLedger, app: ApplicationState, facts: dict[str, Any]) -> tuple[int | None, list[dict[str, Any]], bool,
-                                                                           bool]:
+def _preview(ledger: GrantsLedger, app: ApplicationState,
+             facts: dict[str, Any]) -> tuple[int | None, list[dict[str, Any]], bool, bool]:
     """What the clause gives for an undecided, rejected or withdrawn application's facts, and whether
     they meet it (nothing is recorded): (entitlement, trace, is a preview, eligible)."""
     book = ledger.policy_book()
