@@ -16,8 +16,9 @@ import pytest
 
 from commands import imports
 from commands.imports import import_lines
+from ledger.domain.aggregates import enterprise_id
 from ledger.intake.commands import parse_command
-from ledger.service import application as service
+from ledger.service import unit_of_work as service
 from ledger.service.application import GrantsLedger
 from ledger.service.importing import import_file
 from ledger.store.storage import parse_store
@@ -35,7 +36,7 @@ def _lines(*commands: dict[str, Any]) -> list[bytes]:
 
 def _events_held(cache: dict[Any, Any]) -> int:
     """The events the cached aggregates were built from, a stream found absent counting one."""
-    return sum(1 if a is service._ABSENT else a.version for a in cache.values())
+    return sum(1 if a is service.ABSENT else a.version for a in cache.values())
 
 
 def _import_with_a_writer_between_chunks(ours: GrantsLedger, theirs: GrantsLedger, lines: list[bytes],
@@ -102,9 +103,9 @@ def test_the_cache_stays_within_its_bound_and_the_ledger_equals_one_imported_wit
     bounded = GrantsLedger(parse_store(f"sqlite:///{tmp_path / 'b.db'}"))
     assert import_lines(bounded, lines, "t", chunk=7) == expected
     weight = {"CACHE_SIZE": len, "CACHE_EVENTS": _events_held}
-    assert weight[name](bounded._cache) <= limit < weight[name](unbounded._cache)
+    assert weight[name](bounded.cache.aggregates) <= limit < weight[name](unbounded.cache.aggregates)
     for ledger in (bounded, unbounded):  # the running count the bound is kept by is the count of what is held
-        assert ledger._cached_events == _events_held(ledger._cache)
+        assert ledger.cache.events == _events_held(ledger.cache.aggregates)
     for n in range(40):
         assert bounded.show(f"R-{n}") | {"history": None} == unbounded.show(f"R-{n}") | {"history": None}
     unbounded.close()
@@ -151,7 +152,7 @@ def test_replayed_decisions_hold_their_trace_texts_once_and_unchanged(tmp_path):
     assert import_lines(ledger, lines, "t")["accepted"] == len(lines)
     traces = []
     for n, uscc in enumerate(usccs):
-        enterprise = ledger.repository.get(service.enterprise_id(uscc))
+        enterprise = ledger.repository.get(enterprise_id(uscc))
         traces.append(enterprise.applications[f"R-{n}"].trace)
         recorded = [e.trace for e in ledger.repository.event_store.get(enterprise.id) if hasattr(e, "trace")]
         assert recorded == [traces[-1]] and len(traces[-1]) > 2
