@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from commands import clock, logs
-from commands import settings as config
 from commands.settings import Setting
+from commands.settings import resolve as resolve_settings
 from ledger.i18n import _
 from ledger.store.errors import FOREIGN_DATABASE, StoreError, classify
 from ledger.store.storage import POSTGRES, Store, parse_store
@@ -65,7 +65,7 @@ class Context:
     def settings(self) -> dict[str, Setting]:
         """Each setting and where it came from: flag, environment, grants.toml, default."""
         if self._settings is None:
-            self._settings = config.resolve({"db": self.db, "by": self.by, "lang": self.lang})
+            self._settings = resolve_settings({"db": self.db, "by": self.by, "lang": self.lang})
         return self._settings
 
     def use_db(self, url: str) -> None:

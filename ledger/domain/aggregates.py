@@ -290,7 +290,7 @@ class ApplicationView:
 
 
 @dataclass(frozen=True)
-class ExternalAward:
+class AwardUnderOtherPolicy:
     project: str
     policy: str
     amount_fen: int
@@ -348,7 +348,7 @@ class Enterprise(Aggregate):
         self.registered_on = date
         self.registered_by = by
         self.applications: dict[str, ApplicationState] = {}
-        self.external_awards: list[ExternalAward] = []
+        self.external_awards: list[AwardUnderOtherPolicy] = []
 
     @event("ApplicationSubmitted", topic="grants:Enterprise.ApplicationSubmitted")
     def submit(self, ref: str, measure: str, project: str, facts: dict[str, Any], date: date,
@@ -428,7 +428,7 @@ class Enterprise(Aggregate):
     @event("ExternalAwardRecorded", topic="grants:Enterprise.ExternalAwardRecorded")
     def record_external_award(self, project: str, policy: str, amount_fen: int, date: date, by: str,
                               note: str | None) -> None:
-        self.external_awards.append(ExternalAward(project, policy, amount_fen, date, by, note))
+        self.external_awards.append(AwardUnderOtherPolicy(project, policy, amount_fen, date, by, note))
 
 
 class ApplicationRef(Aggregate):

@@ -126,6 +126,12 @@ def catalogue_of(version: PolicyVersion) -> Catalogue:
     return catalogue_for(version.catalogue, version.edition)
 
 
+def catalogue_or_current(version: PolicyVersion | None) -> Catalogue:
+    """The catalogue of ``version``, or, where no version is in force (a question asked before any adoption),
+    the built-in current one: the one fallback, used by every place that allows none."""
+    return catalogue_of(version) if version is not None else catalogue(CURRENT_CATALOGUE)
+
+
 def measure_of(book: PolicyBook, app: ApplicationState) -> Measure:
     """The measure an application was filed under, in the catalogue of the version it was filed under."""
     return catalogue_of(book.versions[app.policy_version]).measure(app.measure)
@@ -163,7 +169,7 @@ def decide_submission(book: PolicyBook | None, cmd: intake.Apply) -> Submission:
     thresholds is assessed and recorded with it (the office must decide on every
     application in writing); it is enforced when the application is approved."""
     in_force = book.version_for(cmd.date) if book else None
-    cat = catalogue_of(in_force) if in_force else catalogue(CURRENT_CATALOGUE)
+    cat = catalogue_or_current(in_force)
     measure = cat.measure(cmd.measure)
     measure.refuse_if_not_grantable()
     version = version_in_force(book, cmd.date)
@@ -182,13 +188,13 @@ def ineligibility_warning(ref: str, assessment: Assessment) -> str | None:
 
 
 @dataclass(frozen=True)
-class Amendment:
+class AmendmentDecision:
     measure: Measure
     facts: dict[str, Any]
     assessment: Assessment
 
 
-def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend) -> Amendment:
+def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend) -> AmendmentDecision:
     """补正: only an undecided application is amended; its new facts are checked and re-assessed
     under the version it was filed under, as of the day it was filed."""
     app = _undecided(enterprise, cmd.ref, cmd.date, "amended")
@@ -198,7 +204,7 @@ def decide_amendment(book: PolicyBook, enterprise: Enterprise, cmd: intake.Amend
     if facts == app.facts:
         raise invalid("facts", _("the facts given are the facts {ref} already has; an amendment must change "
                                  "them").format(ref=cmd.ref))
-    return Amendment(measure, facts, measure.evaluate(facts, app.applied_on, app.policy_version))
+    return AmendmentDecision(measure, facts, measure.evaluate(facts, app.applied_on, app.policy_version))
 
 
 def decide_withdrawal(enterprise: Enterprise, cmd: intake.Withdraw) -> None:
@@ -678,7 +684,7 @@ def check_application(book: PolicyBook | None, measure_id: str, raw_facts: Any, 
     """What an application with these facts would get under the version in force, and why."""
     in_force = book.version_for(day) if book else None
     version_id = in_force.version if in_force else f"{CURRENT_CATALOGUE} (not adopted)"
-    measure = (catalogue_of(in_force) if in_force else catalogue(CURRENT_CATALOGUE)).measure(measure_id)
+    measure = catalogue_or_current(in_force).measure(measure_id)
     measure.refuse_if_not_grantable()
     facts = measure.normalize(raw_facts)
     assessment = measure.evaluate(facts, day, version_id)
@@ -759,14 +765,14 @@ def treasury_of(enterprise: Enterprise, payer: str) -> str:
 # --- corrections ------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Revocation:
+class RevocationDecision:
     awarded_fen: int
     city_share_fen: int
     county_share_fen: int
     quota_item: tuple[str, int, str] | None  # the yearly-quota task the award released, if any
 
 
-def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revoke) -> Revocation:
+def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revoke) -> RevocationDecision:
     """撤销: only an award in force is revoked, on or after the day it was approved. From then on it
     counts as never made for every rule, and a task it took under a yearly quota is free again."""
     app = _application(enterprise, cmd.ref)
@@ -792,7 +798,7 @@ def decide_revocation(book: PolicyBook, enterprise: Enterprise, cmd: intake.Revo
     quota_item = None
     if measure.quota is not None:
         quota_item = (measure.id, app.facts[measure.quota.year_fact], app.facts[measure.quota.item_fact])
-    return Revocation(app.awarded_fen, app.city_share_fen, app.county_share_fen, quota_item)
+    return RevocationDecision(app.awarded_fen, app.city_share_fen, app.county_share_fen, quota_item)
 
 
 def decide_reversal(enterprise: Enterprise, cmd: intake.ReversePayment) -> int:

@@ -27,7 +27,6 @@ from ledger.domain.aggregates import (
 from ledger.domain.areas import CITY, COUNTY, PAYERS
 from ledger.errors import UNKNOWN_APPLICATION, UNKNOWN_ENTERPRISE, Refused
 from ledger.i18n import _
-from ledger.policy import CURRENT_CATALOGUE, catalogue
 from ledger.service import retries, set_asides
 from ledger.service import trail as trails
 from ledger.service.unit_of_work import UNREADABLE
@@ -177,7 +176,7 @@ def _preview(ledger: GrantsLedger, app: ApplicationState,
     they meet it (nothing is recorded): (entitlement, trace, is a preview, eligible)."""
     book = ledger.policy_book()
     version = book.versions[app.policy_version] if book else None
-    cat = rules.catalogue_of(version) if version else catalogue(CURRENT_CATALOGUE)
+    cat = rules.catalogue_or_current(version)
     assessment = cat.measure(app.measure).evaluate(facts, app.applied_on, app.policy_version)
     return assessment.due_fen, assessment.steps, True, assessment.eligible
 
