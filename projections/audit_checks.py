@@ -20,9 +20,11 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import Engine, func, inspect, select
 
+from ledger.domain.aggregates import ROSTER_ID
 from ledger.domain.areas import CITY, COUNTY
 from ledger.domain.money import amount
 from ledger.domain.validation import REPLAY_FAILED, VIEWS_DISAGREE, Finding, History, Unreadable, replay
+from ledger.errors import NOT_AUTHORISED
 from ledger.i18n import _
 from ledger.labels import label
 from ledger.service.application import GrantsLedger
@@ -167,7 +169,13 @@ def run_checks(ledger: GrantsLedger, engine: Engine, progress: Callable[[int], N
                                     checkpoint=upto, at_checkpoint=lambda h: _compare_views(h, engine, projected, upto))
     finally:
         projected.close()
-    return history.events, found
+    return history.events, _about_writers(ledger, engine, found, end)
+
+
+def _about_writers(ledger: GrantsLedger, engine: Engine, found: list[Finding], upto: int) -> list[Finding]:
+    """What the database says of who wrote the events: the writers of those the replay cannot take, and the
+    events stamped by another role than their recorder's (both passes of verify)."""
+    return _with_writers(ledger, engine, found) + _stamped_by_another(ledger, engine, upto)
 
 
 def _compare_views(h: History, engine: Engine, projected: views_check.Projected, upto: int) -> list[Finding]:
@@ -257,7 +265,34 @@ def verify(ledger: GrantsLedger, engine: Engine, head: audit_log.Head | None = N
     if failed and not (walk.broken or mismatch):
         raise failed[0]
     history, found = done[0] if done else (History(), [])
-    return Verified(walk, mismatch, views_at, history.events, _with_writers(ledger, engine, found))
+    return Verified(walk, mismatch, views_at, history.events,
+                    _about_writers(ledger, engine, found, walk.head_position))
+
+
+def _stamped_by_another(ledger: GrantsLedger, engine: Engine, upto: int) -> list[Finding]:
+    """PostgreSQL, enforced mode: every event is inserted by the database role of the operator who recorded it
+    (the ledger refuses a command whose operator is not the session's role; the stamping trigger refuses such a
+    row from anyone but the owner). An event recorded since enforcement began whose ``recorded_by`` is not the
+    role the database stamped (``db_user``) was written past the ledger, by the owner or with the trigger
+    lifted: named, with both names (issue 19). The first two rows of the roster, which start enforcement,
+    are the switch itself."""
+    table = ledger.recorder.events_table_name
+    if engine.dialect.name != "postgresql" or not any(
+            c["name"] == "db_user" for c in inspect(engine).get_columns(table)):
+        return []
+    roster = f"'{ROSTER_ID}'::uuid"
+    query = (f"SELECT notification_id, topic, db_user, convert_from(state, 'UTF8')::jsonb->>'recorded_by' "  # noqa: S608
+             f"FROM {table} WHERE db_user IS NOT NULL AND notification_id <= {int(upto)} AND notification_id > "
+             f"(SELECT coalesce(max(notification_id), {int(upto)}) FROM {table} WHERE originator_id = {roster} "
+             "AND originator_version = 2) "
+             "AND (convert_from(state, 'UTF8')::jsonb->>'recorded_by') IS DISTINCT FROM db_user "
+             "ORDER BY notification_id LIMIT 1000")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(query).all()
+    return [Finding(NOT_AUTHORISED, int(position), None, None,
+                    _("{topic} recorded by {name} but inserted by the database role {role}: written past the "
+                      "ledger").format(topic=shown(topic), name=shown(claimed or "-"), role=shown(role)))
+            for position, topic, role, claimed in rows]
 
 
 def _with_writers(ledger: GrantsLedger, engine: Engine, found: list[Finding]) -> list[Finding]:

@@ -265,3 +265,22 @@ def test_a_recording_roles_plain_insert_can_do_no_more_than_its_commands(roles):
     assert verified.exit_code == 7, verified.stderr  # act, on a stream that is no enterprise: named, sealed
     found = json.loads(verified.stdout)
     assert found["chain"] == "ok" and [f["code"] for f in found["findings"]] == ["replay-failed"]
+
+
+def test_an_event_stamped_by_another_database_role_than_its_recorder_is_named(roles):
+    """Issue 19: in enforced mode each event is inserted by the database role of the operator who recorded it.
+    A row the owner (the DBA) inserts in a clerk's name passes the stamping trigger, which trusts the owner,
+    but `audit verify` names it with both names."""
+    names, psycopg = roles["names"], roles["psycopg"]
+    verified = grants(roles["owner"], "audit", "verify")
+    assert verified.exit_code == 0, verified.stdout  # every operator's own events: stamped by its own role
+    with psycopg.connect(roles["owner"], autocommit=True) as conn:
+        conn.execute("INSERT INTO grants_events (originator_id, originator_version, topic, state) VALUES "
+                     "(gen_random_uuid(), 1, 'grants:Enterprise.ExternalAwardRecorded', convert_to(%s, 'UTF8'))",
+                     (json.dumps(external_award(names["clerk"])),))
+        position = conn.execute("SELECT max(notification_id) FROM grants_events").fetchone()[0]
+    verified = grants(roles["owner"], "audit", "verify")
+    assert verified.exit_code == 7, verified.stdout
+    named = [f for f in json.loads(verified.stdout)["findings"] if f["code"] == "not-authorised"]
+    assert [f["position"] for f in named] == [position], named
+    assert names["clerk"] in named[0]["message"] and "postgres" in named[0]["message"]
