@@ -277,8 +277,7 @@ def _stamped_by_another(ledger: GrantsLedger, engine: Engine, upto: int) -> list
     lifted: named, with both names (issue 19). The first two rows of the roster, which start enforcement,
     are the switch itself."""
     table = ledger.recorder.events_table_name
-    if engine.dialect.name != "postgresql" or not any(
-            c["name"] == "db_user" for c in inspect(engine).get_columns(table)):
+    if not _stamps_db_user(engine, table):
         return []
     roster = f"'{ROSTER_ID}'::uuid"
     query = (f"SELECT notification_id, topic, db_user, convert_from(state, 'UTF8')::jsonb->>'recorded_by' "  # noqa: S608
@@ -295,6 +294,12 @@ def _stamped_by_another(ledger: GrantsLedger, engine: Engine, upto: int) -> list
             for position, topic, role, claimed in rows]
 
 
+def _stamps_db_user(engine: Engine, table: str) -> bool:
+    """Whether the event table has the ``db_user`` column the database stamps (PostgreSQL, identity installed)."""
+    return engine.dialect.name == "postgresql" and any(
+        c["name"] == "db_user" for c in inspect(engine).get_columns(table))
+
+
 def _with_writers(ledger: GrantsLedger, engine: Engine, found: list[Finding]) -> list[Finding]:
     """An event the replay cannot take (a row written past the ledger, issue 19) is named with who wrote it: the
     operator its state says recorded it, and on PostgreSQL the database role that inserted it (``db_user``,
@@ -305,7 +310,7 @@ def _with_writers(ledger: GrantsLedger, engine: Engine, found: list[Finding]) ->
     table = ledger.recorder.events_table_name
     postgres = engine.dialect.name == "postgresql"
     column = "notification_id" if postgres else "rowid"
-    stamped = postgres and any(c["name"] == "db_user" for c in inspect(engine).get_columns(table))
+    stamped = _stamps_db_user(engine, table)
     writers: dict[int, str] = {}
     with engine.connect() as conn:
         for row in conn.exec_driver_sql(
